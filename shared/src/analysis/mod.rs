@@ -1,0 +1,14 @@
+//! The full analysis: every model against the reference on the chosen layers, the baselines, the
+//! correlations with accuracy drop (Table 2) and the weight sensitivity (Table 3).
+
+mod input;
+mod named_map;
+mod report;
+mod sensitivity;
+
+pub use input::{AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
+pub use named_map::NamedMap;
+pub use report::{
+    analyze, analyze_with_progress, Baselines, LabelSource, ModelReport, Progress, Report,
+};
+pub use sensitivity::{best_weights, sensitivity_table, BestWeights, SensitivityRow, TABLE3};

@@ -1,0 +1,379 @@
+//! Running the analysis and the report it produces (the JSON schema of DESIGN.md §4).
+
+use super::input::{AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
+use super::named_map::NamedMap;
+use super::sensitivity::{best_weights, sensitivity_table, BestWeights, SensitivityRow};
+use crate::baselines::LogitBaselines;
+use crate::error::{RepsError, Result};
+use crate::formats::snapshot::ModelKind;
+use crate::metrics::{compare_layers, LayerComparison, LayerStats, EQUAL, WEIGHTED};
+use crate::stats::{correlate, Correlations};
+use serde::Serialize;
+
+/// Where the labels for class separation came from (DESIGN.md §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabelSource {
+    /// True labels given with the data.
+    Labels,
+    /// The reference model's argmax predictions.
+    Pseudo,
+    /// None: class separation is left out and the other weights renormalised.
+    None,
+}
+
+/// Baseline similarities of one model to the reference (`None` where the inputs are missing).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Baselines {
+    pub prediction_agreement: Option<f64>,
+    pub logits_cosine: Option<f64>,
+    pub logits_l2: Option<f64>,
+    pub kl_divergence: Option<f64>,
+    pub wasserstein: Option<f64>,
+    pub weight_similarity: Option<f64>,
+}
+
+/// One model's results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelReport {
+    pub name: String,
+    pub kind: ModelKind,
+    pub parameter: Option<f64>,
+    pub accuracy: Option<f64>,
+    /// `acc_ref − acc_model`.
+    pub accuracy_drop: Option<f64>,
+    /// Model-level REPS (mean of per-layer REPS) with the paper's weighted variant.
+    pub reps_weighted: Option<f64>,
+    /// ... with equal weights.
+    pub reps_equal: Option<f64>,
+    /// ... with the user's weights, when given.
+    pub reps_user: Option<f64>,
+    /// Components averaged over layers.
+    pub effective_rank: f64,
+    pub alive: f64,
+    pub separation: Option<f64>,
+    pub decay: f64,
+    /// CKA averaged over layers.
+    pub cka: f64,
+    pub cka_debiased: Option<f64>,
+    pub layers: NamedMap<LayerComparison>,
+    pub baselines: Baselines,
+}
+
+/// The whole analysis.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub reference: String,
+    pub label_source: LabelSource,
+    pub layers: Vec<String>,
+    pub top_m: u32,
+    pub user_weights: Option<[f64; 4]>,
+    pub models: Vec<ModelReport>,
+    /// One entry per model-level score, against accuracy drop, over the models other than the reference.
+    pub correlations: NamedMap<Correlations>,
+    pub sensitivity: Vec<SensitivityRow>,
+    pub best_weights: Option<BestWeights>,
+    /// Things the reader should know (accuracies computed from labels, missing inputs, ...).
+    pub notes: Vec<String>,
+}
+
+/// Progress of a running analysis: `done` of `total` (model, layer) steps, and the current step.
+#[derive(Clone, Debug)]
+pub struct Progress<'a> {
+    pub done: usize,
+    pub total: usize,
+    pub model: &'a str,
+    pub layer: &'a str,
+}
+
+/// [`analyze_with_progress`] without progress reports.
+pub fn analyze(input: &AnalysisInput, options: &AnalysisOptions) -> Result<Report> {
+    analyze_with_progress(input, options, &mut |_| {})
+}
+
+/// Runs the full analysis: per-layer REPS components and CKA of every model against the reference,
+/// the logit and weight baselines, accuracy drops, correlations (Table 2) and sensitivity (Table 3).
+/// `progress` is called after every (layer, model) step.
+pub fn analyze_with_progress(
+    input: &AnalysisInput,
+    options: &AnalysisOptions,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Report> {
+    input.check_consistent()?;
+    if options.top_m == 0 {
+        return Err(RepsError::Invalid("--top-m must be at least 1".into()));
+    }
+    let models = &input.models;
+    let ref_index = match &options.reference {
+        None => 0,
+        Some(name) => models.iter().position(|m| &m.name == name).ok_or_else(|| {
+            RepsError::Invalid(format!(
+                "reference model '{name}' not found; models are: {}",
+                names(models)
+            ))
+        })?,
+    };
+    let reference = &models[ref_index];
+    let layers = choose_layers(models, reference, options.layers.as_deref())?;
+    let mut notes = Vec::new();
+
+    // Labels: given, else the reference's predictions, else none.
+    let (labels, label_source) = match (&input.labels, &reference.logits) {
+        (Some((l, _)), _) => (Some(l.clone()), LabelSource::Labels),
+        (None, Some(logits)) => (Some(logits.row_argmax()), LabelSource::Pseudo),
+        (None, None) => {
+            notes.push("no labels and no reference logits: class separation is left out and the other REPS weights are renormalised".into());
+            (None, LabelSource::None)
+        }
+    };
+
+    // Per layer: the reference's statistics once, then every model against them.
+    let total = layers.len() * models.len();
+    let mut done = 0;
+    let mut per_model: Vec<NamedMap<LayerComparison>> = vec![NamedMap::default(); models.len()];
+    for layer in &layers {
+        let ref_stats = LayerStats::compute(
+            reference.layer(layer).expect("chosen layers exist"),
+            labels.as_deref(),
+            options.top_m,
+        )
+        .map_err(|e| in_layer(reference, layer, e))?;
+        for (i, m) in models.iter().enumerate() {
+            let cmp = if i == ref_index {
+                compare_layers(&ref_stats, &ref_stats)
+            } else {
+                let stats = LayerStats::compute(
+                    m.layer(layer).expect("chosen layers exist"),
+                    labels.as_deref(),
+                    options.top_m,
+                )
+                .map_err(|e| in_layer(m, layer, e))?;
+                compare_layers(&ref_stats, &stats)
+            };
+            per_model[i].push(layer.clone(), cmp);
+            done += 1;
+            progress(Progress {
+                done,
+                total,
+                model: &m.name,
+                layer,
+            });
+        }
+    }
+
+    // Accuracies: given, else measured on these samples from true labels and logits.
+    let accuracies: Vec<Option<f64>> = models
+        .iter()
+        .map(|m| {
+            m.accuracy.or_else(|| match (&input.labels, &m.logits) {
+                (Some((l, _)), Some(logits)) => {
+                    let pred = logits.row_argmax();
+                    let hits = pred.iter().zip(l).filter(|(p, y)| p == y).count();
+                    Some(hits as f64 / l.len().max(1) as f64)
+                }
+                _ => None,
+            })
+        })
+        .collect();
+    if models.iter().any(|m| m.accuracy.is_none()) && accuracies.iter().any(Option::is_some) {
+        notes.push(format!(
+            "accuracies not given with the data were measured on the {} analysed samples from their labels and logits",
+            reference.layers[0].1.rows()
+        ));
+    }
+    let ref_acc = accuracies[ref_index];
+
+    let mut reports = Vec::with_capacity(models.len());
+    for (i, (m, layer_map)) in models.iter().zip(per_model).enumerate() {
+        let mean = |f: &dyn Fn(&LayerComparison) -> Option<f64>| -> Option<f64> {
+            let v: Option<Vec<f64>> = layer_map.iter().map(|(_, c)| f(c)).collect();
+            v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
+        };
+        let baselines = baselines(reference, m, i == ref_index)?;
+        let accuracy = accuracies[i];
+        reports.push(ModelReport {
+            name: m.name.clone(),
+            kind: m.kind,
+            parameter: m.parameter,
+            accuracy,
+            accuracy_drop: match (ref_acc, accuracy) {
+                (Some(r), Some(a)) => Some(r - a),
+                _ => None,
+            },
+            reps_weighted: mean(&|c| c.reps(&WEIGHTED)),
+            reps_equal: mean(&|c| c.reps(&EQUAL)),
+            reps_user: options.user_weights.and_then(|w| mean(&|c| c.reps(&w))),
+            effective_rank: mean(&|c| Some(c.effective_rank)).unwrap_or(0.0),
+            alive: mean(&|c| Some(c.alive)).unwrap_or(0.0),
+            separation: mean(&|c| c.separation),
+            decay: mean(&|c| Some(c.decay)).unwrap_or(0.0),
+            cka: mean(&|c| Some(c.cka)).unwrap_or(0.0),
+            cka_debiased: mean(&|c| c.cka_debiased),
+            layers: layer_map,
+            baselines,
+        });
+    }
+
+    // Table 2 and Table 3 over the compressed models (all but the reference).
+    let compressed: Vec<&ModelReport> = reports
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != ref_index)
+        .map(|(_, r)| r)
+        .collect();
+    let drops: Option<Vec<f64>> = compressed.iter().map(|r| r.accuracy_drop).collect();
+    let series: Vec<(&str, Box<dyn Fn(&ModelReport) -> Option<f64>>)> = vec![
+        ("reps_weighted", Box::new(|r| r.reps_weighted)),
+        ("reps_equal", Box::new(|r| r.reps_equal)),
+        ("reps_user", Box::new(|r| r.reps_user)),
+        ("effective_rank", Box::new(|r| Some(r.effective_rank))),
+        ("alive", Box::new(|r| Some(r.alive))),
+        ("separation", Box::new(|r| r.separation)),
+        ("decay", Box::new(|r| Some(r.decay))),
+        ("cka", Box::new(|r| Some(r.cka))),
+        ("cka_debiased", Box::new(|r| r.cka_debiased)),
+        (
+            "prediction_agreement",
+            Box::new(|r| r.baselines.prediction_agreement),
+        ),
+        ("logits_cosine", Box::new(|r| r.baselines.logits_cosine)),
+        ("logits_l2", Box::new(|r| r.baselines.logits_l2)),
+        ("kl_divergence", Box::new(|r| r.baselines.kl_divergence)),
+        ("wasserstein", Box::new(|r| r.baselines.wasserstein)),
+        (
+            "weight_similarity",
+            Box::new(|r| r.baselines.weight_similarity),
+        ),
+    ];
+    let mut correlations = NamedMap::default();
+    for (name, get) in &series {
+        if *name == "reps_user" && options.user_weights.is_none() {
+            continue;
+        }
+        let c = match &drops {
+            None => Correlations::undefined("accuracy is not known for every model"),
+            Some(d) => match compressed
+                .iter()
+                .map(|r| get(r))
+                .collect::<Option<Vec<f64>>>()
+            {
+                None => Correlations::undefined("not available for every model"),
+                Some(s) => correlate(&s, d),
+            },
+        };
+        correlations.push(*name, c);
+    }
+    let components: Vec<[Option<f64>; 4]> = compressed
+        .iter()
+        .map(|r| {
+            [
+                Some(r.effective_rank),
+                Some(r.alive),
+                r.separation,
+                Some(r.decay),
+            ]
+        })
+        .collect();
+    let (sensitivity, best) = match &drops {
+        Some(d) => (
+            sensitivity_table(&components, d, options.user_weights),
+            best_weights(&components, d),
+        ),
+        None => (
+            sensitivity_table(&components, &[], options.user_weights),
+            None,
+        ),
+    };
+
+    Ok(Report {
+        reference: reference.name.clone(),
+        label_source,
+        layers,
+        top_m: options.top_m as u32,
+        user_weights: options.user_weights.map(|w| w.0),
+        models: reports,
+        correlations,
+        sensitivity,
+        best_weights: best,
+        notes,
+    })
+}
+
+fn names(models: &[ModelInput]) -> String {
+    models
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn in_layer(m: &ModelInput, layer: &str, e: RepsError) -> RepsError {
+    RepsError::file(
+        &m.source,
+        format!("model '{}', layer '{layer}': {e}", m.name),
+    )
+}
+
+fn choose_layers(
+    models: &[ModelInput],
+    reference: &ModelInput,
+    wanted: Option<&[String]>,
+) -> Result<Vec<String>> {
+    let shared: Vec<String> = reference
+        .layers
+        .iter()
+        .map(|(k, _)| k.clone())
+        .filter(|k| models.iter().all(|m| m.layer(k).is_some()))
+        .collect();
+    match wanted {
+        Some(list) => {
+            if list.is_empty() {
+                return Err(RepsError::Invalid("--layers names no layer".into()));
+            }
+            for l in list {
+                if let Some(m) = models.iter().find(|m| m.layer(l).is_none()) {
+                    return Err(RepsError::file(
+                        &m.source,
+                        format!(
+                            "model '{}' has no layer '{l}'; layers present in every model: {}",
+                            m.name,
+                            shared.join(", ")
+                        ),
+                    ));
+                }
+            }
+            Ok(list.to_vec())
+        }
+        None if PAPER_LAYERS.iter().all(|l| shared.iter().any(|s| s == l)) => {
+            Ok(PAPER_LAYERS.iter().map(|s| s.to_string()).collect())
+        }
+        None if shared.is_empty() => Err(RepsError::Invalid(
+            "the models share no layer name; check the array keys of the files".into(),
+        )),
+        None => Ok(shared),
+    }
+}
+
+fn baselines(reference: &ModelInput, m: &ModelInput, is_reference: bool) -> Result<Baselines> {
+    let weight_similarity = if is_reference {
+        Some(1.0)
+    } else {
+        m.weight_similarity
+    };
+    let (Some(rl), Some(ml)) = (&reference.logits, &m.logits) else {
+        return Ok(Baselines {
+            weight_similarity,
+            ..Baselines::default()
+        });
+    };
+    let b = LogitBaselines::compute(rl, ml)
+        .map_err(|e| RepsError::file(&m.source, format!("model '{}', logits: {e}", m.name)))?;
+    Ok(Baselines {
+        prediction_agreement: Some(b.prediction_agreement),
+        logits_cosine: Some(b.logits_cosine),
+        logits_l2: Some(b.logits_l2),
+        kl_divergence: Some(b.kl_divergence),
+        wasserstein: Some(b.wasserstein),
+        weight_similarity,
+    })
+}

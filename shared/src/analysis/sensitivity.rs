@@ -1,0 +1,133 @@
+//! Sensitivity of REPS to its component weights (paper Table 3), and the best weights on the simplex.
+
+use crate::metrics::RepsWeights;
+use crate::stats::pearson;
+use serde::Serialize;
+
+/// The six weight configurations of the paper's Table 3, in its order.
+pub const TABLE3: [(&str, [f64; 4]); 6] = [
+    ("Weighted (proposed)", [0.15, 0.05, 0.35, 0.45]),
+    ("Equal weights", [0.25, 0.25, 0.25, 0.25]),
+    ("Rank-only", [1.0, 0.0, 0.0, 0.0]),
+    ("Separation-heavy", [0.10, 0.10, 0.60, 0.20]),
+    ("Decay-heavy", [0.10, 0.10, 0.20, 0.60]),
+    ("No aliveness", [0.20, 0.00, 0.40, 0.40]),
+];
+
+/// One row of Table 3: a weight configuration and the PLCC of model-level REPS against accuracy drop.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SensitivityRow {
+    pub name: String,
+    pub weights: [f64; 4],
+    pub plcc: Option<f64>,
+    /// Why `plcc` is missing, when it is.
+    pub reason: Option<String>,
+}
+
+/// Model-level REPS for weights `w` from each model's mean components (REPS is linear in the
+/// components, so the mean over layers of `REPS^l` equals REPS of the mean components).
+fn scores(components: &[[Option<f64>; 4]], w: &RepsWeights) -> Option<Vec<f64>> {
+    components.iter().map(|c| w.combine(*c)).collect()
+}
+
+/// PLCC of model-level REPS against `drops` for Table 3's configurations, then `user` (if any).
+/// `components[i]` holds model i's mean (effective rank, alive, separation, decay) scores.
+pub fn sensitivity_table(
+    components: &[[Option<f64>; 4]],
+    drops: &[f64],
+    user: Option<RepsWeights>,
+) -> Vec<SensitivityRow> {
+    let configs = TABLE3
+        .iter()
+        .map(|(n, w)| (n.to_string(), RepsWeights(*w)))
+        .chain(user.map(|w| ("User weights".to_string(), w)));
+    configs
+        .map(|(name, w)| {
+            let (plcc, reason) = match scores(components, &w) {
+                None => (None, Some("no component left to weigh".to_string())),
+                Some(s) => match pearson(&s, drops) {
+                    Ok(r) => (Some(r), None),
+                    Err(e) => (None, Some(e.to_string())),
+                },
+            };
+            SensitivityRow {
+                name,
+                weights: w.0,
+                plcc,
+                reason,
+            }
+        })
+        .collect()
+}
+
+/// The best weights on the simplex and an honest estimate of how well they generalise.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BestWeights {
+    /// Weights (α, β, γ, δ) on the grid of step 0.05 with the most negative PLCC against drop
+    /// (REPS is a similarity, so a strong predictor correlates negatively with accuracy drop).
+    pub weights: [f64; 4],
+    /// Their in-sample PLCC (optimistic: chosen on the same models).
+    pub plcc: f64,
+    /// Leave-one-model-out PLCC: each model's REPS computed with the weights chosen on the other
+    /// models, then correlated with the drops. `None` with fewer than 4 models.
+    pub loo_plcc: Option<f64>,
+}
+
+fn simplex_grid(steps: usize) -> Vec<[f64; 4]> {
+    let mut out = Vec::new();
+    for a in 0..=steps {
+        for b in 0..=steps - a {
+            for c in 0..=steps - a - b {
+                let d = steps - a - b - c;
+                let s = steps as f64;
+                out.push([a as f64 / s, b as f64 / s, c as f64 / s, d as f64 / s]);
+            }
+        }
+    }
+    out
+}
+
+fn best_on(
+    components: &[[Option<f64>; 4]],
+    drops: &[f64],
+    grid: &[[f64; 4]],
+) -> Option<([f64; 4], f64)> {
+    let mut best: Option<([f64; 4], f64)> = None;
+    for w in grid {
+        let Some(s) = scores(components, &RepsWeights(*w)) else {
+            continue;
+        };
+        if let Ok(r) = pearson(&s, drops) {
+            if best.is_none_or(|(_, b)| r < b) {
+                best = Some((*w, r));
+            }
+        }
+    }
+    best
+}
+
+/// Searches the weight simplex (grid step 0.05, 1771 points) for the weights whose REPS has the
+/// most negative PLCC with accuracy drop, and estimates the result by leave-one-model-out.
+/// `None` when no weights give a defined PLCC (fewer than 3 models, constant drops).
+pub fn best_weights(components: &[[Option<f64>; 4]], drops: &[f64]) -> Option<BestWeights> {
+    let grid = simplex_grid(20);
+    let (weights, plcc) = best_on(components, drops, &grid)?;
+    let n = components.len();
+    let loo_plcc = (n >= 4)
+        .then(|| {
+            let mut predicted = Vec::with_capacity(n);
+            for i in 0..n {
+                let comps: Vec<_> = (0..n).filter(|&j| j != i).map(|j| components[j]).collect();
+                let d: Vec<f64> = (0..n).filter(|&j| j != i).map(|j| drops[j]).collect();
+                let (w, _) = best_on(&comps, &d, &grid)?;
+                predicted.push(RepsWeights(w).combine(components[i])?);
+            }
+            pearson(&predicted, drops).ok()
+        })
+        .flatten();
+    Some(BestWeights {
+        weights,
+        plcc,
+        loo_plcc,
+    })
+}

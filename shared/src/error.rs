@@ -1,0 +1,64 @@
+//! The one error type of crate `reps`.
+//!
+//! Every variant that comes from a file names that file (and the array key where there is one),
+//! so that the command line and the browser can show the message as it is.
+
+use thiserror::Error;
+
+/// Everything that can go wrong while reading inputs or running an analysis.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum RepsError {
+    /// The file as a whole cannot be read: wrong format, truncated, corrupt container.
+    #[error("{file}: {reason}")]
+    File { file: String, reason: String },
+
+    /// One array inside a file is unusable: bad dtype, bad shape, non-finite values, too large.
+    #[error("{file}: array '{key}': {reason}")]
+    Array {
+        file: String,
+        key: String,
+        reason: String,
+    },
+
+    /// A snapshot written by a newer (or unknown) version of the format.
+    #[error("{file}: snapshot format version {found} is not supported (this build reads version {supported})")]
+    SnapshotVersion {
+        file: String,
+        found: u16,
+        supported: u16,
+    },
+
+    /// Two inputs that must agree (sample count, a layer's width, labels) do not.
+    #[error("{file}: {what} is {found}, but {other_file} has {expected}")]
+    Mismatch {
+        file: String,
+        what: String,
+        found: String,
+        other_file: String,
+        expected: String,
+    },
+
+    /// An analysis option or a combination of inputs that cannot be analysed.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl RepsError {
+    pub(crate) fn file(file: &str, reason: impl Into<String>) -> Self {
+        RepsError::File {
+            file: file.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn array(file: &str, key: &str, reason: impl Into<String>) -> Self {
+        RepsError::Array {
+            file: file.to_string(),
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Result alias used throughout crate `reps`.
+pub type Result<T, E = RepsError> = std::result::Result<T, E>;

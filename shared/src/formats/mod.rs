@@ -1,0 +1,105 @@
+//! Reading and writing files: users' activation files (`.npz`, `.npy`, `.safetensors`) and the
+//! `.reps` snapshot. Everything reads from byte slices, so that the browser can use it as it is.
+
+mod array;
+mod model_file;
+mod npy;
+mod npz;
+mod safetensors;
+pub mod snapshot;
+
+pub use array::{ArrayData, RawArray, MAX_ARRAY_BYTES};
+pub use model_file::{model_file_from_arrays, ModelFile, Skipped};
+pub use npy::parse_npy;
+pub use npz::parse_npz;
+pub use safetensors::parse_safetensors;
+
+use crate::error::{RepsError, Result};
+
+/// The kinds of input file the analysis understands, recognised by their first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A `.reps` snapshot (magic `REPSSNAP`).
+    Snapshot,
+    /// A numpy `.npz` archive (a zip file).
+    Npz,
+    /// A single numpy `.npy` array.
+    Npy,
+    /// A `.safetensors` file (u64 header length, then a JSON header).
+    Safetensors,
+}
+
+/// Recognises a file by its content (and, failing that, names what was expected).
+pub fn detect_kind(file: &str, bytes: &[u8]) -> Result<FileKind> {
+    if bytes.starts_with(snapshot::MAGIC) {
+        return Ok(FileKind::Snapshot);
+    }
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Ok(FileKind::Npz);
+    }
+    if bytes.starts_with(b"\x93NUMPY") {
+        return Ok(FileKind::Npy);
+    }
+    if bytes.len() >= 9 && bytes[8] == b'{' {
+        return Ok(FileKind::Safetensors);
+    }
+    if bytes.is_empty() {
+        return Err(RepsError::file(file, "the file is empty"));
+    }
+    let head: String = bytes
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Err(RepsError::file(
+        file,
+        format!(
+            "not a .reps snapshot, .npz, .npy or .safetensors file (it starts with bytes {head})"
+        ),
+    ))
+}
+
+/// Reads one per-model activation file (`.npz`, `.npy` or `.safetensors`) into a [`ModelFile`]
+/// named `model_name`. A single `.npy` is one layer, named `activations`.
+pub fn read_model_file(file: &str, model_name: &str, bytes: &[u8]) -> Result<ModelFile> {
+    let arrays = match detect_kind(file, bytes)? {
+        FileKind::Npz => parse_npz(file, bytes)?,
+        FileKind::Npy => vec![(
+            "activations".to_string(),
+            parse_npy(file, "activations", bytes)?,
+        )],
+        FileKind::Safetensors => parse_safetensors(file, bytes)?,
+        FileKind::Snapshot => {
+            return Err(RepsError::file(
+                file,
+                "is a .reps snapshot; give it on its own, not together with per-model files",
+            ))
+        }
+    };
+    model_file_from_arrays(file, model_name, arrays)
+}
+
+/// Reads labels for `--labels`: a `.npy` integer array of length N, or an `.npz` /
+/// `.safetensors` file with a `labels` array (or a single array).
+pub fn read_labels(file: &str, bytes: &[u8]) -> Result<Vec<u32>> {
+    let arrays = match detect_kind(file, bytes)? {
+        FileKind::Npy => vec![("labels".to_string(), parse_npy(file, "labels", bytes)?)],
+        FileKind::Npz => parse_npz(file, bytes)?,
+        FileKind::Safetensors => parse_safetensors(file, bytes)?,
+        FileKind::Snapshot => {
+            return Err(RepsError::file(file, "is a snapshot, not a labels file"));
+        }
+    };
+    let (key, array) = match arrays.iter().find(|(k, _)| k == "labels") {
+        Some(found) => found,
+        None if arrays.len() == 1 => &arrays[0],
+        None => {
+            return Err(RepsError::file(
+                file,
+                "has several arrays and none is named 'labels'",
+            ))
+        }
+    };
+    model_file::parse_labels(file, key, array)
+}

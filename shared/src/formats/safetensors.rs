@@ -1,0 +1,64 @@
+//! `.safetensors` files, from a byte slice.
+
+use super::array::{checked_bytes, ArrayData, RawArray};
+use crate::error::{RepsError, Result};
+use safetensors::{Dtype, SafeTensors};
+
+/// Parses every tensor of a `.safetensors` file, sorted by name: floats (F16, BF16, F32, F64)
+/// and integers (8 to 64 bits). Data is little-endian and not assumed aligned.
+pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<(String, RawArray)>> {
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| RepsError::file(file, format!("not a valid .safetensors file: {e}")))?;
+    let mut names: Vec<String> = st.names().into_iter().map(str::to_string).collect();
+    names.sort();
+    let mut out = Vec::with_capacity(names.len());
+    for key in names {
+        let view = st
+            .tensor(&key)
+            .map_err(|e| RepsError::array(file, &key, e.to_string()))?;
+        let shape_u64: Vec<u64> = view.shape().iter().map(|&d| d as u64).collect();
+        let item = view.dtype().bitsize() as u64 / 8;
+        checked_bytes(file, &key, &shape_u64, item.max(1))?;
+        let raw = view.data();
+        let data =
+            match view.dtype() {
+                Dtype::F32 => ArrayData::F32(le(raw, f32::from_le_bytes)),
+                Dtype::F64 => ArrayData::F64(le(raw, f64::from_le_bytes)),
+                Dtype::F16 => {
+                    ArrayData::F32(le(raw, |b: [u8; 2]| half::f16::from_le_bytes(b).to_f32()))
+                }
+                Dtype::BF16 => {
+                    ArrayData::F32(le(raw, |b: [u8; 2]| half::bf16::from_le_bytes(b).to_f32()))
+                }
+                Dtype::I8 => ArrayData::Int(le(raw, |b: [u8; 1]| i8::from_le_bytes(b) as i64)),
+                Dtype::I16 => ArrayData::Int(le(raw, |b: [u8; 2]| i16::from_le_bytes(b) as i64)),
+                Dtype::I32 => ArrayData::Int(le(raw, |b: [u8; 4]| i32::from_le_bytes(b) as i64)),
+                Dtype::I64 => ArrayData::Int(le(raw, i64::from_le_bytes)),
+                Dtype::U8 => ArrayData::Int(le(raw, |b: [u8; 1]| b[0] as i64)),
+                Dtype::U16 => ArrayData::Int(le(raw, |b: [u8; 2]| u16::from_le_bytes(b) as i64)),
+                Dtype::U32 => ArrayData::Int(le(raw, |b: [u8; 4]| u32::from_le_bytes(b) as i64)),
+                Dtype::U64 => ArrayData::Int(le(raw, |b: [u8; 8]| {
+                    u64::from_le_bytes(b).min(i64::MAX as u64) as i64
+                })),
+                other => return Err(RepsError::array(
+                    file,
+                    &key,
+                    format!(
+                        "dtype {other:?} is not supported (use F16, BF16, F32, F64 or integers)"
+                    ),
+                )),
+            };
+        let shape = view.shape().to_vec();
+        let array =
+            RawArray::new(shape, data).map_err(|e| RepsError::array(file, &key, e.to_string()))?;
+        out.push((key, array));
+    }
+    Ok(out)
+}
+
+/// Decodes little-endian elements of `N` bytes each (no alignment assumed).
+fn le<T, const N: usize>(raw: &[u8], f: impl Fn([u8; N]) -> T) -> Vec<T> {
+    raw.chunks_exact(N)
+        .map(|c| f(c.try_into().expect("chunk of N bytes")))
+        .collect()
+}

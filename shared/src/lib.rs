@@ -1,0 +1,29 @@
+//! # reps — representation similarity diagnostics for compressed neural networks
+//!
+//! One implementation of every number of the REPS paper ("Do Coresets, Pruning, and Quantization
+//! Preserve Neural Network Representations?") and of the tools around it, shared by the command
+//! line (`native analyze`) and the browser viewer:
+//!
+//! - [`metrics`]: the four REPS components (effective rank, alive neurons, class separation,
+//!   eigenvalue decay), per-layer and model-level REPS, linear CKA (biased and debiased);
+//! - [`baselines`]: prediction agreement, logits cosine/L2, KL divergence, Wasserstein, weight similarity;
+//! - [`stats`]: PLCC, SRCC (average ranks for ties), KRCC (tau-b);
+//! - [`analysis`]: the full report, Table 2 correlations and Table 3 sensitivity;
+//! - [`formats`]: `.npz`/`.npy`/`.safetensors` importers and the `.reps` snapshot, all from bytes;
+//! - [`histogram`]: 50-bin weight histograms on a shared range.
+//!
+//! Definitions and edge cases follow `DESIGN.md` §2; each public function's doc states its formula.
+
+pub mod activations;
+pub mod analysis;
+pub mod baselines;
+pub mod error;
+pub mod formats;
+pub mod histogram;
+pub mod linalg;
+pub mod metrics;
+pub mod stats;
+
+pub use activations::{Activations, Values};
+pub use analysis::{analyze, AnalysisInput, AnalysisOptions, Report};
+pub use error::{RepsError, Result};

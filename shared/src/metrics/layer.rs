@@ -1,0 +1,135 @@
+//! Per-layer statistics of one model, and their comparison with the reference model's.
+
+use super::{
+    alive_fraction, cka_from_stats, decay_fit, decay_score, effective_rank, effective_rank_score,
+    separation_ratio, separation_score, DecayFit, RepsWeights,
+};
+use crate::activations::Activations;
+use crate::error::Result;
+use crate::linalg::{spectrum, CenteredMatrix, Kernel};
+use serde::{Deserialize, Serialize};
+
+/// Everything computed on one model's layer on its own: the raw values of the REPS components and
+/// what CKA needs to compare it with another model's layer.
+#[derive(Clone, Debug)]
+pub struct LayerStats {
+    /// N.
+    pub samples: usize,
+    /// D.
+    pub features: usize,
+    /// Eigenvalues `λ_i = s_i²` of the centred second-moment matrix, descending (length min(N, D)).
+    pub eigenvalues: Vec<f64>,
+    /// `r_e` (eq. 4).
+    pub effective_rank: f64,
+    /// `s_alive` (eq. 5).
+    pub alive_fraction: f64,
+    /// `r_s` (eqs. 6–7); `None` without labels.
+    pub separation_ratio: Option<f64>,
+    /// `δ` and its fit (eq. 8).
+    pub decay: DecayFit,
+    pub(crate) kernel: Kernel,
+    pub(crate) self_inner: f64,
+    pub(crate) row_squared_norms: Vec<f64>,
+}
+
+impl LayerStats {
+    /// Computes the statistics of `a` (N × D). `labels` (length N) enable class separation;
+    /// `top_m` is M of the decay fit.
+    pub fn compute(a: &Activations, labels: Option<&[u32]>, top_m: usize) -> Result<Self> {
+        let centered = CenteredMatrix::new(a);
+        let (eigenvalues, kernel, self_inner) = spectrum(&centered)?;
+        let separation = labels.map(|y| separation_ratio(centered.matrix.as_ref(), y));
+        Ok(LayerStats {
+            samples: a.rows(),
+            features: a.cols(),
+            effective_rank: effective_rank(&eigenvalues),
+            alive_fraction: alive_fraction(&centered.column_variances),
+            separation_ratio: separation,
+            decay: decay_fit(&eigenvalues, top_m),
+            eigenvalues,
+            kernel,
+            self_inner,
+            row_squared_norms: centered.row_squared_norms,
+        })
+    }
+}
+
+/// Raw per-layer values of the compared model, as reported beside the scores.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RawLayerValues {
+    pub effective_rank: f64,
+    pub dead_fraction: f64,
+    pub separation: Option<f64>,
+    pub decay_slope: f64,
+    pub decay_r2: Option<f64>,
+}
+
+/// One model's layer compared with the reference's: the four REPS scores, CKA, and raw values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerComparison {
+    /// `s_e`.
+    pub effective_rank: f64,
+    /// `s_alive` (not normalised by the reference).
+    pub alive: f64,
+    /// `s_s`; `None` when no labels are available.
+    pub separation: Option<f64>,
+    /// `s_d`.
+    pub decay: f64,
+    /// REPS with the paper's weighted variant.
+    pub reps_weighted: Option<f64>,
+    /// REPS with equal weights.
+    pub reps_equal: Option<f64>,
+    /// Linear CKA (biased HSIC).
+    pub cka: f64,
+    /// Linear CKA (unbiased HSIC); `None` for N < 4.
+    pub cka_debiased: Option<f64>,
+    /// The compared model's raw values.
+    pub raw: RawLayerValues,
+}
+
+impl LayerComparison {
+    /// The four components in weight order, separation possibly missing.
+    pub fn components(&self) -> [Option<f64>; 4] {
+        [
+            Some(self.effective_rank),
+            Some(self.alive),
+            self.separation,
+            Some(self.decay),
+        ]
+    }
+
+    /// `REPS^l = α s_e + β s_alive + γ s_s + δ s_d` (eq. 9) with the given weights.
+    pub fn reps(&self, weights: &RepsWeights) -> Option<f64> {
+        weights.combine(self.components())
+    }
+}
+
+/// Compares a model's layer with the reference's. Passing the same statistics twice gives every
+/// score exactly 1.
+pub fn compare_layers(reference: &LayerStats, model: &LayerStats) -> LayerComparison {
+    let separation = match (model.separation_ratio, reference.separation_ratio) {
+        (Some(r), Some(r0)) => Some(separation_score(r, r0)),
+        _ => None,
+    };
+    let cka = cka_from_stats(reference, model);
+    let mut out = LayerComparison {
+        effective_rank: effective_rank_score(model.effective_rank, reference.effective_rank),
+        alive: model.alive_fraction,
+        separation,
+        decay: decay_score(model.decay.slope, reference.decay.slope),
+        reps_weighted: None,
+        reps_equal: None,
+        cka: cka.biased,
+        cka_debiased: cka.debiased,
+        raw: RawLayerValues {
+            effective_rank: model.effective_rank,
+            dead_fraction: 1.0 - model.alive_fraction,
+            separation: model.separation_ratio,
+            decay_slope: model.decay.slope,
+            decay_r2: model.decay.r2,
+        },
+    };
+    out.reps_weighted = out.reps(&super::WEIGHTED);
+    out.reps_equal = out.reps(&super::EQUAL);
+    out
+}
