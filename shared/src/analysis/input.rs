@@ -209,7 +209,7 @@ impl AnalysisInput {
                 if a.cols() != b.cols() {
                     return Err(RepsError::Mismatch {
                         file: m.source.clone(),
-                        what: format!("layer '{key}' has shape"),
+                        what: format!("the shape of layer '{key}'"),
                         found: shape_text(a),
                         other_file: other.source.clone(),
                         expected: shape_text(b),

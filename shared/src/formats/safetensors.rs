@@ -20,34 +20,35 @@ pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<(String, RawArr
         let item = view.dtype().bitsize() as u64 / 8;
         checked_bytes(file, &key, &shape_u64, item.max(1))?;
         let raw = view.data();
-        let data =
-            match view.dtype() {
-                Dtype::F32 => ArrayData::F32(le(raw, f32::from_le_bytes)),
-                Dtype::F64 => ArrayData::F64(le(raw, f64::from_le_bytes)),
-                Dtype::F16 => {
-                    ArrayData::F32(le(raw, |b: [u8; 2]| half::f16::from_le_bytes(b).to_f32()))
-                }
-                Dtype::BF16 => {
-                    ArrayData::F32(le(raw, |b: [u8; 2]| half::bf16::from_le_bytes(b).to_f32()))
-                }
-                Dtype::I8 => ArrayData::Int(le(raw, |b: [u8; 1]| i8::from_le_bytes(b) as i64)),
-                Dtype::I16 => ArrayData::Int(le(raw, |b: [u8; 2]| i16::from_le_bytes(b) as i64)),
-                Dtype::I32 => ArrayData::Int(le(raw, |b: [u8; 4]| i32::from_le_bytes(b) as i64)),
-                Dtype::I64 => ArrayData::Int(le(raw, i64::from_le_bytes)),
-                Dtype::U8 => ArrayData::Int(le(raw, |b: [u8; 1]| b[0] as i64)),
-                Dtype::U16 => ArrayData::Int(le(raw, |b: [u8; 2]| u16::from_le_bytes(b) as i64)),
-                Dtype::U32 => ArrayData::Int(le(raw, |b: [u8; 4]| u32::from_le_bytes(b) as i64)),
-                Dtype::U64 => ArrayData::Int(le(raw, |b: [u8; 8]| {
-                    u64::from_le_bytes(b).min(i64::MAX as u64) as i64
-                })),
-                other => return Err(RepsError::array(
+        let data = match view.dtype() {
+            Dtype::F32 => ArrayData::F32(le(raw, f32::from_le_bytes)),
+            Dtype::F64 => ArrayData::F64(le(raw, f64::from_le_bytes)),
+            Dtype::F16 => {
+                ArrayData::F32(le(raw, |b: [u8; 2]| half::f16::from_le_bytes(b).to_f32()))
+            }
+            Dtype::BF16 => {
+                ArrayData::F32(le(raw, |b: [u8; 2]| half::bf16::from_le_bytes(b).to_f32()))
+            }
+            Dtype::I8 => ArrayData::Int(le(raw, |b: [u8; 1]| i8::from_le_bytes(b) as i64)),
+            Dtype::I16 => ArrayData::Int(le(raw, |b: [u8; 2]| i16::from_le_bytes(b) as i64)),
+            Dtype::I32 => ArrayData::Int(le(raw, |b: [u8; 4]| i32::from_le_bytes(b) as i64)),
+            Dtype::I64 => ArrayData::Int(le(raw, i64::from_le_bytes)),
+            Dtype::U8 => ArrayData::Int(le(raw, |b: [u8; 1]| b[0] as i64)),
+            Dtype::U16 => ArrayData::Int(le(raw, |b: [u8; 2]| u16::from_le_bytes(b) as i64)),
+            Dtype::U32 => ArrayData::Int(le(raw, |b: [u8; 4]| u32::from_le_bytes(b) as i64)),
+            Dtype::U64 => ArrayData::Int(le(raw, |b: [u8; 8]| {
+                u64::from_le_bytes(b).min(i64::MAX as u64) as i64
+            })),
+            other => {
+                return Err(RepsError::array(
                     file,
                     &key,
                     format!(
                         "dtype {other:?} is not supported (use F16, BF16, F32, F64 or integers)"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let shape = view.shape().to_vec();
         let array =
             RawArray::new(shape, data).map_err(|e| RepsError::array(file, &key, e.to_string()))?;

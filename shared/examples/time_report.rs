@@ -1,0 +1,52 @@
+//! Times crate `reps`'s full per-layer report on two activation files, for `bench/compare_numpy.py`.
+//!
+//! Usage: `cargo run --release -p reps --example time_report -- REF.npy MODEL.npy LABELS.npy REPEATS`
+//! Prints one JSON line: the best wall time in seconds over REPEATS runs and the values computed,
+//! so that the script can check that both implementations computed the same numbers.
+
+use reps::formats::{parse_npy, read_labels, ArrayData};
+use reps::metrics::{compare_layers, LayerStats};
+use reps::{Activations, Values};
+use std::time::Instant;
+
+fn load(path: &str) -> Activations {
+    let bytes = std::fs::read(path).expect("readable input");
+    let a = parse_npy(path, "x", &bytes).expect("valid .npy");
+    let values = match a.data {
+        ArrayData::F32(v) => Values::F32(v),
+        ArrayData::F64(v) => Values::F64(v),
+        ArrayData::Int(_) => panic!("{path}: float array expected"),
+    };
+    Activations::new(a.shape[0], a.shape[1..].to_vec(), values).expect("finite activations")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    assert!(
+        args.len() == 5,
+        "usage: time_report REF.npy MODEL.npy LABELS.npy REPEATS"
+    );
+    let (x, y) = (load(&args[1]), load(&args[2]));
+    let labels = read_labels(&args[3], &std::fs::read(&args[3]).unwrap()).unwrap();
+    let repeats: usize = args[4].parse().unwrap();
+    let mut best = f64::INFINITY;
+    let mut out = None;
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let sx = LayerStats::compute(&x, Some(&labels), 10).unwrap();
+        let sy = LayerStats::compute(&y, Some(&labels), 10).unwrap();
+        let c = compare_layers(&sx, &sy);
+        best = best.min(t.elapsed().as_secs_f64());
+        out = Some((sx.effective_rank, c));
+    }
+    let (ref_rank, c) = out.unwrap();
+    println!(
+        "{{\"seconds\": {best}, \"ref_effective_rank\": {ref_rank}, \"effective_rank\": {}, \"dead_fraction\": {}, \"separation\": {}, \"decay_slope\": {}, \"cka\": {}, \"cka_debiased\": {}}}",
+        c.raw.effective_rank,
+        c.raw.dead_fraction,
+        c.raw.separation.unwrap(),
+        c.raw.decay_slope,
+        c.cka,
+        c.cka_debiased.unwrap_or(f64::NAN)
+    );
+}

@@ -1,0 +1,231 @@
+//! The full analysis: label sources, the reference row, accuracy fallbacks, correlations, and
+//! inconsistent inputs.
+
+mod common;
+use common::*;
+use reps::analysis::{analyze, AnalysisInput, AnalysisOptions, LabelSource, ModelInput};
+use reps::formats::snapshot::ModelKind;
+use reps::metrics::{compare_layers, LayerStats, RepsWeights, EQUAL};
+use reps::Activations;
+
+fn model(name: &str, feat: &Dense, logits: &Dense, acc: Option<f64>) -> ModelInput {
+    ModelInput {
+        name: name.into(),
+        kind: ModelKind::External,
+        parameter: None,
+        accuracy: acc,
+        weight_similarity: None,
+        layers: vec![
+            ("feat".into(), feat.activations()),
+            ("logits".into(), logits.activations()),
+        ],
+        logits: Some(logits.activations()),
+        source: format!("{name}.npz"),
+    }
+}
+
+/// A reference and four increasingly noisy copies.
+fn family(labels: bool) -> AnalysisInput {
+    let mut rng = Rng(11);
+    let (n, d, k) = (40, 12, 4);
+    let y: Vec<u32> = (0..n).map(|i| (i % k) as u32).collect();
+    let mut feat = Dense::random(&mut rng, n, d);
+    let mut logits = Dense::random(&mut rng, n, k).scale(0.3);
+    for i in 0..n {
+        feat.v[i * d + y[i] as usize] += 4.0;
+        logits.v[i * k + y[i] as usize] += 2.0;
+    }
+    let mut models = vec![model("ref", &feat, &logits, Some(0.95))];
+    for (j, s) in [0.2, 0.6, 1.2, 2.5].iter().enumerate() {
+        let noisy = |m: &Dense, rng: &mut Rng| Dense {
+            rows: m.rows,
+            cols: m.cols,
+            v: m.v.iter().map(|x| x + s * rng.normal()).collect(),
+        };
+        let (f, l) = (noisy(&feat, &mut rng), noisy(&logits, &mut rng));
+        models.push(model(
+            &format!("m{j}"),
+            &f,
+            &l,
+            Some(0.95 - 0.1 * (j as f64 + 1.0)),
+        ));
+    }
+    AnalysisInput {
+        models,
+        labels: labels.then(|| (y, "labels.npy".into())),
+    }
+}
+
+#[test]
+fn report_matches_layer_level_computation_and_reference_row_is_one() {
+    let input = family(true);
+    let report = analyze(&input, &AnalysisOptions::default()).unwrap();
+    assert_eq!(report.label_source, LabelSource::Labels);
+    assert_eq!(report.layers, vec!["feat", "logits"]);
+    let r = &report.models[0];
+    assert_eq!(
+        (
+            r.accuracy_drop,
+            r.effective_rank,
+            r.separation,
+            r.decay,
+            r.cka
+        ),
+        (Some(0.0), 1.0, Some(1.0), 1.0, 1.0)
+    );
+    assert_eq!(r.baselines.prediction_agreement, Some(1.0));
+    assert_eq!(r.baselines.kl_divergence, Some(0.0));
+    assert_eq!(r.baselines.wasserstein, Some(0.0));
+    // Model m2 recomputed by hand from the layer-level functions.
+    let labels = &input.labels.as_ref().unwrap().0;
+    let mut reps_eq = 0.0;
+    for layer in ["feat", "logits"] {
+        let s0 =
+            LayerStats::compute(input.models[0].layer(layer).unwrap(), Some(labels), 10).unwrap();
+        let s =
+            LayerStats::compute(input.models[3].layer(layer).unwrap(), Some(labels), 10).unwrap();
+        let c = compare_layers(&s0, &s);
+        assert_eq!(report.models[3].layers.get(layer).unwrap(), &c);
+        reps_eq += c.reps(&EQUAL).unwrap() / 2.0;
+    }
+    assert!((report.models[3].reps_equal.unwrap() - reps_eq).abs() < 1e-15);
+    // More noise, less similarity, larger drop: REPS correlates negatively with drop.
+    let c = report.correlations.get("reps_equal").unwrap();
+    assert!(c.plcc.unwrap() < -0.8, "{c:?}");
+    assert_eq!(report.sensitivity.len(), 6);
+    assert!(report.best_weights.is_some());
+}
+
+#[test]
+fn label_sources_in_order() {
+    let with = analyze(&family(true), &AnalysisOptions::default()).unwrap();
+    let pseudo = analyze(&family(false), &AnalysisOptions::default()).unwrap();
+    assert_eq!(pseudo.label_source, LabelSource::Pseudo);
+    // Pseudo-labels are the reference's argmax: recompute separation with them.
+    let input = family(false);
+    let pl = input.models[0].logits.as_ref().unwrap().row_argmax();
+    let s0 = LayerStats::compute(input.models[0].layer("feat").unwrap(), Some(&pl), 10).unwrap();
+    let s1 = LayerStats::compute(input.models[1].layer("feat").unwrap(), Some(&pl), 10).unwrap();
+    assert_eq!(
+        pseudo.models[1].layers.get("feat").unwrap().separation,
+        compare_layers(&s0, &s1).separation
+    );
+    assert_ne!(with.models[1].separation, None);
+    // No labels, no logits: separation is left out and weights renormalised.
+    let mut none = family(false);
+    for m in &mut none.models {
+        m.logits = None;
+        m.layers.truncate(1);
+    }
+    let r = analyze(&none, &AnalysisOptions::default()).unwrap();
+    assert_eq!(r.label_source, LabelSource::None);
+    let m = &r.models[2];
+    let c = m.layers.get("feat").unwrap();
+    assert_eq!(c.separation, None);
+    let w = RepsWeights([0.15, 0.05, 0.35, 0.45])
+        .effective(false)
+        .unwrap();
+    let expected = w[0] * c.effective_rank + w[1] * c.alive + w[3] * c.decay;
+    assert!((m.reps_weighted.unwrap() - expected).abs() < 1e-15);
+    assert_eq!(m.baselines.prediction_agreement, None);
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("class separation is left out")));
+}
+
+#[test]
+fn accuracy_from_labels_and_logits_when_not_given() {
+    let mut input = family(true);
+    for m in &mut input.models {
+        m.accuracy = None;
+    }
+    let r = analyze(&input, &AnalysisOptions::default()).unwrap();
+    let labels = &input.labels.as_ref().unwrap().0;
+    for (m, rep) in input.models.iter().zip(&r.models) {
+        let pred = m.logits.as_ref().unwrap().row_argmax();
+        let hits = pred.iter().zip(labels).filter(|(p, y)| p == y).count();
+        assert_eq!(rep.accuracy, Some(hits as f64 / labels.len() as f64));
+    }
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("measured on the 40 analysed samples")));
+    // Without labels nor accuracies, correlations are undefined with the reason.
+    let mut input = family(false);
+    input.models.iter_mut().for_each(|m| m.accuracy = None);
+    let r = analyze(&input, &AnalysisOptions::default()).unwrap();
+    let c = r.correlations.get("reps_weighted").unwrap();
+    assert_eq!(c.plcc, None);
+    assert_eq!(
+        c.reason.as_deref(),
+        Some("accuracy is not known for every model")
+    );
+}
+
+#[test]
+fn options_and_inconsistent_inputs() {
+    let input = family(true);
+    let opts = AnalysisOptions {
+        reference: Some("m1".into()),
+        layers: Some(vec!["feat".into()]),
+        ..Default::default()
+    };
+    let r = analyze(&input, &opts).unwrap();
+    assert_eq!(
+        (r.reference.as_str(), r.layers.clone()),
+        ("m1", vec!["feat".to_string()])
+    );
+    assert_eq!(r.models[2].accuracy_drop, Some(0.0));
+    let e = analyze(
+        &input,
+        &AnalysisOptions {
+            reference: Some("nope".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("reference model 'nope' not found; models are: ref, m0"),
+        "{e}"
+    );
+    let e = analyze(
+        &input,
+        &AnalysisOptions {
+            layers: Some(vec!["layer9".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("ref.npz: model 'ref' has no layer 'layer9'"),
+        "{e}"
+    );
+    // N differs.
+    let mut bad = family(true);
+    bad.models[2].layers[0].1 = Activations::from_rows_f64(39, 12, vec![0.0; 39 * 12]).unwrap();
+    let e = bad.check_consistent().unwrap_err().to_string();
+    assert!(
+        e.contains("m1.npz: the number of samples of 'feat' is 39, but ref.npz has 40"),
+        "{e}"
+    );
+    // D differs.
+    let mut bad = family(true);
+    bad.models[3].layers[0].1 =
+        Activations::new(40, vec![2, 5], reps::Values::F64(vec![0.0; 400])).unwrap();
+    let e = bad.check_consistent().unwrap_err().to_string();
+    assert!(
+        e.contains("m2.npz: the shape of layer 'feat' is (40, 2, 5), but ref.npz has (40, 12)"),
+        "{e}"
+    );
+    // Labels of the wrong length.
+    let mut bad = family(true);
+    bad.labels.as_mut().unwrap().0.pop();
+    assert!(bad
+        .check_consistent()
+        .unwrap_err()
+        .to_string()
+        .contains("labels.npy: the number of labels is 39"));
+}

@@ -1,0 +1,239 @@
+//! Importers: every supported encoding decodes to the same numbers, and bad files give errors that
+//! name the file and the array, never a panic.
+
+mod common;
+use common::files::*;
+use proptest::prelude::*;
+use reps::formats::{
+    parse_npy, parse_npz, parse_safetensors, read_labels, read_model_file, snapshot, ArrayData,
+};
+
+const F: &str = "model.npz";
+
+fn err_of<T: std::fmt::Debug>(r: reps::Result<T>) -> String {
+    r.expect_err("expected an error").to_string()
+}
+
+#[test]
+fn npy_dtypes_orders_and_byte_orders() {
+    // 2 × 3 matrix [[0,1,2],[3,4,5]].
+    let c: Vec<f64> = (0..6).map(f64::from).collect();
+    let a = parse_npy(F, "x", &npy("<f8", false, &[2, 3], &f64_bytes(&c))).unwrap();
+    assert_eq!(a.data, ArrayData::F64(c.clone()));
+    // Fortran order stores columns first: 0,3,1,4,2,5.
+    let f: Vec<f64> = [0, 3, 1, 4, 2, 5].iter().map(|&x| x as f64).collect();
+    let a = parse_npy(F, "x", &npy("<f8", true, &[2, 3], &f64_bytes(&f))).unwrap();
+    assert_eq!(
+        (a.shape.clone(), a.data),
+        (vec![2, 3], ArrayData::F64(c.clone()))
+    );
+    // Big-endian f8.
+    let be: Vec<u8> = c.iter().flat_map(|x| x.to_be_bytes()).collect();
+    assert_eq!(
+        parse_npy(F, "x", &npy(">f8", false, &[2, 3], &be))
+            .unwrap()
+            .data,
+        ArrayData::F64(c.clone())
+    );
+    // f2: 1.5 is 0x3E00 in IEEE half.
+    let h = parse_npy(
+        F,
+        "x",
+        &npy("<f2", false, &[1, 2], &[0x00, 0x3E, 0x00, 0xBC]),
+    )
+    .unwrap();
+    assert_eq!(h.data, ArrayData::F32(vec![1.5, -1.0]));
+    // Integers of several widths.
+    let i = parse_npy(
+        F,
+        "y",
+        &npy(
+            "<i4",
+            false,
+            &[3],
+            &[1, 0, 0, 0, 2, 0, 0, 0, 255, 255, 255, 255],
+        ),
+    )
+    .unwrap();
+    assert_eq!(i.data, ArrayData::Int(vec![1, 2, -1]));
+    let u = parse_npy(F, "y", &npy("|u1", false, &[2], &[7, 9])).unwrap();
+    assert_eq!(u.data, ArrayData::Int(vec![7, 9]));
+}
+
+#[test]
+fn npz_and_safetensors_give_the_same_model() {
+    let x: Vec<f32> = (0..24).map(|i| i as f32 * 0.5).collect();
+    let logits: Vec<f32> = (0..8).map(|i| (i % 3) as f32).collect();
+    let labels = [0i64, 1, 0, 1];
+    for deflate in [false, true] {
+        let bytes = npz(
+            &[
+                ("layer3", npy_f32(&[4, 2, 3], &x)),
+                ("logits", npy_f32(&[4, 2], &logits)),
+                ("labels", npy("<i8", false, &[4], &i64_bytes(&labels))),
+                ("accuracy", npy("<f8", false, &[], &f64_bytes(&[0.75]))),
+                ("step", npy("<i8", false, &[], &i64_bytes(&[3]))),
+                ("other", npy_f32(&[3, 2], &[0.0; 6])),
+            ],
+            deflate,
+        );
+        let m = read_model_file(F, "m", &bytes).unwrap();
+        assert_eq!(m.layers.len(), 2, "layer3 and logits");
+        assert_eq!(m.layers[0].0, "layer3");
+        assert_eq!(m.layers[0].1.sample_shape(), &[2, 3]);
+        assert_eq!(m.layers[0].1.get(1, 0), 3.0);
+        assert_eq!(m.labels, Some(vec![0, 1, 0, 1]));
+        assert_eq!(m.accuracy, Some(0.75));
+        assert_eq!(m.logits.as_ref().unwrap().row_argmax(), vec![1, 0, 1, 1]); // rows (0,1) (2,0) (1,2) (0,1)
+        let skipped: Vec<&str> = m.skipped.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(skipped, vec!["step", "other"]);
+    }
+    // The same layer as safetensors, in bf16: values k/2 for small k are exact in bf16.
+    let bf16: Vec<u8> = x
+        .iter()
+        .flat_map(|v| ((v.to_bits() >> 16) as u16).to_le_bytes())
+        .collect();
+    let st = safetensors(&[
+        ("layer3", "BF16", &[4, 2, 3], bf16),
+        ("labels", "I64", &[4], i64_bytes(&labels)),
+    ]);
+    let m = read_model_file("m.safetensors", "m", &st).unwrap();
+    assert_eq!(m.layers[0].1.values().to_f32(), x);
+    assert_eq!(m.labels, Some(vec![0, 1, 0, 1]));
+    let f16: Vec<u8> = [1.5f32, -2.0]
+        .iter()
+        .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
+        .collect();
+    let a =
+        parse_safetensors("h.safetensors", &safetensors(&[("a", "F16", &[1, 2], f16)])).unwrap();
+    assert_eq!(a[0].1.data, ArrayData::F32(vec![1.5, -2.0]));
+}
+
+#[test]
+fn labels_file_formats() {
+    let y = npy("<i8", false, &[3], &i64_bytes(&[2, 0, 1]));
+    assert_eq!(read_labels("y.npy", &y).unwrap(), vec![2, 0, 1]);
+    let z = npz(
+        &[("labels", y.clone()), ("x", npy_f32(&[1, 1], &[0.0]))],
+        true,
+    );
+    assert_eq!(read_labels("y.npz", &z).unwrap(), vec![2, 0, 1]);
+    let neg = npy("<i8", false, &[2], &i64_bytes(&[1, -1]));
+    assert!(err_of(read_labels("y.npy", &neg)).contains("label 1 is -1"));
+}
+
+#[test]
+fn bad_files_name_the_file_and_the_problem() {
+    let good = npz(&[("feat", npy_f32(&[2, 2], &[1.0, 2.0, 3.0, 4.0]))], true);
+    // Empty and random.
+    assert!(err_of(read_model_file(F, "m", &[])).contains("model.npz: the file is empty"));
+    let e = err_of(read_model_file(F, "m", b"hello world, not numpy"));
+    assert!(
+        e.starts_with("model.npz:")
+            && e.contains("not a .reps snapshot, .npz, .npy or .safetensors"),
+        "{e}"
+    );
+    // Truncated npz at every length: an error, never a panic.
+    for cut in 0..good.len() {
+        assert!(
+            read_model_file(F, "m", &good[..cut]).is_err(),
+            "cut at {cut}"
+        );
+    }
+    // NaN and Inf name file, key and sample.
+    let nan = npz(
+        &[("feat", npy_f32(&[2, 2], &[1.0, 2.0, f32::NAN, 4.0]))],
+        false,
+    );
+    let e = err_of(read_model_file(F, "m", &nan));
+    assert!(
+        e.contains("model.npz: array 'feat'") && e.contains("sample 1, feature 0"),
+        "{e}"
+    );
+    let inf = npz(
+        &[("feat", npy_f32(&[2, 1], &[1.0, f32::NEG_INFINITY]))],
+        true,
+    );
+    assert!(err_of(read_model_file(F, "m", &inf)).contains("non-finite"));
+    // A header claiming gigabytes, with a few bytes of data.
+    let huge = npy("<f4", false, &[1 << 20, 1 << 20], &[0; 16]);
+    let e = err_of(parse_npy("big.npy", "activations", &huge));
+    assert!(
+        e.contains("big.npy: array 'activations'") && e.contains("more than"),
+        "{e}"
+    );
+    let claim = npy("<f4", false, &[1000, 1000], &[0; 64]);
+    assert!(err_of(parse_npy("t.npy", "a", &claim)).contains("truncated"));
+    // Unsupported dtypes.
+    assert!(
+        err_of(parse_npy(F, "s", &npy("<U3", false, &[2], &[0; 24]))).contains("not supported")
+    );
+    assert!(
+        err_of(parse_npy(F, "c", &npy("<c16", false, &[1], &[0; 16]))).contains("not supported")
+    );
+    // Accuracy out of range, labels of the wrong shape.
+    let acc = npz(
+        &[
+            ("feat", npy_f32(&[1, 1], &[0.0])),
+            ("accuracy", npy("<f8", false, &[], &f64_bytes(&[92.7]))),
+        ],
+        false,
+    );
+    assert!(err_of(read_model_file(F, "m", &acc))
+        .contains("array 'accuracy': accuracy 92.7 is not a fraction"));
+    let lab = npz(
+        &[
+            ("feat", npy_f32(&[2, 1], &[0.0, 1.0])),
+            ("labels", npy("<i8", false, &[1, 2], &i64_bytes(&[0, 1]))),
+        ],
+        false,
+    );
+    assert!(err_of(read_model_file(F, "m", &lab)).contains("labels must have shape (N,)"));
+    // Nothing usable.
+    let none = npz(&[("step", npy("<i8", false, &[], &i64_bytes(&[3])))], false);
+    assert!(err_of(read_model_file(F, "m", &none)).contains("holds no activation array"));
+    // A snapshot among per-model files.
+    assert!(err_of(read_model_file(F, "m", b"REPSSNAP\x01\x00")).contains("is a .reps snapshot"));
+    // safetensors whose header claims more data than there is.
+    let mut st = safetensors(&[("a", "F32", &[2, 2], f32_bytes(&[1.0; 4]))]);
+    st.truncate(st.len() - 3);
+    assert!(err_of(parse_safetensors("w.safetensors", &st))
+        .starts_with("w.safetensors: not a valid .safetensors"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Arbitrary bytes never panic any importer.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = parse_npy(F, "x", &bytes);
+        let _ = parse_npz(F, &bytes);
+        let _ = parse_safetensors(F, &bytes);
+        let _ = snapshot::decode(F, &bytes);
+        let _ = read_model_file(F, "m", &bytes);
+        let _ = read_labels(F, &bytes);
+    }
+
+    /// Valid files with arbitrary bytes overwritten never panic either (this reaches the parsers'
+    /// inner code, which random bytes rarely do).
+    #[test]
+    fn corrupted_valid_files_never_panic(pos in any::<prop::sample::Index>(), byte in any::<u8>(), which in 0usize..4, n in 1usize..5) {
+        let x: Vec<f32> = (0..n * 3).map(|i| i as f32).collect();
+        let mut bytes = match which {
+            0 => npy_f32(&[n, 3], &x),
+            1 => npz(&[("feat", npy_f32(&[n, 3], &x)), ("labels", npy("<i8", false, &[n], &i64_bytes(&vec![1; n])))], true),
+            2 => safetensors(&[("feat", "F32", &[n, 3], f32_bytes(&x))]),
+            _ => {
+                let mut b = snapshot::MAGIC.to_vec();
+                b.extend_from_slice(&1u16.to_le_bytes());
+                b.extend((0..40u8).map(|i| i.wrapping_mul(37)));
+                b
+            }
+        };
+        let i = pos.index(bytes.len());
+        bytes[i] = byte;
+        let _ = read_model_file(F, "m", &bytes);
+        let _ = snapshot::decode(F, &bytes);
+    }
+}
