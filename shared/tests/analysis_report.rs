@@ -1,6 +1,8 @@
 //! The full analysis: label sources, the reference row, accuracy fallbacks, correlations, and
 //! inconsistent inputs.
 
+#![allow(clippy::needless_range_loop)] // matrix code reads best with indices
+
 mod common;
 use common::*;
 use reps::analysis::{analyze, AnalysisInput, AnalysisOptions, LabelSource, ModelInput};

@@ -1,5 +1,7 @@
 //! Degenerate but valid inputs give the documented values (DESIGN.md §2), never NaN.
 
+#![allow(clippy::needless_range_loop)] // matrix code reads best with indices
+
 mod common;
 use common::*;
 use reps::metrics::{compare_layers, LayerStats};

@@ -1,6 +1,8 @@
 //! Property tests: what orthogonal transforms, uniform scaling and permutations must leave unchanged,
 //! and CKA against an independent implementation (explicit Gram matrices, Kornblith-style centring).
 
+#![allow(clippy::needless_range_loop)] // matrix code reads best with indices
+
 mod common;
 use common::*;
 use proptest::prelude::*;

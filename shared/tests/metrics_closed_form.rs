@@ -1,5 +1,7 @@
 //! REPS components against values known in closed form or derived by hand.
 
+#![allow(clippy::needless_range_loop)] // matrix code reads best with indices
+
 mod common;
 use common::*;
 use reps::metrics::{

@@ -10,6 +10,9 @@ use crate::metrics::{compare_layers, LayerComparison, LayerStats, EQUAL, WEIGHTE
 use crate::stats::{correlate, Correlations};
 use serde::Serialize;
 
+/// Reads one model-level score out of a model's report.
+type ScoreOf = fn(&ModelReport) -> Option<f64>;
+
 /// Where the labels for class separation came from (DESIGN.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -183,13 +186,15 @@ pub fn analyze_with_progress(
     }
     let ref_acc = accuracies[ref_index];
 
+    // The reference's weight similarity to itself is 1 when weights are known at all.
+    let weights_known = models.iter().any(|m| m.weight_similarity.is_some());
     let mut reports = Vec::with_capacity(models.len());
     for (i, (m, layer_map)) in models.iter().zip(per_model).enumerate() {
         let mean = |f: &dyn Fn(&LayerComparison) -> Option<f64>| -> Option<f64> {
             let v: Option<Vec<f64>> = layer_map.iter().map(|(_, c)| f(c)).collect();
             v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
         };
-        let baselines = baselines(reference, m, i == ref_index)?;
+        let baselines = baselines(reference, m, i == ref_index, weights_known)?;
         let accuracy = accuracies[i];
         reports.push(ModelReport {
             name: m.name.clone(),
@@ -222,28 +227,22 @@ pub fn analyze_with_progress(
         .map(|(_, r)| r)
         .collect();
     let drops: Option<Vec<f64>> = compressed.iter().map(|r| r.accuracy_drop).collect();
-    let series: Vec<(&str, Box<dyn Fn(&ModelReport) -> Option<f64>>)> = vec![
-        ("reps_weighted", Box::new(|r| r.reps_weighted)),
-        ("reps_equal", Box::new(|r| r.reps_equal)),
-        ("reps_user", Box::new(|r| r.reps_user)),
-        ("effective_rank", Box::new(|r| Some(r.effective_rank))),
-        ("alive", Box::new(|r| Some(r.alive))),
-        ("separation", Box::new(|r| r.separation)),
-        ("decay", Box::new(|r| Some(r.decay))),
-        ("cka", Box::new(|r| Some(r.cka))),
-        ("cka_debiased", Box::new(|r| r.cka_debiased)),
-        (
-            "prediction_agreement",
-            Box::new(|r| r.baselines.prediction_agreement),
-        ),
-        ("logits_cosine", Box::new(|r| r.baselines.logits_cosine)),
-        ("logits_l2", Box::new(|r| r.baselines.logits_l2)),
-        ("kl_divergence", Box::new(|r| r.baselines.kl_divergence)),
-        ("wasserstein", Box::new(|r| r.baselines.wasserstein)),
-        (
-            "weight_similarity",
-            Box::new(|r| r.baselines.weight_similarity),
-        ),
+    let series: [(&str, ScoreOf); 15] = [
+        ("reps_weighted", |r| r.reps_weighted),
+        ("reps_equal", |r| r.reps_equal),
+        ("reps_user", |r| r.reps_user),
+        ("effective_rank", |r| Some(r.effective_rank)),
+        ("alive", |r| Some(r.alive)),
+        ("separation", |r| r.separation),
+        ("decay", |r| Some(r.decay)),
+        ("cka", |r| Some(r.cka)),
+        ("cka_debiased", |r| r.cka_debiased),
+        ("prediction_agreement", |r| r.baselines.prediction_agreement),
+        ("logits_cosine", |r| r.baselines.logits_cosine),
+        ("logits_l2", |r| r.baselines.logits_l2),
+        ("kl_divergence", |r| r.baselines.kl_divergence),
+        ("wasserstein", |r| r.baselines.wasserstein),
+        ("weight_similarity", |r| r.baselines.weight_similarity),
     ];
     let mut correlations = NamedMap::default();
     for (name, get) in &series {
@@ -354,8 +353,13 @@ fn choose_layers(
     }
 }
 
-fn baselines(reference: &ModelInput, m: &ModelInput, is_reference: bool) -> Result<Baselines> {
-    let weight_similarity = if is_reference {
+fn baselines(
+    reference: &ModelInput,
+    m: &ModelInput,
+    is_reference: bool,
+    weights_known: bool,
+) -> Result<Baselines> {
+    let weight_similarity = if is_reference && weights_known {
         Some(1.0)
     } else {
         m.weight_similarity

@@ -1,6 +1,6 @@
 //! The column-centred activation matrix `Ã = A − mean_rows(A)` in f64.
 
-use crate::activations::Activations;
+use crate::activations::{Activations, Values};
 use faer::Mat;
 
 /// `Ã = A − mean_rows(A)`, stored column-major (N × D) for the matrix products, together with the
@@ -34,21 +34,9 @@ impl CenteredMatrix {
             };
         }
         // Copy row-major input into column-major storage, shifted by the first row.
-        // Blocked over rows so that both sides stay in cache.
-        const BLOCK: usize = 64;
-        let first = a.row(0);
-        for i0 in (0..n).step_by(BLOCK) {
-            let i1 = (i0 + BLOCK).min(n);
-            for j in 0..d {
-                let col = matrix
-                    .col_mut(j)
-                    .try_as_col_major_mut()
-                    .expect("contiguous");
-                let col = col.as_slice_mut();
-                for (i, slot) in col.iter_mut().enumerate().take(i1).skip(i0) {
-                    *slot = a.get(i, j) - first[j];
-                }
-            }
+        match a.values() {
+            Values::F32(v) => transpose_shifted(v, n, d, &mut matrix),
+            Values::F64(v) => transpose_shifted(v, n, d, &mut matrix),
         }
         let inv_n = 1.0 / n as f64;
         for (j, var) in column_variances.iter_mut().enumerate() {
@@ -86,5 +74,26 @@ impl CenteredMatrix {
     /// Number of features D.
     pub fn cols(&self) -> usize {
         self.matrix.ncols()
+    }
+}
+
+/// Writes `src` (row-major N × D) into `dst` (column-major) minus the first row, in tiles so that
+/// both sides stay in cache.
+fn transpose_shifted<T: Copy + Into<f64>>(src: &[T], n: usize, d: usize, dst: &mut Mat<f64>) {
+    const TILE: usize = 32;
+    for j0 in (0..d).step_by(TILE) {
+        let j1 = (j0 + TILE).min(d);
+        for i0 in (0..n).step_by(TILE) {
+            let i1 = (i0 + TILE).min(n);
+            for j in j0..j1 {
+                let shift: f64 = src[j].into();
+                let col = dst.col_mut(j).try_as_col_major_mut().expect("contiguous");
+                let col = &mut col.as_slice_mut()[i0..i1];
+                for (k, slot) in col.iter_mut().enumerate() {
+                    let x: f64 = src[(i0 + k) * d + j].into();
+                    *slot = x - shift;
+                }
+            }
+        }
     }
 }

@@ -88,7 +88,7 @@ pub(crate) fn spectrum(c: &CenteredMatrix) -> Result<(Vec<f64>, Kernel, f64)> {
     let top = eig.first().copied().unwrap_or(0.0).max(0.0);
     let floor = n.max(d) as f64 * f64::EPSILON * top;
     for l in eig.iter_mut() {
-        if !(*l > floor) {
+        if *l <= floor {
             *l = 0.0;
         }
     }

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests of crate `reps`: a seeded RNG and matrix constructions
 //! whose spectra are known in closed form.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::needless_range_loop)]
 
 pub mod files;
 

@@ -1,0 +1,163 @@
+//! `native analyze` end to end: files written by numpy in, numbers checked against an independent
+//! numpy/scipy implementation (tests/python/reference_reps.py).
+
+use reps_e2e::files::{i64_bytes, npy};
+use reps_e2e::{native, python, stderr};
+use serde_json::Value;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * (1.0 + a.abs())
+}
+
+/// Every number (and null) of `expected` must be in `got` at the same path.
+fn assert_matches(expected: &Value, got: &Value, path: &str) {
+    match expected {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let g = got
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{path}.{k} missing in output"));
+                assert_matches(v, g, &format!("{path}.{k}"));
+            }
+        }
+        Value::Array(items) => {
+            let g = got
+                .as_array()
+                .unwrap_or_else(|| panic!("{path} is not an array"));
+            assert_eq!(items.len(), g.len(), "{path} length");
+            for (i, (e, gv)) in items.iter().zip(g).enumerate() {
+                assert_matches(e, gv, &format!("{path}[{i}]"));
+            }
+        }
+        Value::Number(n) => {
+            let (e, g) = (n.as_f64().unwrap(), got.as_f64().unwrap_or(f64::NAN));
+            assert!(close(e, g), "{path}: expected {e}, got {g}");
+        }
+        other => assert_eq!(other, got, "{path}"),
+    }
+}
+
+#[test]
+fn numpy_written_npz_files_give_the_independent_reference_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    python("reference_reps.py", &[d]);
+    let files: Vec<String> = ["ref", "prune", "quant", "coreset", "noisy"]
+        .iter()
+        .map(|m| format!("{d}/{m}.npz"))
+        .collect();
+    let mut args: Vec<&str> = vec!["analyze"];
+    args.extend(files.iter().map(String::as_str));
+    args.extend(["--format", "json"]);
+    let out = native(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{d}/expected.json")).unwrap())
+            .unwrap();
+    let sens = expected
+        .as_object_mut()
+        .unwrap()
+        .remove("sensitivity_plcc")
+        .unwrap();
+    assert_matches(&expected, &got, "");
+    let rows = got["sensitivity"].as_array().unwrap();
+    for (row, e) in rows.iter().zip(sens.as_array().unwrap()) {
+        assert!(
+            close(e.as_f64().unwrap(), row["plcc"].as_f64().unwrap()),
+            "{row}"
+        );
+    }
+    // The key names of DESIGN.md §4.
+    for key in [
+        "reference",
+        "label_source",
+        "layers",
+        "models",
+        "correlations",
+        "sensitivity",
+    ] {
+        assert!(got.get(key).is_some(), "{key}");
+    }
+    // Accuracy for the files without an `accuracy` array came from labels and logits.
+    assert!(got["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("measured")));
+
+    // --out writes the same JSON; CSV and table agree on a number.
+    let out_path = format!("{d}/report.json");
+    let mut args2 = args.clone();
+    args2.extend(["--out", &out_path]);
+    assert!(native(&args2).status.success());
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+    assert_eq!(written, got);
+    let mut csv_args: Vec<&str> = args[..args.len() - 2].to_vec();
+    csv_args.extend(["--format", "csv"]);
+    let csv = String::from_utf8(native(&csv_args).stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1 + 5 * 3,
+        "header + 5 models × (all + 2 layers)"
+    );
+    assert!(lines[0].starts_with("model,kind,parameter,accuracy,accuracy_drop,layer,reps_weighted"));
+    let quant_all: Vec<&str> = lines
+        .iter()
+        .find(|l| l.starts_with("quant,external,,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let reps_w: f64 = quant_all[6].parse().unwrap();
+    assert!(close(
+        reps_w,
+        got["models"][2]["reps_weighted"].as_f64().unwrap()
+    ));
+    let table = String::from_utf8(native(&args[..args.len() - 2]).stdout).unwrap();
+    for title in [
+        "Table 1: accuracy",
+        "Table 2: correlation",
+        "Table 3: sensitivity",
+        "Per-layer raw values",
+    ] {
+        assert!(table.contains(title), "{title} missing from:\n{table}");
+    }
+}
+
+#[test]
+fn labels_flag_and_pseudo_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    python("reference_reps.py", &[d]);
+    // Without the `labels` array in ref.npz the reference's predictions are the labels.
+    let ref_only_logits = format!("{d}/noisy.npz");
+    let out = native(&[
+        "analyze",
+        &ref_only_logits,
+        &format!("{d}/quant.npz"),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["label_source"], "pseudo");
+    assert_eq!(v["reference"], "noisy");
+    // --labels with the wrong length names the file and both sizes.
+    let labels = format!("{d}/labels.npy");
+    std::fs::write(&labels, npy("<i8", false, &[3], &i64_bytes(&[0, 1, 2]))).unwrap();
+    let out = native(&[
+        "analyze",
+        &ref_only_logits,
+        &format!("{d}/quant.npz"),
+        "--labels",
+        &labels,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(
+        e.contains("labels.npy: the number of labels is 3") && e.contains("48 samples"),
+        "{e}"
+    );
+}

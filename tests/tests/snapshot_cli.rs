@@ -1,0 +1,150 @@
+//! A snapshot written through crate `reps` and analysed by the `native` binary: the binary's JSON
+//! equals the library's report on the same file, and the tables group models as the paper does.
+
+use reps::analysis::{analyze, AnalysisInput, AnalysisOptions};
+use reps::formats::snapshot::{self, ModelKind, Snapshot, SnapshotLayer, SnapshotModel};
+use reps_e2e::{native, stderr};
+
+fn sweep() -> Snapshot {
+    let n = 30usize;
+    let labels: Vec<u32> = (0..n as u32).map(|i| i % 3).collect();
+    let mut seed = 1u64;
+    let mut noise = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+    };
+    let mut model = |name: String, kind, parameter: Option<f64>, damage: f32, acc: f64| {
+        let conv: Vec<f32> = (0..n * 16)
+            .map(|i| {
+                let (s, j) = (i / 16, i % 16);
+                let signal = if j % 3 == labels[s] as usize {
+                    2.0
+                } else {
+                    0.0
+                };
+                ((1.0 - damage) * signal + noise() * (0.5 + damage)).max(0.0)
+            })
+            .collect();
+        let fc: Vec<f32> = (0..n * 3)
+            .map(|i| if i % 3 == labels[i / 3] as usize { 3.0 * (1.0 - damage) } else { 0.0 } + noise())
+            .collect();
+        SnapshotModel {
+            name,
+            kind,
+            parameter,
+            accuracy: Some(acc),
+            weight_similarity: Some(1.0 - damage as f64 / 2.0),
+            histogram: None,
+            layers: vec![
+                SnapshotLayer {
+                    name: "layer4.1.conv2".into(),
+                    sample_shape: vec![4, 2, 2],
+                    values: conv,
+                },
+                SnapshotLayer {
+                    name: "fc".into(),
+                    sample_shape: vec![3],
+                    values: fc.clone(),
+                },
+            ],
+            logits: Some(SnapshotLayer {
+                name: "fc".into(),
+                sample_shape: vec![3],
+                values: fc,
+            }),
+        }
+    };
+    let mut models = vec![model(
+        "original".into(),
+        ModelKind::Original,
+        None,
+        0.0,
+        0.9,
+    )];
+    for (i, f) in [0.8, 0.5, 0.1].iter().enumerate() {
+        models.push(model(
+            format!("coreset-{f}"),
+            ModelKind::Coreset,
+            Some(*f),
+            0.1 * (i as f32 + 1.0),
+            0.85 - 0.1 * i as f64,
+        ));
+    }
+    for (i, r) in [0.3, 0.9].iter().enumerate() {
+        models.push(model(
+            format!("prune-{r}"),
+            ModelKind::Prune,
+            Some(*r),
+            0.2 + 0.4 * i as f32,
+            0.88 - 0.5 * i as f64,
+        ));
+    }
+    for (i, b) in [8.0, 2.0].iter().enumerate() {
+        models.push(model(
+            format!("quant-{b}"),
+            ModelKind::Quant,
+            Some(*b),
+            0.05 + 0.8 * i as f32,
+            0.9 - 0.8 * i as f64,
+        ));
+    }
+    Snapshot {
+        producer: "reps e2e test".into(),
+        producer_version: "0".into(),
+        dataset: "synthetic".into(),
+        architecture: "resnet18".into(),
+        width: 4,
+        seed: 42,
+        preset: "test".into(),
+        sample_indices: (0..n as u32).collect(),
+        labels,
+        class_names: vec!["a".into(), "b".into(), "c".into()],
+        models,
+    }
+}
+
+#[test]
+fn binary_json_equals_library_report_and_tables_group_by_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sweep.reps");
+    let snap = sweep();
+    std::fs::write(&path, snapshot::encode(&snap).unwrap()).unwrap();
+    let p = path.to_str().unwrap();
+    let out = native(&[
+        "analyze",
+        p,
+        "--format",
+        "json",
+        "--weights",
+        "0.1,0.1,0.4,0.4",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let input = AnalysisInput::from_snapshot(p, &snap).unwrap();
+    let options = AnalysisOptions {
+        user_weights: Some(reps::metrics::RepsWeights([0.1, 0.1, 0.4, 0.4])),
+        ..Default::default()
+    };
+    let lib = serde_json::to_value(analyze(&input, &options).unwrap()).unwrap();
+    assert_eq!(got, lib);
+    assert_eq!(got["layers"], serde_json::json!(["layer4.1.conv2", "fc"]));
+    assert_eq!(got["models"][5]["kind"], "prune");
+    assert_eq!(got["sensitivity"].as_array().unwrap().len(), 7);
+    // Heavier damage, lower REPS: the correlation with drop is strongly negative.
+    assert!(got["correlations"]["reps_equal"]["plcc"].as_f64().unwrap() < -0.7);
+
+    let table = String::from_utf8(native(&["analyze", p]).stdout).unwrap();
+    assert!(
+        table.contains("Coreset") && table.contains("Pruning") && table.contains("Quantization")
+    );
+    assert!(
+        table.contains("resnet18 (width 4) · synthetic · seed 42 · 8 models · N = 30"),
+        "{table}"
+    );
+    // Every analysed model appears in the per-model table.
+    for m in &snap.models {
+        assert!(table.contains(&m.name), "{} missing", m.name);
+    }
+}
