@@ -10,14 +10,19 @@ use reps::{Activations, Values};
 fn activations(n: usize, d: usize, seed: u64) -> (Activations, Vec<u32>) {
     let mut s = seed;
     let mut next = move || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
     };
     let labels: Vec<u32> = (0..n as u32).map(|i| i % 10).collect();
     let v: Vec<f32> = (0..n * d)
         .map(|i| (next() + 0.05 * labels[i / d] as f32 * ((i % d) % 7) as f32).max(0.0))
         .collect();
-    (Activations::new(n, vec![d], Values::F32(v)).unwrap(), labels)
+    (
+        Activations::new(n, vec![d], Values::F32(v)).unwrap(),
+        labels,
+    )
 }
 
 fn bench(c: &mut Criterion) {
@@ -26,13 +31,17 @@ fn bench(c: &mut Criterion) {
     for (n, d) in [(200usize, 8192usize), (200, 10), (2000, 2048)] {
         let (x, labels) = activations(n, d, 1);
         let (y, _) = activations(n, d, 2);
-        group.bench_with_input(BenchmarkId::from_parameter(format!("{n}x{d}")), &(x, y), |b, (x, y)| {
-            b.iter(|| {
-                let sx = LayerStats::compute(x, Some(&labels), 10).unwrap();
-                let sy = LayerStats::compute(y, Some(&labels), 10).unwrap();
-                compare_layers(&sx, &sy)
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(format!("{n}x{d}")),
+            &(x, y),
+            |b, (x, y)| {
+                b.iter(|| {
+                    let sx = LayerStats::compute(x, Some(&labels), 10).unwrap();
+                    let sy = LayerStats::compute(y, Some(&labels), 10).unwrap();
+                    compare_layers(&sx, &sy)
+                })
+            },
+        );
     }
     group.finish();
 }
