@@ -1,5 +1,9 @@
 //! Command-line arguments.
 
+use crate::compress::coreset::CoresetMethod;
+use crate::compress::quantize::QuantMode;
+use crate::sweep::config::{DatasetChoice, Preset, SweepConfig};
+use crate::train::Schedule;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -26,6 +30,142 @@ pub enum Command {
         after_help = "Examples:\n  native analyze runs/quick/sweep.reps\n  native analyze ref.npz pruned.npz quant4.npz --format json --out report.json\n  native analyze a.npz b.npz --labels labels.npy --layers layer3,fc --weights 0.25,0.25,0.25,0.25"
     )]
     Analyze(AnalyzeArgs),
+
+    /// Train ResNet-18, compress it 24 ways, evaluate, extract activations; write the snapshot and Tables 1–3.
+    ///
+    /// Makes the original model, 8 coreset models (trained from scratch on fractions of the
+    /// training set), 8 pruned and 8 quantized copies; evaluates all 25 on the test set; extracts
+    /// the activations of N class-balanced test images; writes `sweep.reps`, `tables.md`,
+    /// `results.json`, one checkpoint per model and `sweep.log` into --out. Rerunning the same
+    /// command resumes: finished models are never redone. Every setting starts from --preset and
+    /// can be overridden by its flag.
+    #[command(
+        name = "train-sweep",
+        after_help = "Examples:\n  native train-sweep                       # quick preset: synthetic data, CPU, a few minutes\n  native train-sweep --preset paper --data-dir cifar-10-batches-bin --device cuda\n  native train-sweep --width 16 --epochs 10 --out runs/wider"
+    )]
+    TrainSweep(TrainSweepArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainSweepArgs {
+    /// Starting settings: `quick` (synthetic data, width 8, 6 epochs, 1200 training and 500 test
+    /// images; under 5 minutes on 2 CPU cores) or `paper` (CIFAR-10, width 64, 50 epochs, batch 128).
+    #[arg(long, value_enum, default_value_t = Preset::Quick)]
+    pub preset: Preset,
+    /// Dataset: `synthetic` (embedded, generated from --seed) or `cifar10` (needs --data-dir).
+    #[arg(long, value_enum)]
+    pub dataset: Option<DatasetChoice>,
+    /// Directory with CIFAR-10's binary batches (data_batch_1.bin … data_batch_5.bin, test_batch.bin).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Channels of the first stage (64 in the paper; the stages have w, 2w, 4w, 8w).
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Training epochs of the original and of every coreset model.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Training batch size.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Initial learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// SGD momentum.
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Weight decay (not applied to BatchNorm parameters).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Learning-rate schedule: cosine (default), step (÷10 at 50 % and 75 %), constant.
+    #[arg(long, value_enum)]
+    pub schedule: Option<Schedule>,
+    /// Seed of initialisation, data generation, shuffling, augmentation and coreset sampling.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Use only the first N training images.
+    #[arg(long, value_name = "N")]
+    pub train_size: Option<usize>,
+    /// Use only the first N test images for accuracy.
+    #[arg(long, value_name = "N")]
+    pub test_size: Option<usize>,
+    /// Number of class-balanced test images whose activations are analysed (N; 200 in the paper).
+    #[arg(long, value_name = "N")]
+    pub samples: Option<usize>,
+    /// Coreset selection: craig (facility location on the original model's embeddings, weighted;
+    /// the default) or random (class-balanced).
+    #[arg(long, value_enum)]
+    pub coreset: Option<CoresetMethod>,
+    /// Quantization grid: per-tensor (asymmetric min/max, default), per-channel, symmetric.
+    #[arg(long, value_enum)]
+    pub quant_mode: Option<QuantMode>,
+    /// Keep conv1 and layer1…layer4 as full feature maps instead of average-pooling them to N × C.
+    #[arg(long)]
+    pub no_pool: bool,
+    /// Coreset fractions (default: 0.8,0.5,0.4,0.3,0.2,0.1,0.05,0.01).
+    #[arg(long, value_delimiter = ',', value_name = "F,...")]
+    pub fractions: Option<Vec<f64>>,
+    /// Pruning ratios (default: 0.05,0.1,0.2,0.3,0.4,0.5,0.7,0.9).
+    #[arg(long, value_delimiter = ',', value_name = "R,...")]
+    pub ratios: Option<Vec<f64>>,
+    /// Quantization bit widths (default: 8,7,6,5,4,3,2,1).
+    #[arg(long, value_delimiter = ',', value_name = "B,...")]
+    pub bits: Option<Vec<u32>>,
+    /// Where to compute: cpu, or cuda (GPU 0; needs a build with `--features cuda`).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    pub device: DeviceChoice,
+    /// Output directory (default: runs/<preset>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Stop after making this many models in this run (to test resumption).
+    #[arg(long, hide = true)]
+    pub max_models: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeviceChoice {
+    Cpu,
+    Cuda,
+}
+
+impl TrainSweepArgs {
+    /// The preset with every given flag applied.
+    pub fn config(&self) -> SweepConfig {
+        let mut c = SweepConfig::preset(self.preset);
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = &self.$f { c.$f = v.clone(); } )* };
+        }
+        set!(
+            dataset,
+            width,
+            epochs,
+            batch_size,
+            lr,
+            momentum,
+            weight_decay,
+            schedule,
+            seed,
+            samples,
+            coreset,
+            quant_mode,
+            fractions,
+            ratios,
+            bits
+        );
+        if self.data_dir.is_some() {
+            c.data_dir = self.data_dir.clone();
+            if self.dataset.is_none() {
+                c.dataset = DatasetChoice::Cifar10;
+            }
+        }
+        if self.train_size.is_some() {
+            c.train_size = self.train_size;
+        }
+        if self.test_size.is_some() {
+            c.test_size = self.test_size;
+        }
+        c.no_pool |= self.no_pool;
+        c
+    }
 }
 
 #[derive(Debug, clap::Args)]

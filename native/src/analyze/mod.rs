@@ -2,7 +2,7 @@
 
 mod csv_output;
 mod load;
-mod table;
+pub mod table;
 
 use crate::cli::{AnalyzeArgs, Format};
 use crate::output_file::write_atomic;

@@ -1,0 +1,49 @@
+//! Global unstructured L1-magnitude pruning (Han et al. 2015), without fine-tuning.
+
+/// Zeroes exactly `round(ratio · total)` of all the given weights: those of smallest magnitude,
+/// under one global threshold `t` across every tensor (weights with `|w| < t` are zeroed, then
+/// weights with `|w| = t` in tensor and index order until the count is reached).
+/// Returns the threshold. `ratio` must be in [0, 1].
+pub fn prune_global(tensors: &mut [Vec<f32>], ratio: f64) -> f32 {
+    let total: usize = tensors.iter().map(Vec::len).sum();
+    let k = ((ratio.clamp(0.0, 1.0) * total as f64).round() as usize).min(total);
+    if k == 0 {
+        return 0.0;
+    }
+    let mut mags: Vec<f32> = tensors.iter().flatten().map(|w| w.abs()).collect();
+    let (_, &mut t, _) = mags.select_nth_unstable_by(k - 1, f32::total_cmp);
+    let below: usize = tensors.iter().flatten().filter(|w| w.abs() < t).count();
+    let mut ties_to_zero = k - below;
+    for tensor in tensors.iter_mut() {
+        for w in tensor.iter_mut() {
+            let a = w.abs();
+            if a < t {
+                *w = 0.0;
+            } else if a == t && ties_to_zero > 0 {
+                *w = 0.0;
+                ties_to_zero -= 1;
+            }
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_sparsity_with_one_global_threshold() {
+        let mut t = vec![vec![0.5, -0.1, 0.3], vec![-0.2, 0.4, 0.05, -0.6]];
+        let thr = prune_global(&mut t, 3.0 / 7.0);
+        assert_eq!(thr, 0.2);
+        assert_eq!(t, vec![vec![0.5, 0.0, 0.3], vec![0.0, 0.4, 0.0, -0.6]]);
+        // Ties at the threshold are cut in order until the exact count is reached.
+        let mut t = vec![vec![1.0, 1.0, 1.0, 2.0]];
+        prune_global(&mut t, 0.5);
+        assert_eq!(t, vec![vec![0.0, 0.0, 1.0, 2.0]]);
+        let mut t = vec![vec![1.0, 2.0]];
+        prune_global(&mut t, 0.0);
+        assert_eq!(t, vec![vec![1.0, 2.0]]);
+    }
+}

@@ -1,0 +1,292 @@
+//! `native train-sweep` end to end on tiny settings (width 4, 200 images, one epoch, 7 models):
+//! the pipeline into a snapshot that `native analyze` reads, reproducibility, resumption, and
+//! errors for bad settings.
+
+use std::path::Path;
+use std::process::Command;
+
+const TINY: [&str; 16] = [
+    "--width",
+    "4",
+    "--epochs",
+    "1",
+    "--train-size",
+    "200",
+    "--test-size",
+    "100",
+    "--samples",
+    "20",
+    "--batch-size",
+    "32",
+    "--fractions",
+    "0.5,0.1",
+    "--ratios",
+    "0.5,0.9",
+];
+
+fn sweep(out: &Path, extra: &[&str]) -> (bool, String) {
+    let mut args: Vec<&str> = TINY.to_vec();
+    args.extend(["--bits", "8,2"]);
+    run(out, &args, extra)
+}
+
+/// `native train-sweep` with `base` flags (or the default preset when empty) and `extra`.
+fn run(out: &Path, base: &[&str], extra: &[&str]) -> (bool, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_native"))
+        .arg("train-sweep")
+        .args(base)
+        .args(["--out", out.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    (o.status.success(), err)
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn mtimes(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn sweep_is_reproducible_resumable_and_analysable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let (ok, err) = sweep(&a, &[]);
+    assert!(ok, "{err}");
+    for f in [
+        "sweep.reps",
+        "tables.md",
+        "results.json",
+        "config.json",
+        "sweep.log",
+        "checkpoints/original.safetensors",
+        "models/quant-2.reps",
+    ] {
+        assert!(a.join(f).exists(), "{f} missing");
+    }
+    // Interrupted after 3 models, then resumed: the same snapshot as the straight run, byte for
+    // byte (same seed: same weights, accuracies and activations), and the finished model files
+    // are not rewritten.
+    let (ok, err) = sweep(&b, &["--max-models", "3"]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_dir(b.join("models")).unwrap().count(), 3);
+    assert!(!b.join("sweep.reps").exists());
+    let before = mtimes(&b.join("models"));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (ok, err) = sweep(&b, &[]);
+    assert!(ok, "{err}");
+    let after = mtimes(&b.join("models"));
+    for (name, t) in &before {
+        assert!(after.contains(&(name.clone(), *t)), "{name} was rewritten");
+    }
+    assert_eq!(after.len(), 7);
+    assert_eq!(read(&a.join("sweep.reps")), read(&b.join("sweep.reps")));
+    assert_eq!(
+        read(&a.join("checkpoints/coreset-0.5.safetensors")),
+        read(&b.join("checkpoints/coreset-0.5.safetensors"))
+    );
+    // A third run changes nothing.
+    let snap_time = std::fs::metadata(b.join("sweep.reps"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert!(sweep(&b, &[]).0);
+    assert_eq!(
+        std::fs::metadata(b.join("sweep.reps"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        snap_time
+    );
+
+    // The snapshot: 7 models in table order, N = 20 class-balanced samples, pruning sparsity exact.
+    let snap = reps::formats::snapshot::decode("sweep.reps", &read(&a.join("sweep.reps"))).unwrap();
+    let names: Vec<&str> = snap.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "original",
+            "coreset-0.5",
+            "coreset-0.1",
+            "prune-0.5",
+            "prune-0.9",
+            "quant-8",
+            "quant-2"
+        ]
+    );
+    assert_eq!(snap.sample_indices.len(), 20);
+    for c in 0..10u32 {
+        assert_eq!(snap.labels.iter().filter(|&&y| y == c).count(), 2);
+    }
+    let layer_names: Vec<&str> = snap.models[0]
+        .layers
+        .iter()
+        .map(|l| l.name.as_str())
+        .collect();
+    assert_eq!(
+        layer_names,
+        [
+            "conv1",
+            "layer1",
+            "layer2",
+            "layer3",
+            "layer4",
+            "layer4.1.conv2",
+            "avgpool",
+            "fc"
+        ]
+    );
+    let conv2 = &snap.models[0].layers[5];
+    assert_eq!(
+        conv2.sample_shape,
+        vec![32, 4, 4],
+        "8w channels at 4 × 4, flattened"
+    );
+    assert_eq!(
+        snap.models[0].layers[4].sample_shape,
+        vec![32],
+        "stage outputs pooled"
+    );
+    let h = snap.models[3].histogram.as_ref().unwrap();
+    assert_eq!(h.counts.len(), 50);
+    assert!(
+        snap.models
+            .iter()
+            .all(|m| m.histogram.as_ref().unwrap().low == h.low),
+        "one shared range"
+    );
+
+    // analyze reads it, and reports the accuracies stored in the snapshot.
+    let out = Command::new(env!("CARGO_BIN_EXE_native"))
+        .args([
+            "analyze",
+            a.join("sweep.reps").to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (m, r) in snap.models.iter().zip(v["models"].as_array().unwrap()) {
+        assert_eq!(r["accuracy"].as_f64(), m.accuracy);
+    }
+    let results: serde_json::Value =
+        serde_json::from_slice(&read(&a.join("results.json"))).unwrap();
+    assert_eq!(results["report"]["models"].as_array().unwrap().len(), 7);
+    let tables = String::from_utf8(read(&a.join("tables.md"))).unwrap();
+    assert!(tables.contains("Table 1") && tables.contains("Table 2") && tables.contains("Table 3"));
+}
+
+#[test]
+fn pruned_checkpoints_have_exact_global_sparsity_and_quantized_few_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let (ok, err) = sweep(&out, &["--max-models", "7", "--fractions", "0.5"]);
+    assert!(ok, "{err}");
+    let weights = |name: &str| -> Vec<(String, Vec<f32>)> {
+        let bytes = read(&out.join(format!("checkpoints/{name}.safetensors")));
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let mut v: Vec<(String, Vec<f32>)> = st
+            .tensors()
+            .into_iter()
+            .filter(|(n, _)| {
+                n.ends_with(".weight") && !n.contains("bn") && !n.contains("downsample.1")
+            })
+            .map(|(n, t)| {
+                (
+                    n,
+                    t.data()
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                        .collect(),
+                )
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let total: usize = weights("original").iter().map(|w| w.1.len()).sum();
+    for ratio in [0.5, 0.9] {
+        let w = weights(&format!("prune-{ratio}"));
+        let zeros = w.iter().flat_map(|t| &t.1).filter(|x| **x == 0.0).count();
+        assert_eq!(
+            zeros,
+            (ratio * total as f64).round() as usize,
+            "ratio {ratio}"
+        );
+        // One global threshold: every surviving weight is at least as large as the original's
+        // largest pruned one.
+        let orig = weights("original");
+        let mut max_pruned = 0.0f32;
+        let mut min_kept = f32::INFINITY;
+        for ((_, o), (_, p)) in orig.iter().zip(&w) {
+            for (a, b) in o.iter().zip(p) {
+                if *b == 0.0 {
+                    max_pruned = max_pruned.max(a.abs())
+                } else {
+                    min_kept = min_kept.min(b.abs())
+                }
+            }
+        }
+        assert!(max_pruned <= min_kept, "{max_pruned} > {min_kept}");
+    }
+    for (bits, levels) in [(8u32, 256usize), (2, 4)] {
+        for (name, t) in weights(&format!("quant-{bits}")) {
+            let mut v: Vec<u32> = t.iter().map(|x| x.to_bits()).collect();
+            v.sort_unstable();
+            v.dedup();
+            assert!(
+                v.len() <= levels,
+                "{name}: {} levels at {bits} bits",
+                v.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_settings_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x");
+    let (ok, err) = run(&out, &[], &["--epochs", "0"]);
+    assert!(!ok && err.contains("--epochs must be at least 1"), "{err}");
+    let (ok, err) = run(&out, &[], &["--fractions", "1.5"]);
+    assert!(
+        !ok && err.contains("--fractions: 1.5 is not in (0, 1]"),
+        "{err}"
+    );
+    let (ok, err) = run(&out, &[], &["--dataset", "cifar10"]);
+    assert!(
+        !ok && err.contains("--dataset cifar10 needs --data-dir"),
+        "{err}"
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (ok, err) = run(&out, &[], &["--data-dir", empty.to_str().unwrap()]);
+    assert!(
+        !ok && err.contains("data_batch_1.bin") && err.contains("cannot read"),
+        "{err}"
+    );
+    // A directory that holds a sweep with other settings is refused, naming the setting.
+    let (ok, err) = run(&out, &[], &["--max-models", "0"]);
+    assert!(ok, "{err}");
+    let (ok, err) = run(&out, &[], &["--max-models", "0", "--seed", "7"]);
+    assert!(!ok && err.contains("--seed was 42, now 7"), "{err}");
+}
