@@ -44,6 +44,35 @@ pub enum Command {
         after_help = "Examples:\n  native train-sweep                       # quick preset: synthetic data, CPU, a few minutes\n  native train-sweep --preset paper --data-dir cifar-10-batches-bin --device cuda\n  native train-sweep --width 16 --epochs 10 --out runs/wider"
     )]
     TrainSweep(TrainSweepArgs),
+
+    /// Measure training speed: the machine's GEMM rate, then a ResNet-18 training step on candle's
+    /// convolution and on the im2col + GEMM path.
+    ///
+    /// The last line is `gemm_gflops=<x> fast_gflops=<y> ratio=<y/x>` for the width-64 GEMM path.
+    #[command(name = "bench-train")]
+    BenchTrain(BenchTrainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchTrainArgs {
+    /// Network widths to time (first-stage channels).
+    #[arg(long, value_delimiter = ',', default_value = "16,64")]
+    pub widths: Vec<usize>,
+    /// Batch size of the training step.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Timed steps per configuration (best is reported; the reference path at width 64 takes one).
+    #[arg(long, default_value_t = 3)]
+    pub steps: usize,
+    /// Side of the square matrices of the GEMM measurement.
+    #[arg(long, default_value_t = 2048)]
+    pub gemm_size: usize,
+    /// Skip candle's own convolution (slow at width 64).
+    #[arg(long)]
+    pub skip_reference: bool,
+    /// Where to compute: cpu, or cuda.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    pub device: DeviceChoice,
 }
 
 #[derive(Debug, clap::Args)]

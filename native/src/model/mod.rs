@@ -1,10 +1,12 @@
 //! The CIFAR ResNet-18 with torchvision's parameter and layer names, its seeded initialisation,
 //! and the activations it exposes for analysis.
 
+mod batch_norm;
+mod conv;
 mod init;
 mod network;
 mod resnet;
 
 pub use init::initialise;
 pub use network::Network;
-pub use resnet::{Captured, ResNet18, CAPTURE_LAYERS};
+pub use resnet::{Captured, ConvPath, ResNet18, CAPTURE_LAYERS};

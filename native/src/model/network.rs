@@ -1,7 +1,7 @@
 //! A ResNet-18 together with its variables: creation, checkpoints, and the groups of parameters
 //! that training, pruning and quantization treat differently.
 
-use super::{initialise, ResNet18};
+use super::{initialise, ConvPath, ResNet18};
 use crate::output_file::replace_atomic;
 use anyhow::{Context, Result};
 use candle_core::{DType, Device, Tensor, Var};
@@ -38,9 +38,20 @@ pub fn is_weight(name: &str) -> bool {
 impl Network {
     /// A freshly initialised network (seeded host RNG).
     pub fn new(width: usize, classes: usize, seed: u64, device: &Device) -> Result<Self> {
+        Self::with_path(width, classes, seed, ConvPath::default(), device)
+    }
+
+    /// [`Network::new`] with a chosen convolution implementation.
+    pub fn with_path(
+        width: usize,
+        classes: usize,
+        seed: u64,
+        path: ConvPath,
+        device: &Device,
+    ) -> Result<Self> {
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
-        let model = ResNet18::new(width, classes, vb)?;
+        let model = ResNet18::new(width, classes, path, vb)?;
         initialise(&varmap, seed)?;
         Ok(Network {
             varmap,

@@ -1,11 +1,40 @@
 //! CIFAR ResNet-18: 3×3 stem without max-pool, BasicBlocks in four stages of
 //! `w, 2w, 4w, 8w` channels (`w = 64 · width / 64`), BatchNorm, global average pool, fc.
 
+use super::batch_norm::BatchNorm2d as BatchNorm;
+use super::conv::conv2d_gemm;
 use anyhow::Result;
 use candle_core::{Module, ModuleT, Tensor};
-use candle_nn::{
-    batch_norm, conv2d_no_bias, linear, BatchNorm, Conv2d, Conv2dConfig, Linear, VarBuilder,
-};
+use candle_nn::{linear, Linear, VarBuilder};
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+
+/// How convolutions are computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum ConvPath {
+    /// im2col + one GEMM per pass, gradients included (`model::conv`; the default).
+    #[default]
+    Gemm,
+    /// candle's `conv2d` and its own backward (the reference).
+    Candle,
+}
+
+/// A bias-free convolution with torchvision's weight name and shape (`C_out × C_in × k × k`).
+struct Conv2d {
+    weight: Tensor,
+    stride: usize,
+    padding: usize,
+    path: ConvPath,
+}
+
+impl Conv2d {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(match self.path {
+            ConvPath::Gemm => conv2d_gemm(x, &self.weight, self.stride, self.padding)?,
+            ConvPath::Candle => x.conv2d(&self.weight, self.padding, self.stride, 1, 1)?,
+        })
+    }
+}
 
 /// Layers whose activations are extracted, in order (DESIGN.md §3).
 pub const CAPTURE_LAYERS: [&str; 8] = [
@@ -31,34 +60,46 @@ struct BasicBlock {
     downsample: Option<(Conv2d, BatchNorm)>,
 }
 
-fn conv(cin: usize, cout: usize, k: usize, stride: usize, vb: VarBuilder) -> Result<Conv2d> {
-    let cfg = Conv2dConfig {
-        padding: k / 2,
+fn conv(
+    cin: usize,
+    cout: usize,
+    k: usize,
+    stride: usize,
+    path: ConvPath,
+    vb: VarBuilder,
+) -> Result<Conv2d> {
+    let weight = vb.get_with_hints(
+        (cout, cin, k, k),
+        "weight",
+        candle_nn::init::DEFAULT_KAIMING_NORMAL,
+    )?;
+    Ok(Conv2d {
+        weight,
         stride,
-        ..Default::default()
-    };
-    Ok(conv2d_no_bias(cin, cout, k, cfg, vb)?)
+        padding: k / 2,
+        path,
+    })
 }
 
-fn bn(c: usize, vb: VarBuilder) -> Result<BatchNorm> {
-    Ok(batch_norm(c, candle_nn::BatchNormConfig::default(), vb)?)
+fn bn(c: usize, path: ConvPath, vb: VarBuilder) -> Result<BatchNorm> {
+    Ok(BatchNorm::new(c, path == ConvPath::Gemm, vb)?)
 }
 
 impl BasicBlock {
-    fn new(cin: usize, cout: usize, stride: usize, vb: VarBuilder) -> Result<Self> {
+    fn new(cin: usize, cout: usize, stride: usize, path: ConvPath, vb: VarBuilder) -> Result<Self> {
         let downsample = if stride != 1 || cin != cout {
             Some((
-                conv(cin, cout, 1, stride, vb.pp("downsample.0"))?,
-                bn(cout, vb.pp("downsample.1"))?,
+                conv(cin, cout, 1, stride, path, vb.pp("downsample.0"))?,
+                bn(cout, path, vb.pp("downsample.1"))?,
             ))
         } else {
             None
         };
         Ok(BasicBlock {
-            conv1: conv(cin, cout, 3, stride, vb.pp("conv1"))?,
-            bn1: bn(cout, vb.pp("bn1"))?,
-            conv2: conv(cout, cout, 3, 1, vb.pp("conv2"))?,
-            bn2: bn(cout, vb.pp("bn2"))?,
+            conv1: conv(cin, cout, 3, stride, path, vb.pp("conv1"))?,
+            bn1: bn(cout, path, vb.pp("bn1"))?,
+            conv2: conv(cout, cout, 3, 1, path, vb.pp("conv2"))?,
+            bn2: bn(cout, path, vb.pp("bn2"))?,
             downsample,
         })
     }
@@ -95,7 +136,7 @@ pub struct ResNet18 {
 impl ResNet18 {
     /// Builds the network on `vb` (names as torchvision's `resnet18`). `width` is the first
     /// stage's channel count (64 in the paper).
-    pub fn new(width: usize, classes: usize, vb: VarBuilder) -> Result<Self> {
+    pub fn new(width: usize, classes: usize, path: ConvPath, vb: VarBuilder) -> Result<Self> {
         let w = width;
         let mut stages = Vec::with_capacity(4);
         let mut cin = w;
@@ -104,14 +145,14 @@ impl ResNet18 {
             let stride = if s == 0 { 1 } else { 2 };
             let vbs = vb.pp(format!("layer{}", s + 1));
             stages.push([
-                BasicBlock::new(cin, cout, stride, vbs.pp("0"))?,
-                BasicBlock::new(cout, cout, 1, vbs.pp("1"))?,
+                BasicBlock::new(cin, cout, stride, path, vbs.pp("0"))?,
+                BasicBlock::new(cout, cout, 1, path, vbs.pp("1"))?,
             ]);
             cin = cout;
         }
         Ok(ResNet18 {
-            conv1: conv(3, w, 3, 1, vb.pp("conv1"))?,
-            bn1: bn(w, vb.pp("bn1"))?,
+            conv1: conv(3, w, 3, 1, path, vb.pp("conv1"))?,
+            bn1: bn(w, path, vb.pp("bn1"))?,
             stages,
             fc: linear(8 * w, classes, vb.pp("fc"))?,
         })

@@ -1,0 +1,152 @@
+//! `native bench-train`: the machine's GEMM rate against a ResNet-18 training step on candle's
+//! convolution and on the im2col + GEMM path, in one run.
+
+use crate::cli::BenchTrainArgs;
+use crate::data::synthetic;
+use crate::model::{ConvPath, Network};
+use crate::train::Sgd;
+use anyhow::Result;
+use candle_core::{Device, Tensor};
+use std::time::Instant;
+
+/// Floating-point operations of one training step of the CIFAR ResNet-18 of `width` on `batch`
+/// 32×32 images: 3 × the forward pass (forward, input gradient and weight gradient each cost one
+/// product of the same size), with `2·C_in·C_out·k²·H_o·W_o` per convolution and `2·C·K` for fc.
+pub fn training_flops(width: usize, batch: usize, classes: usize) -> f64 {
+    let mut fwd = 0.0;
+    let conv =
+        |cin: usize, cout: usize, k: usize, out: usize| (2 * cin * cout * k * k * out * out) as f64;
+    fwd += conv(3, width, 3, 32);
+    let mut cin = width;
+    let mut side = 32;
+    for (s, mult) in [1usize, 2, 4, 8].into_iter().enumerate() {
+        let cout = width * mult;
+        if s > 0 {
+            side /= 2;
+        }
+        // Block 0: conv1 (maybe strided), conv2, and a 1×1 downsample when the shape changes.
+        fwd += conv(cin, cout, 3, side) + conv(cout, cout, 3, side);
+        if cin != cout {
+            fwd += conv(cin, cout, 1, side);
+        }
+        // Block 1.
+        fwd += 2.0 * conv(cout, cout, 3, side);
+        cin = cout;
+    }
+    fwd += (2 * 8 * width * classes) as f64;
+    3.0 * fwd * batch as f64
+}
+
+/// Best GFLOP/s of an `n × n × n` f32 matrix product on `device`.
+fn gemm_gflops(device: &Device, n: usize, repeats: usize) -> Result<f64> {
+    let a = Tensor::randn(0f32, 1.0, (n, n), device)?;
+    let b = Tensor::randn(0f32, 1.0, (n, n), device)?;
+    let _ = a.matmul(&b)?.sum_all()?.to_scalar::<f32>()?;
+    let mut best = f64::INFINITY;
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let c = a.matmul(&b)?;
+        let _ = c.sum_all()?.to_scalar::<f32>()?;
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    Ok(2.0 * (n * n * n) as f64 / best / 1e9)
+}
+
+/// Seconds per training step (best of `steps` after one warm-up step).
+fn step_seconds(
+    width: usize,
+    path: ConvPath,
+    batch: usize,
+    steps: usize,
+    device: &Device,
+) -> Result<f64> {
+    let data = synthetic::generate(1, batch, 0);
+    let net = Network::with_path(width, 10, 1, path, device)?;
+    let mut sgd = Sgd::new(net.trainable(), 0.9, 5e-4);
+    let idx: Vec<usize> = (0..batch).collect();
+    let (x, y) = data.train.batch(&idx, None, device)?;
+    let mut best = f64::INFINITY;
+    for s in 0..steps + 1 {
+        let t = Instant::now();
+        let logits = net.model.forward(&x, true, None)?;
+        let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+        let grads = loss.backward()?;
+        sgd.step(&grads, 0.01)?;
+        let _ = loss.to_scalar::<f32>()?;
+        if s > 0 {
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+    }
+    Ok(best)
+}
+
+/// Runs the benchmark and prints the table and the summary line.
+pub fn run(args: &BenchTrainArgs, device: &Device) -> Result<()> {
+    let gemm = gemm_gflops(device, args.gemm_size, 5)?;
+    println!(
+        "single-precision GEMM ({n}×{n}×{n}): {gemm:.1} GFLOP/s",
+        n = args.gemm_size
+    );
+    println!("ResNet-18 training step, 32×32, batch {}:", args.batch);
+    println!(
+        "{:>6} {:>8} {:>10} {:>12} {:>10}",
+        "width", "path", "images/s", "GFLOP/s", "of GEMM"
+    );
+    let mut fast64 = None;
+    for &width in &args.widths {
+        let flops = training_flops(width, args.batch, 10);
+        for path in [ConvPath::Candle, ConvPath::Gemm] {
+            if path == ConvPath::Candle && args.skip_reference {
+                continue;
+            }
+            let steps = if path == ConvPath::Candle && width >= 64 {
+                1
+            } else {
+                args.steps
+            };
+            let s = step_seconds(width, path, args.batch, steps, device)?;
+            let gf = flops / s / 1e9;
+            println!(
+                "{width:>6} {:>8} {:>10.1} {:>12.1} {:>9.0}%",
+                format!("{path:?}").to_lowercase(),
+                args.batch as f64 / s,
+                gf,
+                100.0 * gf / gemm
+            );
+            if path == ConvPath::Gemm && width == 64 {
+                fast64 = Some(gf);
+            }
+        }
+    }
+    match fast64 {
+        Some(y) => println!(
+            "gemm_gflops={gemm:.1} fast_gflops={y:.1} ratio={:.3}",
+            y / gemm
+        ),
+        None => println!(
+            "gemm_gflops={gemm:.1} (width 64 not measured: add it to --widths for the ratio)"
+        ),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flops_by_hand_for_width_one() {
+        // Width 1, batch 1: stem 2·3·1·9·32² = 55296; stage 1: 4 convs 1→1 at 32² = 4·18·1024;
+        // stage 2 (16²): 1→2 (36·256), 2→2 (72·256), downsample 1→2 (4·256), 2× 2→2 (2·72·256);
+        // stage 3 (8²): 2→4 (144·64), 4→4 (288·64), ds 2→4 (16·64), 2·288·64;
+        // stage 4 (4²): 4→8 (576·16), 8→8 (1152·16), ds 4→8 (64·16), 2·1152·16; fc 2·8·10.
+        let fwd = 55296.0
+            + 4.0 * 18.0 * 1024.0
+            + (36.0 + 72.0 + 4.0 + 144.0) * 256.0
+            + (144.0 + 288.0 + 16.0 + 576.0) * 64.0
+            + (576.0 + 1152.0 + 64.0 + 2304.0) * 16.0
+            + 160.0;
+        assert_eq!(training_flops(1, 1, 10), 3.0 * fwd);
+        assert_eq!(training_flops(1, 4, 10), 12.0 * fwd);
+    }
+}
