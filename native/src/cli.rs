@@ -77,7 +77,7 @@ pub struct BenchTrainArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct TrainSweepArgs {
-    /// Starting settings: `quick` (synthetic data, width 8, 6 epochs, 1200 training and 500 test
+    /// Starting settings: `quick` (synthetic data, width 16, 5 epochs, 2000 training and 1000 test
     /// images; under 5 minutes on 2 CPU cores) or `paper` (CIFAR-10, width 64, 50 epochs, batch 128).
     #[arg(long, value_enum, default_value_t = Preset::Quick)]
     pub preset: Preset,

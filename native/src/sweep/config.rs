@@ -94,12 +94,12 @@ impl SweepConfig {
                 ..common
             },
             Preset::Quick => SweepConfig {
-                width: 8,
-                epochs: 6,
+                width: 16,
+                epochs: 5,
                 batch_size: 64,
                 lr: 0.05,
-                train_size: Some(1200),
-                test_size: Some(500),
+                train_size: Some(2000),
+                test_size: Some(1000),
                 ..common
             },
         }

@@ -208,7 +208,7 @@ mod tests {
             .unwrap()
             .to_scalar::<f32>()
             .unwrap();
-        let expected = ((0.5f32.exp() * 2.0 + 3f32.exp()).ln() - 3.0) as f32;
+        let expected = (0.5f32.exp() * 2.0 + 3f32.exp()).ln() - 3.0;
         assert!((second - expected).abs() < 1e-5, "{second} vs {expected}");
     }
 }
