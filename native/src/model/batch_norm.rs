@@ -7,6 +7,7 @@
 //! `x̂ = (x − μ)/sqrt(σ² + ε)`, `y = γ x̂ + β`. Backward: `∂β = Σ dy`, `∂γ = Σ dy·x̂`,
 //! `∂x = γ/(N sqrt(σ² + ε)) · (N dy − Σ dy − x̂ Σ dy·x̂)`.
 
+use super::custom_op::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp3, Layout, ModuleT, Result, Shape, Tensor, Var};
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -22,17 +23,6 @@ struct Stats {
 struct BnTrain {
     eps: f64,
     stats: Arc<Mutex<Stats>>,
-}
-
-fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> Result<&'a [f32]> {
-    let v = match s {
-        CpuStorage::F32(v) => v.as_slice(),
-        _ => candle_core::bail!("batch norm: only f32 is supported"),
-    };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&v[a..b]),
-        None => candle_core::bail!("batch norm: input must be contiguous"),
-    }
 }
 
 /// (batch, channels, plane size) of a `B × C × ...` layout.
@@ -76,7 +66,11 @@ impl CustomOp3 for BnTrain {
         sb: &CpuStorage,
         lb: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, w, bias) = (slice(sx, lx)?, slice(sw, lw)?, slice(sb, lb)?);
+        let (x, w, bias) = (
+            contiguous_f32(sx, lx, "batch norm")?,
+            contiguous_f32(sw, lw, "batch norm")?,
+            contiguous_f32(sb, lb, "batch norm")?,
+        );
         let (b, c, hw) = dims(lx.shape())?;
         let n = (b * hw) as f64;
         let sums = per_channel(b, c, hw, |off, _| {
@@ -225,15 +219,11 @@ mod tests {
     use candle_core::{DType, Device};
     use candle_nn::{VarBuilder, VarMap};
 
+    /// Test values in [−1, 1).
     fn rand(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 1.0
-            })
+        crate::model::custom_op::test_values(n, seed)
+            .into_iter()
+            .map(|v| 2.0 * v)
             .collect()
     }
 

@@ -10,6 +10,7 @@
 //! On the CPU `im2col`/`col2im` are parallel loops; on other devices `cols(X)` is assembled from
 //! candle tensor ops (padding, strided views, stack), whose backward candle derives itself.
 
+use super::custom_op::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
@@ -120,17 +121,6 @@ fn col2im_cpu(cols: &[f32], g: &ConvGeometry) -> Vec<f32> {
     out
 }
 
-fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
-    let data = match s {
-        CpuStorage::F32(v) => v.as_slice(),
-        _ => candle_core::bail!("{what}: only f32 is supported"),
-    };
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => candle_core::bail!("{what}: input must be contiguous"),
-    }
-}
-
 impl CustomOp1 for Im2Col {
     fn name(&self) -> &'static str {
         "im2col"
@@ -231,17 +221,7 @@ mod tests {
     use super::*;
     use candle_core::{Device, Var};
 
-    fn rand(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
+    use crate::model::custom_op::test_values as rand;
 
     fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
         let diff = (a - b)

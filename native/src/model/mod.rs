@@ -3,6 +3,7 @@
 
 mod batch_norm;
 mod conv;
+mod custom_op;
 mod init;
 mod network;
 mod resnet;
