@@ -29,7 +29,9 @@ proptest! {
         let y = x.matmul(&q).scale(c);
         let labels: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
         let (sx, sy) = (stats(&x, &labels), stats(&y, &labels));
-        prop_assert!(close(sx.effective_rank, sy.effective_rank, 1e-9), "{} vs {}", sx.effective_rank, sy.effective_rank);
+        // Gram-based spectra resolve singular values only down to ~sqrt(ε)·s₁, so invariance holds
+        // to ~1e-7 rather than to the last digit.
+        prop_assert!(close(sx.effective_rank, sy.effective_rank, 1e-7), "{} vs {}", sx.effective_rank, sy.effective_rank);
         prop_assert!(close(sx.separation_ratio.unwrap(), sy.separation_ratio.unwrap(), 1e-9));
         prop_assert!(close(sx.decay.slope, sy.decay.slope, 1e-7));
         let z = x.scale(c);
@@ -50,9 +52,12 @@ proptest! {
     fn alive_fraction_invariant_under_signed_permutation(seed in 0u64..10_000, n in 3usize..30, d in 2usize..20) {
         let mut rng = Rng(seed);
         let mut x = Dense::random(&mut rng, n, d);
-        // Kill some neurons.
-        for j in (0..d).step_by(3) {
-            for i in 0..n { x.set(i, j, 0.7); }
+        // Live neurons vary clearly (a 0-1-2 pattern plus noise), every third one is dead.
+        for j in 0..d {
+            for i in 0..n {
+                let v = if j % 3 == 0 { 0.7 } else { (i % 3) as f64 + 0.05 * x.at(i, j) };
+                x.set(i, j, v);
+            }
         }
         let perm: Vec<usize> = (0..d).map(|j| (j * 5 + 1) % d).collect();
         let mut y = Dense::zeros(n, d);
