@@ -11,14 +11,19 @@ fn f(v: Option<f64>, digits: usize) -> String {
         .unwrap_or_else(|| "n/a".into())
 }
 
+/// Columns of names rather than numbers, left-aligned; every other column is right-aligned.
+const TEXT_COLUMNS: [&str; 6] = ["Model", "Kind", "Layer", "Metric", "Configuration", ""];
+
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.to_vec());
-    for i in 1..header.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
+    for (i, h) in header.iter().enumerate() {
+        if !TEXT_COLUMNS.contains(h) {
+            if let Some(c) = t.column_mut(i) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
         }
     }
     t
