@@ -29,3 +29,7 @@ export LIBRARY_PATH=$root/stubs:$cu/lib:${LIBRARY_PATH:-}
 export RUSTFLAGS="${RUSTFLAGS:-} -L $root/stubs -L $cu/lib"
 cargo build --release -p native --features cuda --target-dir target-cuda
 ls -la target-cuda/release/native
+# A stripped, compressed copy to carry to the GPU machine (scripts/gpu-check.sh unpacks it).
+strip -o target-cuda/native-cuda target-cuda/release/native
+xz -T0 -6 -kf target-cuda/native-cuda
+ls -la target-cuda/native-cuda target-cuda/native-cuda.xz

@@ -80,8 +80,69 @@ fn step_seconds(
     Ok(best)
 }
 
+/// Loss and gradient norms (conv1, fc) of one training step on `device`, for a fixed batch.
+fn one_step(width: usize, path: ConvPath, batch: usize, device: &Device) -> Result<[f64; 3]> {
+    let data = synthetic::generate(2, batch, 0);
+    let net = Network::with_path(width, 10, 5, path, device)?;
+    let idx: Vec<usize> = (0..batch).collect();
+    let (x, y) = data.train.batch(&idx, None, device)?;
+    let loss = candle_nn::loss::cross_entropy(&net.model.forward(&x, true, None)?, &y)?;
+    let grads = loss.backward()?;
+    let vars = net.named_vars();
+    let norm = |name: &str| -> Result<f64> {
+        let v = &vars
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("named variable")
+            .1;
+        let g = grads.get(v.as_tensor()).expect("gradient");
+        Ok(g.sqr()?.sum_all()?.to_scalar::<f32>()?.sqrt() as f64)
+    };
+    Ok([
+        loss.to_scalar::<f32>()? as f64,
+        norm("conv1.weight")?,
+        norm("fc.weight")?,
+    ])
+}
+
+/// Checks one training step of both paths on `device` against candle's path on the CPU: loss and
+/// gradient norms within `tol` (relative; TF32 on CUDA needs ~1e-2). Returns whether all passed.
+pub fn verify(width: usize, batch: usize, device: &Device, tol: f64) -> Result<bool> {
+    let reference = one_step(width, ConvPath::Candle, batch, &Device::Cpu)?;
+    let mut ok = true;
+    for path in [ConvPath::Candle, ConvPath::Gemm] {
+        let got = one_step(width, path, batch, device)?;
+        let worst = got
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| (a - b).abs() / b.abs().max(1e-12))
+            .fold(0.0, f64::max);
+        let pass = worst <= tol;
+        ok &= pass;
+        println!(
+            "verify {:>6} on {:?}: loss {:.6} (cpu reference {:.6}), |∇conv1| {:.4e}, |∇fc| {:.4e}, max rel. diff {worst:.2e}: {}",
+            format!("{path:?}").to_lowercase(),
+            device,
+            got[0],
+            reference[0],
+            got[1],
+            got[2],
+            if pass { "PASS" } else { "FAIL" }
+        );
+    }
+    Ok(ok)
+}
+
 /// Runs the benchmark and prints the table and the summary line.
 pub fn run(args: &BenchTrainArgs, device: &Device) -> Result<()> {
+    if args.verify {
+        let tol = if device.is_cpu() { 1e-3 } else { 2e-2 };
+        if !verify(16, 32, device, tol)? {
+            anyhow::bail!(
+                "the training step on {device:?} differs from the CPU reference (see above)"
+            );
+        }
+    }
     let gemm = gemm_gflops(device, args.gemm_size, 5)?;
     println!(
         "single-precision GEMM ({n}×{n}×{n}): {gemm:.1} GFLOP/s",
@@ -133,6 +194,12 @@ pub fn run(args: &BenchTrainArgs, device: &Device) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On the CPU both paths agree with the reference to 1e-3 (the check `--verify` runs on a GPU).
+    #[test]
+    fn verify_passes_on_the_cpu() {
+        assert!(verify(4, 8, &Device::Cpu, 1e-3).unwrap());
+    }
 
     #[test]
     fn flops_by_hand_for_width_one() {

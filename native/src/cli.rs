@@ -70,6 +70,10 @@ pub struct BenchTrainArgs {
     /// Skip candle's own convolution (slow at width 64).
     #[arg(long)]
     pub skip_reference: bool,
+    /// First check one training step of both paths on the device against candle's CPU path
+    /// (loss and gradient norms within 1e-3 on CPU, 2e-2 on CUDA with TF32); fail otherwise.
+    #[arg(long)]
+    pub verify: bool,
     /// Where to compute: cpu, or cuda.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     pub device: DeviceChoice,

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The GPU checks, in one script, for a session that has a CUDA machine (see the README):
+#   1. one training step of both convolution paths on the GPU against the CPU reference (--verify);
+#   2. `native bench-train` on the GPU (GEMM rate; width 16 and 64, batch 128; candle vs GEMM path);
+#   3. one epoch at paper settings (width 64, batch 128, 50 000 synthetic 32×32 images) through
+#      `native train-sweep --device cuda`, whose log gives images/s;
+#   4. the same ResNet-18 shape in PyTorch eager on the same card (bench/torch_resnet18.py).
+# Build first, on the CPU machine: scripts/build-cuda.sh (writes target-cuda/native-cuda.xz).
+# Then carry target-cuda/native-cuda.xz and run:  bash scripts/gpu-check.sh
+# Results go to $OUT (or /tmp/gpu-check).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-/tmp/gpu-check}
+mkdir -p "$out"
+bin=target-cuda/native-cuda
+if [ ! -x "$bin" ]; then
+  xz -dkc target-cuda/native-cuda.xz > "$bin" && chmod +x "$bin" || { echo "no $bin(.xz): run scripts/build-cuda.sh first" >&2; exit 1; }
+fi
+# CUDA 13 libraries: the driver's libcuda.so.1 plus PyTorch's nvidia/cu13 wheels.
+libs=$(python3 - <<'PY' 2>/dev/null
+import os, glob
+dirs = set()
+try:
+    import nvidia
+    for base in nvidia.__path__:
+        for lib in glob.glob(os.path.join(base, "**", "lib*.so*"), recursive=True):
+            dirs.add(os.path.dirname(lib))
+except Exception:
+    pass
+print(":".join(sorted(dirs)))
+PY
+)
+export LD_LIBRARY_PATH="${libs}:${LD_LIBRARY_PATH:-}"
+if ldd "$bin" | grep -q "not found"; then
+  echo "missing libraries:" >&2; ldd "$bin" | grep "not found" >&2
+  for l in libcublas.so.13 libcublasLt.so.13 libcurand.so.10 libcudart.so.13; do
+    d=$(find / -name "$l" -not -path "*/proc/*" 2>/dev/null | head -1); [ -n "$d" ] && export LD_LIBRARY_PATH="$(dirname "$d"):$LD_LIBRARY_PATH"
+  done
+  ldd "$bin" | grep "not found" && exit 1
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/gpu.txt"
+status=0
+echo "== 1+2. verify and bench-train on the GPU"
+"$bin" bench-train --device cuda --verify --widths 16,64 --batch 128 --steps 5 2>&1 | tee "$out/bench-train.txt" || status=1
+echo "== 3. one epoch at paper settings (train-sweep, original model only)"
+rm -rf "$out/paper-epoch"
+timeout 900 "$bin" train-sweep --preset paper --dataset synthetic --train-size 50000 --test-size 10000 \
+  --epochs 1 --device cuda --max-models 1 --out "$out/paper-epoch" > "$out/train-sweep.txt" 2>&1 || status=1
+cat "$out/paper-epoch/sweep.log" 2>/dev/null | tee -a "$out/train-sweep.txt"
+echo "== 4. PyTorch eager, same shape, same card"
+python3 bench/torch_resnet18.py --width 64 --batch 128 --images 50000 2>&1 | tee "$out/torch.txt" || status=1
+exit $status
