@@ -278,10 +278,14 @@ pub fn analyze_with_progress(
             sensitivity_table(&components, d, options.user_weights),
             best_weights(&components, d),
         ),
-        None => (
-            sensitivity_table(&components, &[], options.user_weights),
-            None,
-        ),
+        None => {
+            let mut rows = sensitivity_table(&components, &[], options.user_weights);
+            for r in &mut rows {
+                r.plcc = None;
+                r.reason = Some("accuracy is not known for every model".into());
+            }
+            (rows, None)
+        }
     };
 
     Ok(Report {
