@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs every check of the project: formatting, lints, the wasm32 build of crate `reps`, and all
-# tests (unit, property, golden-file, CLI and end-to-end). The README's test command; CI runs it too.
-# Installs what it needs when missing: the wasm32 Rust target, numpy and scipy (for the tests that
-# compare against an independent numpy/scipy implementation).
+# Runs every check of the project: formatting, lints, the wasm32 build of crate `reps`, the viewer
+# build (trunk), and all tests (unit, property, golden-file, CLI, end-to-end, and the viewer in
+# headless Chromium). The README's test command; CI runs it too.
+# Installs what it needs when missing: the wasm32 Rust target, numpy and scipy (the independent
+# reference of the end-to-end tests), trunk and wasm-bindgen-cli (pinned, see ../shared/TOOLCHAIN.md),
+# Debian's chromium and chromium-driver, and the npm package playwright-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,18 @@ fi
 if ! python3 -c 'import numpy, scipy' 2>/dev/null; then
   python3 -m pip install --quiet numpy scipy
 fi
+if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
+  cargo install trunk --version 0.21.14 --locked
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
+  cargo install wasm-bindgen-cli --version 0.2.130  # not --locked: see TOOLCHAIN.md
+fi
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  apt-get update -qq && apt-get install -y -qq chromium chromium-driver
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm install --no-audit --no-fund)
+fi
 
 step "cargo fmt --all -- --check"
 cargo fmt --all -- --check
@@ -25,9 +39,18 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "crate reps builds for wasm32-unknown-unknown"
 cargo build -p reps --target wasm32-unknown-unknown
 
+step "the viewer: trunk build --release (www/ → dist/)"
+trunk build --release
+
 step "cargo test --workspace"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace 2>&1 | tee "$log"
-# One closing line over all test binaries (cargo prints one per binary, the last often for doc tests).
-awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "\nsummary: %d passed, %d failed, %d skipped\n", p, f, i }' "$log"
+
+step "the viewer in headless Chromium (node --test tests/browser)"
+(cd tests/browser && node --test) 2>&1 | tee -a "$log"
+
+# One closing line over every runner (cargo prints one per test binary, node its own totals).
+awk '/^test result:/ { p += $4; f += $6; i += $8 }
+     /^# pass / { p += $3 } /^# fail / { f += $3 } /^# skipped / { i += $3 }
+     END { printf "\nsummary: %d passed, %d failed, %d skipped\n", p, f, i; exit (f > 0) }' "$log"
