@@ -85,6 +85,12 @@ test('the bundled sample shows the numbers of native analyze, and the sliders re
   const report = analyzeJson([join(root, 'www', 'sample.reps')]);
   const checked = compare(shown, report);
   assert.ok(checked >= 25 * 10 + 14 * 3 + 6, `only ${checked} numbers compared`);
+  // The figures: REPS against drop has one point per compressed model; Figure 1 and the seven
+  // panels of Figure 2 are drawn.
+  assert.equal(await page.locator('#reps-vs-drop circle').count(), 24);
+  for (const id of ['fig1-weights', 'fig2a-rank', 'fig2b-death', 'fig2c-separation', 'fig2d-sep-agree', 'fig2e-spectrum', 'fig2f-reps', 'fig2g-cka']) {
+    assert.ok(await page.locator(`#${id} polyline, #${id} circle`).count() > 0, `${id} is empty`);
+  }
   // Sliders: weights (0.4, 0, 0.3, 0.3) give the `User weights` row of native analyze --weights.
   for (const [k, v] of [[0, '0.4'], [1, '0'], [2, '0.3'], [3, '0.3']]) {
     await page.locator(`#w${k}`).fill(v);

@@ -136,6 +136,55 @@ pub fn app() -> Html {
         })
     };
 
+    // All layers, for the per-layer figures; and the fc spectra of the figure's models.
+    let layers_report: Rc<Option<Report>> = {
+        let key = (loaded.as_ref().map(|l| l.input.1), (*reference).clone());
+        let loaded = loaded.clone();
+        use_memo(key, move |(_, reference)| {
+            let l = loaded.as_ref()?;
+            let first = l.input.0.models.first()?;
+            let all: Vec<String> = first
+                .layers
+                .iter()
+                .map(|(k, _)| k.clone())
+                .filter(|k| l.input.0.models.iter().all(|m| m.layer(k).is_some()))
+                .collect();
+            analyze(
+                &l.input.0,
+                &AnalysisOptions {
+                    reference: reference.clone(),
+                    layers: Some(all),
+                    ..Default::default()
+                },
+            )
+            .ok()
+        })
+    };
+    let spectra: Rc<Vec<(String, Vec<f64>)>> = {
+        let key = (loaded.as_ref().map(|l| l.input.1), (*reference).clone());
+        let (loaded, report) = (loaded.clone(), report.clone());
+        use_memo(key, move |_| {
+            let (Some(l), Ok(r)) = (loaded.as_ref(), report.as_ref()) else {
+                return Vec::new();
+            };
+            views::figures::selected_models(r)
+                .into_iter()
+                .filter_map(|name| {
+                    let m = l.input.0.models.iter().find(|m| m.name == name)?;
+                    let layer = m
+                        .layer("fc")
+                        .or_else(|| m.layer("logits"))
+                        .or_else(|| m.layers.last().map(|x| &x.1))?;
+                    let s = reps::metrics::LayerStats::compute(layer, None, 10).ok()?;
+                    Some((
+                        name,
+                        s.eigenvalues.into_iter().filter(|&x| x > 0.0).collect(),
+                    ))
+                })
+                .collect()
+        })
+    };
+
     let on_reference = {
         let reference = reference.clone();
         Callback::from(move |e: Event| {
@@ -177,6 +226,13 @@ pub fn app() -> Html {
                                     </select>
                                 </label>
                                 { views::tables::all(r, *weights, on_weight) }
+                                { views::figures::all(
+                                    r,
+                                    layers_report.as_ref().as_ref(),
+                                    &spectra,
+                                    &l.histograms,
+                                    &reps::metrics::RepsWeights::new(*weights).unwrap_or(reps::metrics::EQUAL),
+                                ) }
                             </>
                         },
                         Err(e) => html! { <p class="error" role="alert">{ e }</p> },

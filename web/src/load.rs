@@ -9,6 +9,8 @@ use reps::RepsError;
 pub struct Loaded {
     pub description: String,
     pub input: AnalysisInputHandle,
+    /// Weight histograms by model (snapshots only).
+    pub histograms: Vec<(String, reps::histogram::WeightHistogram)>,
 }
 
 /// `AnalysisInput` is not `PartialEq`; the page compares loads by a counter.
@@ -44,9 +46,15 @@ pub fn load(files: &[(String, Vec<u8>)], generation: u32) -> Result<Loaded, Reps
             s.models.len(),
             s.sample_indices.len()
         );
+        let histograms = s
+            .models
+            .iter()
+            .filter_map(|m| m.histogram.clone().map(|h| (m.name.clone(), h)))
+            .collect();
         return Ok(Loaded {
             description,
             input: AnalysisInputHandle(std::rc::Rc::new(input), generation),
+            histograms,
         });
     }
     let models = files
@@ -61,5 +69,6 @@ pub fn load(files: &[(String, Vec<u8>)], generation: u32) -> Result<Loaded, Reps
     Ok(Loaded {
         description: format!("{n} activation file{}", if n == 1 { "" } else { "s" }),
         input: AnalysisInputHandle(std::rc::Rc::new(input), generation),
+        histograms: Vec::new(),
     })
 }

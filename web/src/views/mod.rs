@@ -1,1 +1,3 @@
+pub mod charts;
+pub mod figures;
 pub mod tables;

@@ -1,0 +1,197 @@
+//! SVG charts drawn by hand: scatter and line charts (linear or log-log axes) with hover titles,
+//! an optional least-squares line, a legend, and a button that downloads the chart as SVG.
+//! Colours: the Okabe–Ito palette, which colour-blind readers can tell apart.
+
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+/// Okabe–Ito colours.
+pub const PALETTE: [&str; 8] = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+];
+
+/// One named set of points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    /// Draw a polyline through the points (else markers only).
+    pub line: bool,
+}
+
+/// How a chart is drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    pub id: String,
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+    pub log: bool,
+    /// Least-squares line over all points of all series.
+    pub regression: bool,
+    /// Names for integer x ticks (layer names), when the x axis is categorical.
+    pub x_names: Vec<String>,
+}
+
+const W: f64 = 560.0;
+const H: f64 = 320.0;
+const L: f64 = 62.0;
+const R: f64 = 150.0;
+const T: f64 = 30.0;
+const B: f64 = 48.0;
+
+fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let span = (hi - lo).max(1e-12);
+    let step0 = span / 5.0;
+    let mag = 10f64.powf(step0.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| span / s <= 6.0)
+        .unwrap_or(10.0 * mag);
+    let mut t = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while t <= hi + 1e-9 * step {
+        out.push(t);
+        t += step;
+    }
+    out
+}
+
+fn fmt_tick(v: f64, log: bool) -> String {
+    if log {
+        let e = v.round() as i32;
+        return format!("1e{e}");
+    }
+    if v.abs() >= 100.0 || v == v.round() {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// Triggers a download of the SVG element `id` as `id.svg`.
+fn download_svg(id: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(el) = doc.get_element_by_id(id) else {
+        return;
+    };
+    let text = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+        el.outer_html()
+    );
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&text));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("image/svg+xml");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(a) = doc
+        .create_element("a")
+        .map(|a| a.unchecked_into::<web_sys::HtmlAnchorElement>())
+    {
+        a.set_href(&url);
+        a.set_download(&format!("{id}.svg"));
+        a.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Draws `c`. Points with a non-positive coordinate are left out on log axes.
+pub fn chart(c: &Chart) -> Html {
+    let tf = |v: f64| if c.log { v.log10() } else { v };
+    let pts: Vec<(f64, f64)> = c
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|(x, y)| x.is_finite() && y.is_finite() && (!c.log || (*x > 0.0 && *y > 0.0)))
+        .map(|&(x, y)| (tf(x), tf(y)))
+        .collect();
+    if pts.is_empty() {
+        return html! { <figure class="chart"><figcaption>{ &c.title }</figcaption><p class="note">{ "nothing to draw" }</p></figure> };
+    }
+    let (mut x0, mut x1, mut y0, mut y1) = pts.iter().fold(
+        (f64::MAX, f64::MIN, f64::MAX, f64::MIN),
+        |(a, b, cc, d), &(x, y)| (a.min(x), b.max(x), cc.min(y), d.max(y)),
+    );
+    for (lo, hi) in [(&mut x0, &mut x1), (&mut y0, &mut y1)] {
+        let pad = ((*hi - *lo) * 0.06).max(1e-9);
+        *lo -= pad;
+        *hi += pad;
+    }
+    let sx = move |x: f64| L + (x - x0) / (x1 - x0) * (W - L - R);
+    let sy = move |y: f64| H - B - (y - y0) / (y1 - y0) * (H - T - B);
+    let id = c.id.clone();
+    let onclick = Callback::from(move |_| download_svg(&id));
+    let regression = (c.regression && pts.len() >= 2).then(|| {
+        let n = pts.len() as f64;
+        let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+        let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+        let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+        let (a, b) = (x0, x1);
+        (
+            sx(a),
+            sy(my + slope * (a - mx)),
+            sx(b),
+            sy(my + slope * (b - mx)),
+            slope,
+        )
+    });
+    let x_ticks: Vec<(f64, String)> = if c.x_names.is_empty() {
+        nice_ticks(x0, x1)
+            .into_iter()
+            .map(|t| (t, fmt_tick(t, c.log)))
+            .collect()
+    } else {
+        c.x_names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i as f64, n.clone()))
+            .collect()
+    };
+    html! {
+        <figure class="chart">
+            <svg id={c.id.clone()} xmlns="http://www.w3.org/2000/svg" viewBox={format!("0 0 {W} {H}")} width={W.to_string()} height={H.to_string()} font-family="sans-serif" font-size="11">
+                <rect x="0" y="0" width={W.to_string()} height={H.to_string()} fill="white" />
+                <text x={(W / 2.0 - R / 2.0).to_string()} y="18" text-anchor="middle" font-size="13" font-weight="bold">{ &c.title }</text>
+                <line x1={L.to_string()} y1={(H - B).to_string()} x2={(W - R).to_string()} y2={(H - B).to_string()} stroke="#444" />
+                <line x1={L.to_string()} y1={T.to_string()} x2={L.to_string()} y2={(H - B).to_string()} stroke="#444" />
+                { for x_ticks.iter().map(|(t, label)| html! {
+                    <g><line x1={sx(*t).to_string()} y1={(H - B).to_string()} x2={sx(*t).to_string()} y2={(H - B + 4.0).to_string()} stroke="#444" />
+                    <text x={sx(*t).to_string()} y={(H - B + 16.0).to_string()} text-anchor="middle">{ label }</text></g>
+                }) }
+                { for nice_ticks(y0, y1).into_iter().map(|t| html! {
+                    <g><line x1={(L - 4.0).to_string()} y1={sy(t).to_string()} x2={(W - R).to_string()} y2={sy(t).to_string()} stroke="#eee" />
+                    <text x={(L - 6.0).to_string()} y={(sy(t) + 4.0).to_string()} text-anchor="end">{ fmt_tick(t, c.log) }</text></g>
+                }) }
+                <text x={((L + W - R) / 2.0).to_string()} y={(H - 10.0).to_string()} text-anchor="middle">{ &c.x_label }</text>
+                <text transform={format!("translate(14 {}) rotate(-90)", (T + H - B) / 2.0)} text-anchor="middle">{ &c.y_label }</text>
+                if let Some((ax, ay, bx, by, slope)) = regression {
+                    <line x1={ax.to_string()} y1={ay.to_string()} x2={bx.to_string()} y2={by.to_string()} stroke="#888" stroke-dasharray="5 4"><title>{ format!("least squares, slope {slope:.3}") }</title></line>
+                }
+                { for c.series.iter().enumerate().map(|(k, s)| {
+                    let color = PALETTE[k % PALETTE.len()];
+                    let pts: Vec<(f64, f64, f64, f64)> = s.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite() && (!c.log || (*x > 0.0 && *y > 0.0))).map(|&(x, y)| (sx(tf(x)), sy(tf(y)), x, y)).collect();
+                    let path: String = pts.iter().map(|p| format!("{:.1},{:.1}", p.0, p.1)).collect::<Vec<_>>().join(" ");
+                    html! {
+                        <g>
+                            if s.line { <polyline points={path} fill="none" stroke={color} stroke-width="1.8" /> }
+                            { for pts.iter().map(|p| html! { <circle cx={format!("{:.1}", p.0)} cy={format!("{:.1}", p.1)} r="3.5" fill={color}><title>{ format!("{}: ({:.4}, {:.4})", s.name, p.2, p.3) }</title></circle> }) }
+                            <rect x={(W - R + 12.0).to_string()} y={(T + 4.0 + 16.0 * k as f64).to_string()} width="10" height="10" fill={color} />
+                            <text x={(W - R + 26.0).to_string()} y={(T + 13.0 + 16.0 * k as f64).to_string()}>{ &s.name }</text>
+                        </g>
+                    }
+                }) }
+            </svg>
+            <button class="download" {onclick}>{ "download SVG" }</button>
+        </figure>
+    }
+}
