@@ -99,6 +99,11 @@ test('the bundled sample shows the numbers of native analyze, and the sliders re
   const user = analyzeJson([join(root, 'www', 'sample.reps')], ['--weights', '0.4,0,0.3,0.3']);
   close(live['sens:live'], user.sensitivity.find((s) => s.name === 'User weights').plcc, 'live PLCC');
   for (const m of user.models) close(live[`live:${m.name}`], m.reps_user, `live REPS ${m.name}`);
+  // Table 2 as CSV: the REPS (equal weights) row carries the native PLCC.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('download table2.csv').click()]);
+  const csv = await readFile(await download.path(), 'utf8');
+  const row = csv.split('\n').find((l) => l.startsWith('reps_equal,'));
+  close(Number(row.split(',')[1]), report.correlations.reps_equal.plcc, 'CSV PLCC');
   await page.screenshot({ path: join(shots, 'viewer-sample.png'), fullPage: true });
   await page.close();
 });

@@ -2,7 +2,6 @@
 //! an optional least-squares line, a legend, and a button that downloads the chart as SVG.
 //! Colours: the Okabe–Ito palette, which colour-blind readers can tell apart.
 
-use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// Okabe–Ito colours.
@@ -73,34 +72,17 @@ fn fmt_tick(v: f64, log: bool) -> String {
 
 /// Triggers a download of the SVG element `id` as `id.svg`.
 fn download_svg(id: &str) {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    let Some(el) = doc.get_element_by_id(id) else {
+    let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+    else {
         return;
     };
     let text = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
         el.outer_html()
     );
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&text));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("image/svg+xml");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    if let Ok(a) = doc
-        .create_element("a")
-        .map(|a| a.unchecked_into::<web_sys::HtmlAnchorElement>())
-    {
-        a.set_href(&url);
-        a.set_download(&format!("{id}.svg"));
-        a.click();
-    }
-    let _ = web_sys::Url::revoke_object_url(&url);
+    super::download::download(&format!("{id}.svg"), "image/svg+xml", &text);
 }
 
 /// Draws `c`. Points with a non-positive coordinate are left out on log axes.

@@ -1,3 +1,4 @@
 pub mod charts;
+pub mod download;
 pub mod figures;
 pub mod tables;

@@ -171,6 +171,95 @@ fn models(r: &Report, w: &RepsWeights) -> Html {
     }
 }
 
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// A "download CSV" button for the per-model scores, Table 2 and Table 3 of `r`.
+fn csv_buttons(r: &Report) -> Html {
+    let models = {
+        let rows: Vec<Vec<String>> = r
+            .models
+            .iter()
+            .map(|m| {
+                vec![
+                    m.name.clone(),
+                    m.kind.as_str().into(),
+                    opt(m.parameter),
+                    opt(m.accuracy),
+                    opt(m.accuracy_drop),
+                    opt(m.reps_weighted),
+                    opt(m.reps_equal),
+                    m.effective_rank.to_string(),
+                    m.alive.to_string(),
+                    opt(m.separation),
+                    m.decay.to_string(),
+                    m.cka.to_string(),
+                    opt(m.baselines.prediction_agreement),
+                    opt(m.baselines.kl_divergence),
+                    opt(m.baselines.weight_similarity),
+                ]
+            })
+            .collect();
+        super::download::csv(
+            &[
+                "model",
+                "kind",
+                "parameter",
+                "accuracy",
+                "accuracy_drop",
+                "reps_weighted",
+                "reps_equal",
+                "effective_rank",
+                "alive",
+                "separation",
+                "decay",
+                "cka",
+                "prediction_agreement",
+                "kl_divergence",
+                "weight_similarity",
+            ],
+            &rows,
+        )
+    };
+    let table2 = super::download::csv(
+        &["metric", "plcc", "srcc", "krcc", "reason"],
+        &r.correlations
+            .iter()
+            .map(|(k, c)| {
+                vec![
+                    k.to_string(),
+                    opt(c.plcc),
+                    opt(c.srcc),
+                    opt(c.krcc),
+                    c.reason.clone().unwrap_or_default(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let table3 = super::download::csv(
+        &["configuration", "alpha", "beta", "gamma", "delta", "plcc"],
+        &r.sensitivity
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.weights[0].to_string(),
+                    s.weights[1].to_string(),
+                    s.weights[2].to_string(),
+                    s.weights[3].to_string(),
+                    opt(s.plcc),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let button = |name: &'static str, text: String| {
+        let onclick = Callback::from(move |_| super::download::download(name, "text/csv", &text));
+        html! { <button class="download" {onclick}>{ format!("download {name}") }</button> }
+    };
+    html! { <p class="csv">{ button("models.csv", models) }{ button("table2.csv", table2) }{ button("table3.csv", table3) }</p> }
+}
+
 /// Every table, with REPS recomputed live for the slider weights `raw` (rescaled to sum 1).
 pub fn all(r: &Report, raw: [f64; 4], on_weight: Callback<(usize, f64)>) -> Html {
     let w = RepsWeights::new(raw).unwrap_or(RepsWeights(reps::metrics::EQUAL.0));
@@ -191,6 +280,7 @@ pub fn all(r: &Report, raw: [f64; 4], on_weight: Callback<(usize, f64)>) -> Html
             { table2(r, &live) }
             { table3(r, &w, live_plcc, on_weight) }
             { models(r, &w) }
+            { csv_buttons(r) }
         </>
     }
 }
