@@ -59,6 +59,9 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv(&["x", "y"], &[vec!["1".into(), "a,b".into()]]), "x,y\n1,\"a,b\"\n");
+        assert_eq!(
+            csv(&["x", "y"], &[vec!["1".into(), "a,b".into()]]),
+            "x,y\n1,\"a,b\"\n"
+        );
     }
 }
