@@ -47,6 +47,10 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace 2>&1 | tee "$log"
 
+step "crate reps as WebAssembly in headless Chromium (wasm-bindgen-test)"
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_DRIVER_TIMEOUT=60 \
+  cargo test -p web --target wasm32-unknown-unknown 2>&1 | tee -a "$log"
+
 step "the viewer in headless Chromium (node --test tests/browser)"
 (cd tests/browser && node --test) 2>&1 | tee -a "$log"
 

@@ -1,0 +1,66 @@
+//! Crate `reps` inside Chromium (WebAssembly): the importers and the metrics give the values
+//! derived by hand or in closed form, as on native targets. Run by scripts/test.sh with
+//! `cargo test -p web --target wasm32-unknown-unknown`.
+#![cfg(target_arch = "wasm32")]
+
+use reps::formats::{read_model_file, snapshot};
+use reps::metrics::{compare_layers, effective_rank, LayerStats};
+use reps::stats::{kendall_tau_b, spearman};
+use reps::Activations;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn golden_snapshot_decodes_in_the_browser() {
+    let bytes = include_bytes!("../../shared/tests/golden/v1.reps");
+    let s = snapshot::decode("v1.reps", bytes).unwrap();
+    assert_eq!(s.sample_indices, vec![3, 14, 15, 92]);
+    assert_eq!(s.models.len(), 2);
+    assert_eq!(s.models[1].parameter, Some(4.0));
+    // Re-encoding gives the same bytes: no usize or pointer width leaks into the format.
+    assert_eq!(snapshot::encode(&s).unwrap(), bytes.to_vec());
+    let mut truncated = bytes.to_vec();
+    truncated.truncate(40);
+    assert!(snapshot::decode("v1.reps", &truncated)
+        .unwrap_err()
+        .to_string()
+        .starts_with("v1.reps: "));
+}
+
+#[wasm_bindgen_test]
+fn npz_written_in_the_test_is_read() {
+    let x: Vec<f32> = (0..6).map(|i| i as f32).collect();
+    let bytes = reps_e2e::files::npz(&[("feat", reps_e2e::files::npy_f32(&[3, 2], &x))], true);
+    let m = read_model_file("m.npz", "m", &bytes).unwrap();
+    assert_eq!(m.layers[0].1.get(2, 1), 5.0);
+    assert!(read_model_file("bad.npz", "m", &bytes[..20])
+        .unwrap_err()
+        .to_string()
+        .starts_with("bad.npz"));
+}
+
+#[wasm_bindgen_test]
+fn closed_forms_hold_in_webassembly() {
+    // s = (3, 1): r_e = exp(−(¾ ln ¾ + ¼ ln ¼)).
+    let h: f64 = -(0.75f64 * 0.75f64.ln() + 0.25 * 0.25f64.ln());
+    assert!((effective_rank(&[9.0, 1.0]) - h.exp()).abs() < 1e-14);
+    // Ties: Spearman 4.5/sqrt(22.5) and tau-b 5/sqrt(30) (worked out in shared/tests/correlations.rs).
+    let (x, y) = ([1.0, 2.0, 2.0, 3.0], [1.0, 3.0, 2.0, 4.0]);
+    assert!((spearman(&x, &y).unwrap() - 4.5 / 22.5f64.sqrt()).abs() < 1e-15);
+    assert!((kendall_tau_b(&x, &y).unwrap() - 5.0 / 30f64.sqrt()).abs() < 1e-15);
+    // A layer compared with itself: every similarity exactly 1 (Gram path N ≤ D and feature path N > D).
+    for (n, d) in [(6usize, 40usize), (40, 6)] {
+        let v: Vec<f64> = (0..n * d)
+            .map(|i| ((i * 7919) % 97) as f64 / 97.0)
+            .collect();
+        let a = Activations::from_rows_f64(n, d, v).unwrap();
+        let labels: Vec<u32> = (0..n as u32).map(|i| i % 3).collect();
+        let s = LayerStats::compute(&a, Some(&labels), 10).unwrap();
+        let c = compare_layers(&s, &s);
+        assert_eq!(
+            (c.effective_rank, c.separation, c.decay, c.cka),
+            (1.0, Some(1.0), 1.0, 1.0)
+        );
+    }
+}
