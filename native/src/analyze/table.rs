@@ -1,7 +1,7 @@
 //! Human-readable tables in the layout of the paper's Tables 1–3, plus per-model and per-layer scores.
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
-use reps::analysis::{LabelSource, ModelReport};
+use reps::analysis::{LabelSource, ModelReport, SCORE_LABELS};
 use reps::formats::snapshot::ModelKind;
 use reps::Report;
 use std::fmt::Write;
@@ -114,25 +114,6 @@ fn table1(report: &Report) -> String {
     out + "\n"
 }
 
-/// Display names of the correlation rows, in the paper's order.
-const TABLE2_ROWS: [(&str, &str); 15] = [
-    ("weight_similarity", "Weight Similarity"),
-    ("prediction_agreement", "Prediction Agreement"),
-    ("logits_cosine", "Logits Cosine"),
-    ("logits_l2", "Logits L2"),
-    ("kl_divergence", "KL Divergence"),
-    ("wasserstein", "Wasserstein Distance"),
-    ("cka", "Linear CKA"),
-    ("cka_debiased", "Linear CKA (debiased)"),
-    ("effective_rank", "Effective Rank"),
-    ("alive", "Alive Neurons"),
-    ("separation", "Class Separation"),
-    ("decay", "Eigenvalue Decay Similarity"),
-    ("reps_weighted", "REPS (weighted)"),
-    ("reps_equal", "REPS (equal weights)"),
-    ("reps_user", "REPS (your weights)"),
-];
-
 fn table2(report: &Report) -> String {
     let mut out = String::from(
         "Table 2: correlation with accuracy drop over the compressed models (signed; a similarity that\n\
@@ -146,7 +127,7 @@ fn table2(report: &Report) -> String {
         .map(|(k, _)| k.to_string());
     let mut t = table(&["Metric", "PLCC", "SRCC", "KRCC", ""]);
     let mut reasons = Vec::new();
-    for (key, label) in TABLE2_ROWS {
+    for (key, label) in SCORE_LABELS {
         let Some(c) = report.correlations.get(key) else {
             continue;
         };

@@ -10,6 +10,26 @@ use crate::metrics::{compare_layers, LayerComparison, LayerStats, EQUAL, WEIGHTE
 use crate::stats::{correlate, Correlations};
 use serde::Serialize;
 
+/// Display names of the model-level scores that `Report::correlations` holds, in the order of the
+/// paper's Table 2 (baselines, CKA, components, REPS), for tables in the terminal and the browser.
+pub const SCORE_LABELS: [(&str, &str); 15] = [
+    ("weight_similarity", "Weight Similarity"),
+    ("prediction_agreement", "Prediction Agreement"),
+    ("logits_cosine", "Logits Cosine"),
+    ("logits_l2", "Logits L2"),
+    ("kl_divergence", "KL Divergence"),
+    ("wasserstein", "Wasserstein Distance"),
+    ("cka", "Linear CKA"),
+    ("cka_debiased", "Linear CKA (debiased)"),
+    ("effective_rank", "Effective Rank"),
+    ("alive", "Alive Neurons"),
+    ("separation", "Class Separation"),
+    ("decay", "Eigenvalue Decay Similarity"),
+    ("reps_weighted", "REPS (weighted)"),
+    ("reps_equal", "REPS (equal weights)"),
+    ("reps_user", "REPS (your weights)"),
+];
+
 /// Reads one model-level score out of a model's report.
 type ScoreOf = fn(&ModelReport) -> Option<f64>;
 

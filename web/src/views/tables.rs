@@ -1,7 +1,7 @@
 //! Tables 1–3 and the per-model scores, with live REPS weights. Every number cell carries its full
 //! value in `data-value` (for tests and copying) and shows 4 decimals.
 
-use reps::analysis::{ModelReport, Report};
+use reps::analysis::{ModelReport, Report, SCORE_LABELS};
 use reps::formats::snapshot::ModelKind;
 use reps::metrics::RepsWeights;
 use reps::stats::{correlate, pearson};
@@ -68,23 +68,6 @@ fn table1(r: &Report) -> Html {
     }
 }
 
-const TABLE2: [(&str, &str); 14] = [
-    ("weight_similarity", "Weight Similarity"),
-    ("prediction_agreement", "Prediction Agreement"),
-    ("logits_cosine", "Logits Cosine"),
-    ("logits_l2", "Logits L2"),
-    ("kl_divergence", "KL Divergence"),
-    ("wasserstein", "Wasserstein Distance"),
-    ("cka", "Linear CKA"),
-    ("cka_debiased", "Linear CKA (debiased)"),
-    ("effective_rank", "Effective Rank"),
-    ("alive", "Alive Neurons"),
-    ("separation", "Class Separation"),
-    ("decay", "Eigenvalue Decay Similarity"),
-    ("reps_weighted", "REPS (weighted)"),
-    ("reps_equal", "REPS (equal weights)"),
-];
-
 fn table2(r: &Report, live: &reps::stats::Correlations) -> Html {
     let best = r
         .correlations
@@ -99,7 +82,7 @@ fn table2(r: &Report, live: &reps::stats::Correlations) -> Html {
             <table>
                 <thead><tr><th>{ "Metric" }</th><th>{ "PLCC" }</th><th>{ "SRCC" }</th><th>{ "KRCC" }</th></tr></thead>
                 <tbody>
-                { for TABLE2.iter().filter_map(|(k, label)| r.correlations.get(k).map(|c| (k, label, c))).map(|(k, label, c)| html! {
+                { for SCORE_LABELS.iter().filter_map(|(k, label)| r.correlations.get(k).map(|c| (k, label, c))).map(|(k, label, c)| html! {
                     <tr class={classes!((best.as_deref() == Some(*k)).then_some("best"))} title={c.reason.clone().unwrap_or_default()}>
                         <td>{ *label }</td>{ num(format!("plcc:{k}"), c.plcc) }{ num(format!("srcc:{k}"), c.srcc) }{ num(format!("krcc:{k}"), c.krcc) }
                     </tr>
