@@ -38,7 +38,7 @@ const H: f64 = 320.0;
 const L: f64 = 62.0;
 const R: f64 = 150.0;
 const T: f64 = 30.0;
-const B: f64 = 48.0;
+const B: f64 = 62.0;
 
 fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let span = (hi - lo).max(1e-12);
@@ -59,6 +59,8 @@ fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
 }
 
 fn fmt_tick(v: f64, log: bool) -> String {
+    // Ticks computed as k·step can land a rounding error away from 0: show "0", not "-0".
+    let v = if v.abs() < 1e-9 { 0.0 } else { v };
     if log {
         let e = v.round() as i32;
         return format!("1e{e}");
@@ -148,7 +150,12 @@ pub fn chart(c: &Chart) -> Html {
                 <line x1={L.to_string()} y1={T.to_string()} x2={L.to_string()} y2={(H - B).to_string()} stroke="#444" />
                 { for x_ticks.iter().map(|(t, label)| html! {
                     <g><line x1={sx(*t).to_string()} y1={(H - B).to_string()} x2={sx(*t).to_string()} y2={(H - B + 4.0).to_string()} stroke="#444" />
-                    <text x={sx(*t).to_string()} y={(H - B + 16.0).to_string()} text-anchor="middle">{ label }</text></g>
+                    if c.x_names.is_empty() {
+                        <text x={sx(*t).to_string()} y={(H - B + 16.0).to_string()} text-anchor="middle">{ label }</text>
+                    } else {
+                        // Layer names: slanted, so that long ones do not overlap.
+                        <text transform={format!("translate({:.1} {:.1}) rotate(-25)", sx(*t), H - B + 12.0)} text-anchor="end" font-size="10">{ label }</text>
+                    }</g>
                 }) }
                 { for nice_ticks(y0, y1).into_iter().map(|t| html! {
                     <g><line x1={(L - 4.0).to_string()} y1={sy(t).to_string()} x2={(W - R).to_string()} y2={sy(t).to_string()} stroke="#eee" />
