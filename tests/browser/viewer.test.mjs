@@ -132,3 +132,14 @@ test('numpy-written .npz files dropped on the page give the numbers of native an
   await page.screenshot({ path: join(shots, 'viewer-error.png'), fullPage: true });
   await page.close();
 });
+
+test('?snapshot=URL opens that snapshot, and a missing one is a clear error', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}?snapshot=sample.reps`);
+  await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
+  assert.match(await page.textContent('#loaded'), /sample\.reps: resnet18/);
+  await page.goto(`${base}?snapshot=missing.reps`);
+  await page.waitForSelector('#error', { timeout: 30000 });
+  assert.match(await page.textContent('#error'), /missing\.reps: the server answered 404/);
+  await page.close();
+});
