@@ -93,13 +93,11 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// `k` orthonormal columns of length `n`, each orthogonal to the all-ones vector (so already
-/// centred), by Gram–Schmidt on random vectors. Needs `k < n`.
-pub fn centered_orthonormal_columns(rng: &mut Rng, n: usize, k: usize) -> Dense {
-    assert!(k < n);
-    let ones = vec![1.0 / (n as f64).sqrt(); n];
-    let mut basis: Vec<Vec<f64>> = vec![ones];
-    while basis.len() < k + 1 {
+/// Extends the orthonormal `basis` (vectors of length `n`) by Gram–Schmidt on random vectors
+/// (twice, for accuracy) until it holds `total` vectors, and returns the new ones as columns.
+fn extend_orthonormal(rng: &mut Rng, n: usize, mut basis: Vec<Vec<f64>>, total: usize) -> Dense {
+    let start = basis.len();
+    while basis.len() < total {
         let mut v = rng.normals(n);
         for _ in 0..2 {
             for b in &basis {
@@ -111,8 +109,8 @@ pub fn centered_orthonormal_columns(rng: &mut Rng, n: usize, k: usize) -> Dense 
         v.iter_mut().for_each(|x| *x /= norm);
         basis.push(v);
     }
-    let mut out = Dense::zeros(n, k);
-    for (j, b) in basis[1..].iter().enumerate() {
+    let mut out = Dense::zeros(n, total - start);
+    for (j, b) in basis[start..].iter().enumerate() {
         for i in 0..n {
             out.set(i, j, b[i]);
         }
@@ -120,28 +118,16 @@ pub fn centered_orthonormal_columns(rng: &mut Rng, n: usize, k: usize) -> Dense 
     out
 }
 
+/// `k` orthonormal columns of length `n`, each orthogonal to the all-ones vector (so already
+/// centred). Needs `k < n`.
+pub fn centered_orthonormal_columns(rng: &mut Rng, n: usize, k: usize) -> Dense {
+    assert!(k < n);
+    extend_orthonormal(rng, n, vec![vec![1.0 / (n as f64).sqrt(); n]], k + 1)
+}
+
 /// A random `d × d` orthogonal matrix (Gram–Schmidt of a Gaussian matrix).
 pub fn random_orthogonal(rng: &mut Rng, d: usize) -> Dense {
-    let mut cols: Vec<Vec<f64>> = Vec::new();
-    while cols.len() < d {
-        let mut v = rng.normals(d);
-        for _ in 0..2 {
-            for b in &cols {
-                let p = dot(&v, b);
-                v.iter_mut().zip(b).for_each(|(x, y)| *x -= p * y);
-            }
-        }
-        let norm = dot(&v, &v).sqrt();
-        v.iter_mut().for_each(|x| *x /= norm);
-        cols.push(v);
-    }
-    let mut q = Dense::zeros(d, d);
-    for (j, c) in cols.iter().enumerate() {
-        for i in 0..d {
-            q.set(i, j, c[i]);
-        }
-    }
-    q
+    extend_orthonormal(rng, d, Vec::new(), d)
 }
 
 /// `X = U diag(s) Vᵀ` with centred orthonormal `U` (n × k) and orthonormal `V` (d × k), so the
