@@ -223,25 +223,10 @@ mod tests {
 
     use crate::model::custom_op::test_values as rand;
 
+    /// `‖a − b‖₂ / ‖b‖₂`.
     fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
-        let diff = (a - b)
-            .unwrap()
-            .sqr()
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-            .sqrt();
-        let norm = b
-            .sqr()
-            .unwrap()
-            .sum_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-            .sqrt();
-        diff / norm.max(1e-12)
+        let (norm, _) = crate::model::custom_op::norms(b);
+        crate::model::custom_op::norms(&(a - b).unwrap()).0 / norm.max(1e-12)
     }
 
     /// Gradients of `Σ Y·P` by direct loops over every (b, o, y, x, c, i, j):

@@ -27,3 +27,11 @@ pub(crate) fn test_values(n: usize, seed: u64) -> Vec<f32> {
         })
         .collect()
 }
+
+/// `‖t‖₂` and `max |t|` of a test tensor, for the ops' relative-error checks.
+#[cfg(test)]
+pub(crate) fn norms(t: &candle_core::Tensor) -> (f32, f32) {
+    let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let l2 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    (l2, v.iter().fold(0.0f32, |m, x| m.max(x.abs())))
+}
