@@ -40,13 +40,28 @@ if ldd "$bin" | grep -q "not found"; then
 fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/gpu.txt"
 status=0
+# Each step has its own time limit so that one slow step cannot eat the whole device lease.
 echo "== 1+2. verify and bench-train on the GPU"
-"$bin" bench-train --device cuda --verify --widths 16,64 --batch 128 --steps 5 2>&1 | tee "$out/bench-train.txt" || status=1
-echo "== 3. one epoch at paper settings (train-sweep, original model only)"
+timeout 120 "$bin" bench-train --device cuda --verify --widths 16,64 --batch 128 --steps 5 2>&1 | tee "$out/bench-train.txt" || status=1
+echo "== 3. PyTorch eager, same shapes, same card"
+{ timeout 60 python3 bench/torch_resnet18.py --width 64 --batch 128 --images 50000 &&
+  timeout 60 python3 bench/torch_resnet18.py --width 16 --batch 128 --images 20000; } 2>&1 | tee "$out/torch.txt" || status=1
+echo "== 4. one epoch at paper settings (train-sweep, original model only)"
 rm -rf "$out/paper-epoch"
-timeout 900 "$bin" train-sweep --preset paper --dataset synthetic --train-size 50000 --test-size 10000 \
+start=$(date +%s)
+timeout ${PAPER_EPOCH_LIMIT:-180} "$bin" train-sweep --preset paper --dataset synthetic --train-size 50000 --test-size 10000 \
   --epochs 1 --device cuda --max-models 1 --out "$out/paper-epoch" > "$out/train-sweep.txt" 2>&1 || status=1
+echo "paper epoch on cuda: $(( $(date +%s) - start )) s" | tee -a "$out/train-sweep.txt"
 cat "$out/paper-epoch/sweep.log" 2>/dev/null | tee -a "$out/train-sweep.txt"
-echo "== 4. PyTorch eager, same shape, same card"
-python3 bench/torch_resnet18.py --width 64 --batch 128 --images 50000 2>&1 | tee "$out/torch.txt" || status=1
+echo "== 5. the README's quick sweep (25 models) on the GPU"
+rm -rf "$out/quick"
+start=$(date +%s)
+timeout ${QUICK_LIMIT:-150} "$bin" train-sweep --device cuda --out "$out/quick" > "$out/quick.txt" 2>&1 || status=1
+echo "quick sweep on cuda: $(( $(date +%s) - start )) s"
+tail -5 "$out/quick/sweep.log" 2>/dev/null
+cat "$out/quick/sweep.log" >> "$out/quick.txt" 2>/dev/null
+cp "$out/quick/results.json" "$out/quick-results.json" 2>/dev/null
+cp "$out/quick/tables.md" "$out/quick-tables.md" 2>/dev/null
+# At most 8 files come back from the device: keep the logs above, drop checkpoints and folders.
+rm -rf "$out/quick" "$out/paper-epoch"
 exit $status

@@ -36,9 +36,10 @@ pub fn is_weight(name: &str) -> bool {
 }
 
 impl Network {
-    /// A freshly initialised network (seeded host RNG).
+    /// A freshly initialised network (seeded host RNG), with the faster convolution path for
+    /// `device` ([`ConvPath::for_device`]).
     pub fn new(width: usize, classes: usize, seed: u64, device: &Device) -> Result<Self> {
-        Self::with_path(width, classes, seed, ConvPath::default(), device)
+        Self::with_path(width, classes, seed, ConvPath::for_device(device), device)
     }
 
     /// [`Network::new`] with a chosen convolution implementation.
