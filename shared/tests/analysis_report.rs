@@ -231,3 +231,90 @@ fn options_and_inconsistent_inputs() {
         .to_string()
         .contains("labels.npy: the number of labels is 39"));
 }
+
+/// The viewer compares every layer once and then reports on any subset: that must equal a fresh
+/// analysis of the subset, and a two-layer report must average the one-layer reports.
+#[test]
+fn comparisons_report_any_layer_subset_like_a_fresh_analysis() {
+    use reps::analysis::compare_models;
+    let input = family(true);
+    let all = AnalysisOptions {
+        layers: Some(vec!["feat".into(), "logits".into()]),
+        ..Default::default()
+    };
+    let comparisons = compare_models(&input, &all, &mut |_| {}).unwrap();
+    let user = RepsWeights::new([0.4, 0.0, 0.3, 0.3]).unwrap();
+    for subset in [vec!["logits"], vec!["feat"], vec!["logits", "feat"]] {
+        let subset: Vec<String> = subset.into_iter().map(String::from).collect();
+        for weights in [None, Some(user)] {
+            let fresh = analyze(
+                &input,
+                &AnalysisOptions {
+                    layers: Some(subset.clone()),
+                    user_weights: weights,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(comparisons.report(&subset, weights).unwrap(), fresh);
+        }
+    }
+    let one = |l: &str| comparisons.report(&[l.to_string()], None).unwrap();
+    let (feat, logits) = (one("feat"), one("logits"));
+    let both = comparisons
+        .report(&["feat".into(), "logits".into()], None)
+        .unwrap();
+    for i in 0..both.models.len() {
+        let (a, b, m) = (&feat.models[i], &logits.models[i], &both.models[i]);
+        assert!((m.cka - (a.cka + b.cka) / 2.0).abs() < 1e-15);
+        assert!((m.decay - (a.decay + b.decay) / 2.0).abs() < 1e-15);
+        let reps = (a.reps_weighted.unwrap() + b.reps_weighted.unwrap()) / 2.0;
+        assert!((m.reps_weighted.unwrap() - reps).abs() < 1e-15);
+    }
+    let err = comparisons.report(&[], None).unwrap_err().to_string();
+    assert!(err.contains("no layer"), "{err}");
+    let err = comparisons
+        .report(&["layer9".into()], None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("layer9") && err.contains("feat, logits"),
+        "{err}"
+    );
+}
+
+/// Reports and comparisons travel between the viewer's worker and page as postcard, and reports
+/// are read back from `native analyze --format json`: both must round-trip exactly.
+#[test]
+fn reports_and_comparisons_round_trip_through_postcard_and_json() {
+    use reps::analysis::{compare_models, Comparisons, Report};
+    for labels in [true, false] {
+        let input = family(labels);
+        let options = AnalysisOptions {
+            user_weights: Some(RepsWeights::new([0.1, 0.2, 0.3, 0.4]).unwrap()),
+            // Not in alphabetical order, so that a map that sorts its keys would fail below.
+            layers: Some(vec!["logits".into(), "feat".into()]),
+            ..Default::default()
+        };
+        let report = analyze(&input, &options).unwrap();
+        let bytes = postcard::to_allocvec(&report).unwrap();
+        assert_eq!(postcard::from_bytes::<Report>(&bytes).unwrap(), report);
+        let json = serde_json::to_string(&report).unwrap();
+        assert_eq!(serde_json::from_str::<Report>(&json).unwrap(), report);
+        let comparisons = compare_models(&input, &options, &mut |_| {}).unwrap();
+        let bytes = postcard::to_allocvec(&comparisons).unwrap();
+        assert_eq!(
+            postcard::from_bytes::<Comparisons>(&bytes).unwrap(),
+            comparisons
+        );
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            back.models[1]
+                .layers
+                .iter()
+                .map(|(k, _)| k)
+                .collect::<Vec<_>>(),
+            ["logits", "feat"]
+        );
+    }
+}

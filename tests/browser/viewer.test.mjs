@@ -3,40 +3,21 @@
 // `native analyze --format json` on the same files. Screenshots go to target/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { readFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { join, extname, resolve } from 'node:path';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { chromium } from 'playwright-core';
+import { root, serve, launch, FIGURES, drawnScript } from './serve.mjs';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const dist = join(root, 'dist');
 const native = process.env.NATIVE_BIN ?? join(root, 'target', 'debug', 'native');
 const shots = join(root, 'target', 'screenshots');
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
+const data = await mkdtemp(join(tmpdir(), 'reps-viewer-data-'));
 
 let server, base, browser;
 
 before(async () => {
-  server = createServer(async (req, res) => {
-    const path = join(dist, decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/\/$/, '/index.html'));
-    try {
-      const body = await readFile(path);
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404);
-      res.end('not found');
-    }
-  });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  base = `http://127.0.0.1:${server.address().port}/`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  ({ server, base } = await serve(data));
+  browser = await launch();
   await mkdir(shots, { recursive: true });
 });
 
@@ -48,6 +29,19 @@ after(async () => {
 /** Every `data-key` → `data-value` number the page shows ("n/a" cells map to null). */
 async function pageNumbers(page) {
   return page.$$eval('[data-key]', (cells) => Object.fromEntries(cells.map((c) => [c.dataset.key, c.dataset.value === undefined ? null : Number(c.dataset.value)])));
+}
+
+/** A little-endian float64 .npy file (written here, independently of the importers under test). */
+function npy(shape, values) {
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1; head[7] = 0;
+  head.writeUInt16LE(header.length, 8);
+  const body = Buffer.alloc(8 * values.length);
+  values.forEach((v, i) => body.writeDoubleLE(v, 8 * i));
+  return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
 }
 
 function analyzeJson(files, extra = []) {
@@ -88,7 +82,7 @@ test('the bundled sample shows the numbers of native analyze, and the sliders re
   // The figures: REPS against drop has one point per compressed model; Figure 1 and the seven
   // panels of Figure 2 are drawn.
   assert.equal(await page.locator('#reps-vs-drop circle').count(), 24);
-  for (const id of ['fig1-weights', 'fig2a-rank', 'fig2b-death', 'fig2c-separation', 'fig2d-sep-agree', 'fig2e-spectrum', 'fig2f-reps', 'fig2g-cka']) {
+  for (const id of FIGURES.slice(1)) {
     assert.ok(await page.locator(`#${id} polyline, #${id} circle`).count() > 0, `${id} is empty`);
   }
   // Sliders: weights (0.4, 0, 0.3, 0.3) give the `User weights` row of native analyze --weights.
@@ -129,6 +123,19 @@ test('numpy-written .npz files dropped on the page give the numbers of native an
   const message = await page.textContent('#error');
   assert.match(message, /broken\.npz/);
   assert.deepEqual(await pageNumbers(page), shown);
+  // A NaN in an activation file, and two files whose sample counts differ: named errors, page kept.
+  const nan = join(dir, 'nan.npy');
+  await writeFile(nan, npy([4, 3], [0, 1, 2, 3, 4, NaN, 6, 7, 8, 9, 10, 11]));
+  await page.setInputFiles('input[type=file]', nan);
+  await page.waitForFunction(() => document.querySelector('#error')?.textContent.includes('nan.npy'), null, { timeout: 10000 });
+  assert.match(await page.textContent('#error'), /nan\.npy.*non-finite value NaN at sample 1, feature 2/);
+  const [a, b] = [join(dir, 'four.npy'), join(dir, 'five.npy')];
+  await writeFile(a, npy([4, 3], Array.from({ length: 12 }, (_, i) => i)));
+  await writeFile(b, npy([5, 3], Array.from({ length: 15 }, (_, i) => i * i)));
+  await page.setInputFiles('input[type=file]', [a, b]);
+  await page.waitForFunction(() => document.querySelector('#error')?.textContent.includes('five.npy'), null, { timeout: 10000 });
+  assert.match(await page.textContent('#error'), /number of samples/);
+  assert.deepEqual(await pageNumbers(page), shown);
   await page.screenshot({ path: join(shots, 'viewer-error.png'), fullPage: true });
   await page.close();
 });
@@ -141,5 +148,78 @@ test('?snapshot=URL opens that snapshot, and a missing one is a clear error', as
   await page.goto(`${base}?snapshot=missing.reps`);
   await page.waitForSelector('#error', { timeout: 30000 });
   assert.match(await page.textContent('#error'), /missing\.reps: the server answered 404/);
+  await page.close();
+});
+
+test('the layer choice re-averages the tables like native analyze --layers, and one layer always stays chosen', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 30000 });
+  const sample = join(root, 'www', 'sample.reps');
+  const box = (l) => page.locator(`#layers input[data-layer="${l}"]`);
+  assert.ok(await box('layer4.1.conv2').isChecked());
+  assert.ok(await box('fc').isChecked());
+  assert.ok(!(await box('layer3').isChecked()));
+  await box('layer3').check();
+  await page.waitForFunction(() => document.querySelectorAll('#layers input:checked').length === 3);
+  let checked = compare(await pageNumbers(page), analyzeJson([sample], ['--layers', 'layer3,layer4.1.conv2,fc']));
+  assert.ok(checked >= 25 * 10, `only ${checked} numbers compared`);
+  await box('layer4.1.conv2').uncheck();
+  await box('fc').uncheck();
+  await page.waitForFunction(() => document.querySelectorAll('#layers input:checked').length === 1);
+  checked = compare(await pageNumbers(page), analyzeJson([sample], ['--layers', 'layer3']));
+  assert.ok(checked >= 25 * 10, `only ${checked} numbers compared`);
+  // Unchecking the last layer is refused: the tables keep their numbers.
+  const before = await pageNumbers(page);
+  await box('layer3').click();
+  assert.ok(await box('layer3').isChecked());
+  assert.deepEqual(await pageNumbers(page), before);
+  await page.close();
+});
+
+test('a large snapshot is analysed in the worker: progress shows, the page stays responsive, the numbers equal native analyze', async (t) => {
+  const synthetic = process.env.SYNTHETIC_BIN ?? join(root, 'target', 'debug', 'synthetic_snapshot');
+  const large = join(data, 'large.reps');
+  execFileSync(synthetic, [large, '--n', '200', '--width', '32', '--conv-dim', '4096']);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 30000 });
+  // A watchdog on the page's thread: the longest gap between 10 ms timer ticks while the worker
+  // analyses. Were the analysis on this thread, the gap would be the whole analysis.
+  await page.evaluate(() => {
+    window.gaps = { max: 0, ticks: 0, seenProgress: false };
+    let last = performance.now();
+    window.watchdog = setInterval(() => {
+      const now = performance.now();
+      const p = document.querySelector('#progress');
+      if (p && p.textContent.includes('analysing')) {
+        const done = Number(p.getAttribute('aria-valuenow')), total = Number(p.getAttribute('aria-valuemax'));
+        if (done > 0 && done < total) window.gaps.seenProgress = true;
+        window.gaps.max = Math.max(window.gaps.max, now - last);
+        window.gaps.ticks++;
+      }
+      last = now;
+    }, 10);
+  });
+  await page.setInputFiles('input[type=file]', large);
+  // While the worker works, the page answers: a weight slider still recomputes the sample's live REPS.
+  await page.waitForSelector('#progress', { timeout: 60000 });
+  await page.screenshot({ path: join(shots, 'viewer-progress.png') });
+  const liveBefore = (await pageNumbers(page))['sens:live'];
+  await page.locator('#w1').fill('0.5');
+  const liveDuring = (await pageNumbers(page))['sens:live'];
+  await page.waitForFunction(drawnScript('large.reps'), null, { timeout: 120000 });
+  const gaps = await page.evaluate(() => { clearInterval(window.watchdog); return window.gaps; });
+  const analyse = Number(await page.$eval('#timings', (e) => e.dataset.analyse));
+  t.diagnostic(`analysis ${analyse.toFixed(2)} s in the worker; longest pause of the page meanwhile ${gaps.max.toFixed(0)} ms over ${gaps.ticks} ticks`);
+  assert.ok(gaps.seenProgress, 'no progress between 0 and the total was shown');
+  assert.ok(analyse > 0.3, `the analysis took only ${analyse} s: too short to show anything`);
+  assert.ok(gaps.max < 250 && gaps.max < 500 * analyse, `the page froze for ${gaps.max} ms during a ${analyse} s analysis`);
+  assert.notEqual(liveDuring, liveBefore, 'the slider did not recompute during the analysis');
+  await page.locator('#w1').fill('0.05');
+  const checked = compare(await pageNumbers(page), analyzeJson([large]));
+  assert.ok(checked >= 25 * 10, `only ${checked} numbers compared`);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(shots, 'viewer-large.png'), fullPage: true });
   await page.close();
 });

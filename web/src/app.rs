@@ -1,35 +1,90 @@
-//! The page: loading (bundled sample, `?snapshot=URL`, file picker, drag and drop), the analysis,
-//! and the views. A bad file shows its error and leaves what was loaded intact.
+//! The page: loading (bundled sample, `?snapshot=URL`, file picker, drag and drop), the reference
+//! and layer choices, and the views. Reading and analysing run in the worker ([`crate::bridge`]);
+//! the page builds the tables of the chosen layers from the worker's comparisons, which is quick.
+//! A bad file shows its error and leaves what was loaded intact.
 
-use crate::load::{load, Loaded};
+use crate::bridge::Bridge;
+use crate::protocol::{Analysis, Request, Response};
 use crate::views;
-use reps::analysis::{analyze, AnalysisOptions, Report};
+use reps::analysis::Report;
 use std::rc::Rc;
 use web_sys::{DragEvent, HtmlInputElement};
 use yew::prelude::*;
 
-/// Reads every file's bytes, then loads them as one analysis.
-async fn read_files(files: Vec<web_sys::File>) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let mut out = Vec::with_capacity(files.len());
-    for f in files {
-        let name = f.name();
-        let bytes = gloo_file::futures::read_as_bytes(&gloo_file::File::from(f))
-            .await
-            .map_err(|e| format!("{name}: cannot be read: {e}"))?;
-        out.push((name, bytes));
-    }
-    Ok(out)
+/// What the page shows besides the analysis itself.
+#[derive(Default, PartialEq)]
+pub struct ViewerState {
+    /// The last job sent to the worker.
+    latest: u32,
+    /// The analysis shown, with its job number.
+    shown: Option<(u32, Rc<Analysis>)>,
+    /// Progress of the latest job: step, done, total.
+    progress: Option<(String, usize, usize)>,
+    status: Option<String>,
+    error: Option<String>,
 }
 
-async fn fetch(url: &str) -> Result<Vec<u8>, String> {
-    let resp = gloo_net::http::Request::get(url)
-        .send()
-        .await
-        .map_err(|e| format!("{url}: cannot be fetched: {e}"))?;
-    if !resp.ok() {
-        return Err(format!("{url}: the server answered {}", resp.status()));
+/// What changes the state.
+pub enum Action {
+    /// A request went to the worker as `job`; `status` says what it does.
+    Sent { job: u32, status: String },
+    /// The worker answered.
+    Worker(Response),
+}
+
+impl Reducible for ViewerState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = ViewerState {
+            latest: self.latest,
+            shown: self.shown.clone(),
+            progress: self.progress.clone(),
+            status: self.status.clone(),
+            error: self.error.clone(),
+        };
+        match action {
+            Action::Sent { job, status } => {
+                s.latest = job;
+                s.status = Some(status);
+                s.progress = None;
+            }
+            Action::Worker(Response::Ready) => return self,
+            Action::Worker(Response::Progress {
+                job,
+                step,
+                done,
+                total,
+            }) => {
+                if job != s.latest {
+                    return self;
+                }
+                s.progress = Some((step, done, total));
+            }
+            Action::Worker(Response::Done { job, analysis }) => {
+                // A newer result than the one shown replaces it, even if a later job is queued.
+                if s.shown.as_ref().is_some_and(|(j, _)| *j > job) {
+                    return self;
+                }
+                s.shown = Some((job, Rc::new(*analysis)));
+                if job == s.latest {
+                    s.status = None;
+                    s.progress = None;
+                    s.error = None;
+                }
+            }
+            Action::Worker(Response::Failed { job, error })
+            | Action::Worker(Response::Crashed { job, error }) => {
+                if job != 0 && job != s.latest {
+                    return self;
+                }
+                s.status = None;
+                s.progress = None;
+                s.error = Some(error);
+            }
+        }
+        Rc::new(s)
     }
-    resp.binary().await.map_err(|e| format!("{url}: {e}"))
 }
 
 fn file_list(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
@@ -37,69 +92,64 @@ fn file_list(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
+/// `?snapshot=URL` made absolute against the page, else the bundled sample.
+fn start_url() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return "sample.reps".into();
+    };
+    let search = location.search().unwrap_or_default();
+    let wanted = web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()
+        .and_then(|p| p.get("snapshot"))
+        .unwrap_or_else(|| "sample.reps".to_string());
+    let href = location.href().unwrap_or_default();
+    web_sys::Url::new_with_base(&wanted, &href)
+        .map(|u| u.href())
+        .unwrap_or(wanted)
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
-    let loaded = use_state(|| None::<Loaded>);
-    let error = use_state(|| None::<String>);
-    let status = use_state(|| Some("loading the sample snapshot…".to_string()));
-    let reference = use_state(|| None::<String>);
+    let state = use_reducer(ViewerState::default);
     let weights = use_state(|| [0.15, 0.05, 0.35, 0.45]);
-    let generation = use_mut_ref(|| 0u32);
-
-    // Load a list of (name, bytes): on success replace what is shown, on failure keep it.
-    let accept = {
-        let (loaded, error, status, reference, generation) = (
-            loaded.clone(),
-            error.clone(),
-            status.clone(),
-            reference.clone(),
-            generation.clone(),
-        );
-        Callback::from(move |files: Result<Vec<(String, Vec<u8>)>, String>| {
-            status.set(None);
-            let result = files.and_then(|f| {
-                *generation.borrow_mut() += 1;
-                load(&f, *generation.borrow()).map_err(|e| e.to_string())
-            });
-            match result {
-                Ok(l) => {
-                    reference.set(None);
-                    error.set(None);
-                    loaded.set(Some(l));
+    let chosen_layers = use_state(|| None::<Vec<String>>);
+    let bridge = {
+        let dispatcher = state.dispatcher();
+        use_memo((), move |_| {
+            let bridge = Bridge::spawn(Callback::noop());
+            let restart = bridge.clone();
+            bridge.set_on_response(Callback::from(move |r: Response| {
+                if matches!(r, Response::Crashed { .. }) {
+                    // Not from inside the worker's own callback: start the new one afterwards.
+                    let restart = restart.clone();
+                    wasm_bindgen_futures::spawn_local(async move { restart.start() });
                 }
-                Err(e) => error.set(Some(e)),
-            }
+                dispatcher.dispatch(Action::Worker(r));
+            }));
+            bridge
         })
     };
 
     // On start: `?snapshot=URL`, else the bundled sample.
     {
-        let (accept, status) = (accept.clone(), status.clone());
+        let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
         use_effect_with((), move |_| {
-            let search = web_sys::window()
-                .and_then(|w| w.location().search().ok())
-                .unwrap_or_default();
-            let url = web_sys::UrlSearchParams::new_with_str(&search)
-                .ok()
-                .and_then(|p| p.get("snapshot"))
-                .unwrap_or_else(|| "sample.reps".to_string());
-            status.set(Some(format!("loading {url}…")));
-            wasm_bindgen_futures::spawn_local(async move {
-                let name = url.rsplit('/').next().unwrap_or(&url).to_string();
-                accept.emit(fetch(&url).await.map(|b| vec![(name, b)]));
-            });
+            let url = start_url();
+            let status = format!("loading {url}…");
+            let job = bridge.send(|job| Request::OpenUrl { job, url }, Vec::new());
+            dispatcher.dispatch(Action::Sent { job, status });
         });
     }
 
     let on_files = {
-        let (accept, status) = (accept.clone(), status.clone());
+        let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
         Callback::from(move |files: Vec<web_sys::File>| {
             if files.is_empty() {
                 return;
             }
-            status.set(Some(format!("reading {} file(s)…", files.len())));
-            let accept = accept.clone();
-            wasm_bindgen_futures::spawn_local(async move { accept.emit(read_files(files).await) });
+            let status = format!("reading {} file(s)…", files.len());
+            let job = bridge.send(|job| Request::OpenFiles { job }, files);
+            dispatcher.dispatch(Action::Sent { job, status });
         })
     };
     let onchange = {
@@ -118,78 +168,14 @@ pub fn app() -> Html {
             on_files.emit(file_list(e.data_transfer().and_then(|d| d.files())));
         })
     };
-
-    // The analysis, recomputed when the input or the reference changes.
-    let report: Rc<Result<Report, String>> = {
-        let key = (loaded.as_ref().map(|l| l.input.1), (*reference).clone());
-        let loaded = loaded.clone();
-        use_memo(key, move |(_, reference)| match loaded.as_ref() {
-            None => Err(String::new()),
-            Some(l) => analyze(
-                &l.input.0,
-                &AnalysisOptions {
-                    reference: reference.clone(),
-                    ..Default::default()
-                },
-            )
-            .map_err(|e| e.to_string()),
-        })
-    };
-
-    // All layers, for the per-layer figures; and the fc spectra of the figure's models.
-    let layers_report: Rc<Option<Report>> = {
-        let key = (loaded.as_ref().map(|l| l.input.1), (*reference).clone());
-        let loaded = loaded.clone();
-        use_memo(key, move |(_, reference)| {
-            let l = loaded.as_ref()?;
-            let first = l.input.0.models.first()?;
-            let all: Vec<String> = first
-                .layers
-                .iter()
-                .map(|(k, _)| k.clone())
-                .filter(|k| l.input.0.models.iter().all(|m| m.layer(k).is_some()))
-                .collect();
-            analyze(
-                &l.input.0,
-                &AnalysisOptions {
-                    reference: reference.clone(),
-                    layers: Some(all),
-                    ..Default::default()
-                },
-            )
-            .ok()
-        })
-    };
-    let spectra: Rc<Vec<(String, Vec<f64>)>> = {
-        let key = (loaded.as_ref().map(|l| l.input.1), (*reference).clone());
-        let (loaded, report) = (loaded.clone(), report.clone());
-        use_memo(key, move |_| {
-            let (Some(l), Ok(r)) = (loaded.as_ref(), report.as_ref()) else {
-                return Vec::new();
-            };
-            views::figures::selected_models(r)
-                .into_iter()
-                .filter_map(|name| {
-                    let m = l.input.0.models.iter().find(|m| m.name == name)?;
-                    let layer = m
-                        .layer("fc")
-                        .or_else(|| m.layer("logits"))
-                        .or_else(|| m.layers.last().map(|x| &x.1))?;
-                    let s = reps::metrics::LayerStats::compute(layer, None, 10).ok()?;
-                    Some((
-                        name,
-                        s.eigenvalues.into_iter().filter(|&x| x > 0.0).collect(),
-                    ))
-                })
-                .collect()
-        })
-    };
-
     let on_reference = {
-        let reference = reference.clone();
+        let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
         Callback::from(move |e: Event| {
             let sel: web_sys::HtmlSelectElement = e.target_unchecked_into();
-            reference.set(Some(sel.value()));
+            let name = sel.value();
+            let status = format!("analysing again against {name}…");
+            let job = bridge.send(|job| Request::Reference { job, name }, Vec::new());
+            dispatcher.dispatch(Action::Sent { job, status });
         })
     };
     let on_weight = {
@@ -201,44 +187,167 @@ pub fn app() -> Html {
         })
     };
 
+    // The layers the tables average over: the reader's choice where it still applies, else the
+    // analysis's default.
+    let shown = state.shown.clone();
+    let layers: Vec<String> = match (&shown, &*chosen_layers) {
+        (Some((_, a)), Some(c)) if c.iter().all(|l| a.comparisons.layers.contains(l)) => c.clone(),
+        (Some((_, a)), _) => a.default_layers.clone(),
+        (None, _) => Vec::new(),
+    };
+    let report: Rc<Option<Result<Report, String>>> = {
+        let shown = shown.clone();
+        use_memo(
+            (shown.as_ref().map(|s| s.0), layers.clone()),
+            move |(_, layers)| {
+                shown.as_ref().map(|(_, a)| {
+                    a.comparisons
+                        .report(layers, None)
+                        .map_err(|e| e.to_string())
+                })
+            },
+        )
+    };
+    let all_layers_report: Rc<Option<Report>> = {
+        let shown = shown.clone();
+        use_memo(shown.as_ref().map(|s| s.0), move |_| {
+            let (_, a) = shown.as_ref()?;
+            a.comparisons.report(&a.comparisons.layers, None).ok()
+        })
+    };
+    let on_layer = {
+        let (chosen_layers, shown, layers) = (chosen_layers.clone(), shown.clone(), layers.clone());
+        Callback::from(move |name: String| {
+            let Some((_, a)) = shown.as_ref() else { return };
+            let next: Vec<String> = a
+                .comparisons
+                .layers
+                .iter()
+                .filter(|l| (**l == name) != layers.contains(l))
+                .cloned()
+                .collect();
+            // At least one layer stays chosen.
+            if !next.is_empty() {
+                chosen_layers.set(Some(next));
+            }
+        })
+    };
+
     html! {
         <div class="page" {ondragover} {ondrop}>
             <header>
                 <h1>{ "reps viewer" }</h1>
-                <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, or one .npz / .npy / .safetensors activation file per model (the first is the reference), anywhere on the page. Everything is computed in your browser." }</p>
+                <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, or one .npz / .npy / .safetensors activation file per model (the first is the reference), anywhere on the page. Everything is computed in your browser, in a background worker; no data leaves your machine." }</p>
                 <label class="picker">{ "Open files… " }
                     <input type="file" multiple=true accept=".reps,.npz,.npy,.safetensors" {onchange} />
                 </label>
             </header>
-            if let Some(s) = (*status).clone() { <p class="status" id="status">{ s }</p> }
-            if let Some(e) = (*error).clone() { <p class="error" id="error" role="alert">{ e }</p> }
-            if let Some(l) = loaded.as_ref() {
-                <p class="loaded" id="loaded">{ &l.description }</p>
+            if let (Some(s), None) = (state.status.clone(), &state.progress) { <p class="status" id="status">{ s }</p> }
+            if let Some((step, done, total)) = state.progress.clone() {
+                <div class="progress" id="progress" role="progressbar" aria-valuenow={done.to_string()} aria-valuemax={total.to_string()}>
+                    <progress max={total.max(1).to_string()} value={done.to_string()} />
+                    <span>{ format!("{step} ({done}/{total})") }</span>
+                </div>
+            }
+            if let Some(e) = state.error.clone() { <p class="error" id="error" role="alert">{ e }</p> }
+            if let Some((_, a)) = shown.as_ref() {
+                <p class="loaded" id="loaded">{ &a.description }
+                    <span class="timings" id="timings" data-read={a.timings.read.to_string()} data-decode={a.timings.decode.to_string()} data-analyse={a.timings.analyse.to_string()}>
+                        { format!(" · read {:.2} s, decoded {:.2} s, analysed {:.2} s in a background worker", a.timings.read, a.timings.decode, a.timings.analyse) }
+                    </span>
+                </p>
                 {
                     match report.as_ref() {
-                        Ok(r) => html! {
+                        Some(Ok(r)) => html! {
                             <>
-                                <label>{ "Reference model: " }
-                                    <select id="reference" onchange={on_reference}>
-                                        { for r.models.iter().map(|m| html! {
-                                            <option value={m.name.clone()} selected={m.name == r.reference}>{ &m.name }</option>
-                                        }) }
-                                    </select>
-                                </label>
-                                { views::tables::all(r, *weights, on_weight) }
-                                { views::figures::all(
-                                    r,
-                                    layers_report.as_ref().as_ref(),
-                                    &spectra,
-                                    &l.histograms,
-                                    &reps::metrics::RepsWeights::new(*weights).unwrap_or(reps::metrics::EQUAL),
-                                ) }
+                                <div class="choices">
+                                    <label>{ "Reference model: " }
+                                        <select id="reference" onchange={on_reference}>
+                                            { for r.models.iter().map(|m| html! {
+                                                <option value={m.name.clone()} selected={m.name == r.reference}>{ &m.name }</option>
+                                            }) }
+                                        </select>
+                                    </label>
+                                    { layer_choice(&a.comparisons.layers, &layers, on_layer) }
+                                </div>
+                                <Views report={report.clone()} all_layers={all_layers_report.clone()} analysis={a.clone()} weights={*weights} {on_weight} />
                             </>
                         },
-                        Err(e) => html! { <p class="error" role="alert">{ e }</p> },
+                        Some(Err(e)) => html! { <p class="error" role="alert">{ e }</p> },
+                        None => html! {},
                     }
                 }
             }
         </div>
+    }
+}
+
+/// One checkbox per compared layer; the tables average over the checked ones.
+fn layer_choice(all: &[String], chosen: &[String], on_layer: Callback<String>) -> Html {
+    html! {
+        <fieldset class="layers" id="layers">
+            <legend>{ "Layers averaged in the tables" }</legend>
+            { for all.iter().map(|l| {
+                let name = l.clone();
+                let on_layer = on_layer.clone();
+                let last = chosen.len() == 1;
+                let onchange = Callback::from(move |e: Event| {
+                    let input: HtmlInputElement = e.target_unchecked_into();
+                    if last && !input.checked() {
+                        // The last chosen layer stays: undo the browser's toggle.
+                        input.set_checked(true);
+                        return;
+                    }
+                    on_layer.emit(name.clone())
+                });
+                html! {
+                    <label class="layer">
+                        <input type="checkbox" data-layer={l.clone()} checked={chosen.contains(l)} {onchange} />
+                        { l }
+                    </label>
+                }
+            }) }
+        </fieldset>
+    }
+}
+
+/// What [`Views`] draws; compared by pointer, so that progress messages and other page updates do
+/// not redraw the tables and charts.
+#[derive(Properties)]
+pub struct ViewsProps {
+    pub report: Rc<Option<Result<Report, String>>>,
+    pub all_layers: Rc<Option<Report>>,
+    pub analysis: Rc<Analysis>,
+    pub weights: [f64; 4],
+    pub on_weight: Callback<(usize, f64)>,
+}
+
+impl PartialEq for ViewsProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.report, &other.report)
+            && Rc::ptr_eq(&self.all_layers, &other.all_layers)
+            && Rc::ptr_eq(&self.analysis, &other.analysis)
+            && self.weights == other.weights
+    }
+}
+
+/// The tables and the figures of one report.
+#[function_component(Views)]
+fn views(p: &ViewsProps) -> Html {
+    let Some(Ok(r)) = p.report.as_ref() else {
+        return html! {};
+    };
+    let a = &p.analysis;
+    html! {
+        <>
+            { views::tables::all(r, p.weights, p.on_weight.clone()) }
+            { views::figures::all(
+                r,
+                p.all_layers.as_ref().as_ref(),
+                &a.spectra,
+                &a.histograms,
+                &reps::metrics::RepsWeights::new(p.weights).unwrap_or(reps::metrics::EQUAL),
+            ) }
+        </>
     }
 }

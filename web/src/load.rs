@@ -1,30 +1,23 @@
-//! Turning dropped or fetched files into an analysis input, with errors that name the file.
+//! Turning dropped or fetched files into an analysis input, and that input into everything the
+//! page draws. Pure Rust: the worker calls it, and native unit tests check it.
 
-use reps::analysis::AnalysisInput;
+use crate::protocol::{Analysis, Timings};
+use crate::views::figures::selected_models;
+use reps::analysis::{compare_models, AnalysisInput, AnalysisOptions, Progress, PAPER_LAYERS};
 use reps::formats::{detect_kind, read_model_file, snapshot, FileKind};
 use reps::RepsError;
 
-/// What the page shows above the tables.
-#[derive(Clone, Debug, PartialEq)]
+/// What was loaded: the activations and what the page shows about them.
+#[derive(Clone, Debug)]
 pub struct Loaded {
     pub description: String,
-    pub input: AnalysisInputHandle,
+    pub input: AnalysisInput,
     /// Weight histograms by model (snapshots only).
     pub histograms: Vec<(String, reps::histogram::WeightHistogram)>,
 }
 
-/// `AnalysisInput` is not `PartialEq`; the page compares loads by a counter.
-#[derive(Clone, Debug)]
-pub struct AnalysisInputHandle(pub std::rc::Rc<AnalysisInput>, pub u32);
-
-impl PartialEq for AnalysisInputHandle {
-    fn eq(&self, other: &Self) -> bool {
-        self.1 == other.1
-    }
-}
-
 /// One `.reps` snapshot, or one activation file per model (the model name is the file stem).
-pub fn load(files: &[(String, Vec<u8>)], generation: u32) -> Result<Loaded, RepsError> {
+pub fn load(files: &[(String, Vec<u8>)]) -> Result<Loaded, RepsError> {
     let Some((first_name, first)) = files.first() else {
         return Err(RepsError::Invalid("no file given".into()));
     };
@@ -53,7 +46,7 @@ pub fn load(files: &[(String, Vec<u8>)], generation: u32) -> Result<Loaded, Reps
             .collect();
         return Ok(Loaded {
             description,
-            input: AnalysisInputHandle(std::rc::Rc::new(input), generation),
+            input,
             histograms,
         });
     }
@@ -68,7 +61,152 @@ pub fn load(files: &[(String, Vec<u8>)], generation: u32) -> Result<Loaded, Reps
     let input = AnalysisInput::from_model_files(models, None)?;
     Ok(Loaded {
         description: format!("{n} activation file{}", if n == 1 { "" } else { "s" }),
-        input: AnalysisInputHandle(std::rc::Rc::new(input), generation),
+        input,
         histograms: Vec::new(),
     })
+}
+
+/// Compares every model with `reference` (default: the first) on every shared layer, once: the
+/// page then builds the report of any layer choice from this without the activations.
+/// `progress` sees each (model, layer) step.
+pub fn analyse(
+    loaded: &Loaded,
+    reference: Option<String>,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Analysis, RepsError> {
+    let all = loaded.input.shared_layers();
+    if all.is_empty() {
+        return Err(RepsError::Invalid(
+            "the models share no layer name; check the array keys of the files".into(),
+        ));
+    }
+    let default_layers: Vec<String> = if PAPER_LAYERS.iter().all(|p| all.iter().any(|l| l == p)) {
+        PAPER_LAYERS.iter().map(|s| s.to_string()).collect()
+    } else {
+        all.clone()
+    };
+    let options = AnalysisOptions {
+        reference,
+        layers: Some(all),
+        ..Default::default()
+    };
+    let comparisons = compare_models(&loaded.input, &options, progress)?;
+    let report = comparisons.report(&default_layers, None)?;
+    let spectra = selected_models(&report)
+        .into_iter()
+        .filter_map(|name| {
+            let m = loaded.input.models.iter().find(|m| m.name == name)?;
+            let layer = m
+                .layer("fc")
+                .or_else(|| m.layer("logits"))
+                .or_else(|| m.layers.last().map(|x| &x.1))?;
+            let s = reps::metrics::LayerStats::compute(layer, None, options.top_m).ok()?;
+            Some((
+                name,
+                s.eigenvalues.into_iter().filter(|&x| x > 0.0).collect(),
+            ))
+        })
+        .collect();
+    Ok(Analysis {
+        description: loaded.description.clone(),
+        histograms: loaded.histograms.clone(),
+        comparisons,
+        default_layers,
+        spectra,
+        timings: Timings::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{decode, encode, Response};
+    use reps::analysis::analyze;
+
+    fn sample() -> Loaded {
+        let bytes = include_bytes!("../../www/sample.reps").to_vec();
+        load(&[("sample.reps".into(), bytes)]).unwrap()
+    }
+
+    /// The worker's path (compare every layer once, report the default layers) gives exactly the
+    /// report of `native analyze`'s path, and survives the trip to the page.
+    #[test]
+    fn worker_analysis_equals_a_direct_report_and_round_trips() {
+        let loaded = sample();
+        let mut steps = 0;
+        let a = analyse(&loaded, None, &mut |p| {
+            steps += 1;
+            assert_eq!(p.done, steps);
+        })
+        .unwrap();
+        assert_eq!(steps, 25 * 8, "one progress step per (model, layer)");
+        assert_eq!(a.default_layers, ["layer4.1.conv2", "fc"]);
+        assert_eq!(a.comparisons.layers.len(), 8);
+        let direct = analyze(&loaded.input, &Default::default()).unwrap();
+        assert_eq!(
+            a.comparisons.report(&a.default_layers, None).unwrap(),
+            direct
+        );
+        // Figure 2's models, each with a positive, non-increasing FC spectrum.
+        let names: Vec<&str> = a.spectra.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "original",
+                "coreset-0.5",
+                "coreset-0.1",
+                "prune-0.5",
+                "prune-0.9",
+                "quant-4",
+                "quant-2"
+            ]
+        );
+        for (n, s) in &a.spectra {
+            assert!(
+                !s.is_empty() && s.len() <= 10,
+                "{n}: {} eigenvalues",
+                s.len()
+            );
+            assert!(
+                s.windows(2).all(|w| w[0] >= w[1] && w[1] > 0.0),
+                "{n}: {s:?}"
+            );
+        }
+        let message = Response::Done {
+            job: 7,
+            analysis: Box::new(a),
+        };
+        assert_eq!(
+            decode::<Response>(&encode(&message).unwrap()).unwrap(),
+            message
+        );
+        assert!(decode::<Response>(&[0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn another_reference_and_bad_requests() {
+        let loaded = sample();
+        let a = analyse(&loaded, Some("prune-0.5".into()), &mut |_| {}).unwrap();
+        assert_eq!(a.comparisons.reference, "prune-0.5");
+        let r = a.comparisons.report(&a.default_layers, None).unwrap();
+        let me = r.models.iter().find(|m| m.name == "prune-0.5").unwrap();
+        assert_eq!((me.cka, me.accuracy_drop), (1.0, Some(0.0)));
+        let err = analyse(&loaded, Some("nope".into()), &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'nope' not found"), "{err}");
+        let err = load(&[]).unwrap_err().to_string();
+        assert!(err.contains("no file"), "{err}");
+        let snap = include_bytes!("../../www/sample.reps").to_vec();
+        let err = load(&[
+            ("a.reps".into(), snap.clone()),
+            ("b.npz".into(), vec![1, 2]),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("a.reps: ") && err.contains("on its own"),
+            "{err}"
+        );
+    }
 }

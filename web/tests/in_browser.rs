@@ -64,3 +64,25 @@ fn closed_forms_hold_in_webassembly() {
         );
     }
 }
+
+/// The worker's code path in WebAssembly: the sample analysed over every layer, reported on the
+/// default layers, equals a direct report; and a worker message survives postcard on wasm32.
+#[wasm_bindgen_test]
+fn worker_analysis_in_webassembly_equals_a_direct_report() {
+    use web::protocol::{decode, encode, Response};
+    let bytes = include_bytes!("../../www/sample.reps").to_vec();
+    let loaded = web::load::load(&[("sample.reps".into(), bytes)]).unwrap();
+    let a = web::load::analyse(&loaded, None, &mut |_| {}).unwrap();
+    let direct = reps::analysis::analyze(&loaded.input, &Default::default()).unwrap();
+    let report = a.comparisons.report(&a.default_layers, None).unwrap();
+    assert_eq!(report, direct);
+    assert_eq!(report.models[0].cka, 1.0);
+    let message = Response::Done {
+        job: u32::MAX,
+        analysis: Box::new(a),
+    };
+    assert_eq!(
+        decode::<Response>(&encode(&message).unwrap()).unwrap(),
+        message
+    );
+}

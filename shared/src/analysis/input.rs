@@ -69,6 +69,19 @@ impl Default for AnalysisOptions {
 }
 
 impl AnalysisInput {
+    /// The layers every model has, in the first model's order (empty without models).
+    pub fn shared_layers(&self) -> Vec<String> {
+        let Some(first) = self.models.first() else {
+            return Vec::new();
+        };
+        first
+            .layers
+            .iter()
+            .map(|(k, _)| k.clone())
+            .filter(|k| self.models.iter().all(|m| m.layer(k).is_some()))
+            .collect()
+    }
+
     /// All models of a snapshot, with its labels.
     pub fn from_snapshot(file: &str, s: &Snapshot) -> Result<Self> {
         let n = s.sample_indices.len();

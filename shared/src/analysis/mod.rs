@@ -9,7 +9,7 @@ mod sensitivity;
 pub use input::{AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
 pub use named_map::NamedMap;
 pub use report::{
-    analyze, analyze_with_progress, Baselines, LabelSource, ModelReport, Progress, Report,
-    SCORE_LABELS,
+    analyze, analyze_with_progress, compare_models, Baselines, Comparisons, LabelSource,
+    ModelComparisons, ModelReport, Progress, Report, SCORE_LABELS,
 };
 pub use sensitivity::{best_weights, sensitivity_table, BestWeights, SensitivityRow, TABLE3};

@@ -6,9 +6,9 @@ use super::sensitivity::{best_weights, sensitivity_table, BestWeights, Sensitivi
 use crate::baselines::LogitBaselines;
 use crate::error::{RepsError, Result};
 use crate::formats::snapshot::ModelKind;
-use crate::metrics::{compare_layers, LayerComparison, LayerStats, EQUAL, WEIGHTED};
+use crate::metrics::{compare_layers, LayerComparison, LayerStats, RepsWeights, EQUAL, WEIGHTED};
 use crate::stats::{correlate, Correlations};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Display names of the model-level scores that `Report::correlations` holds, in the order of the
 /// paper's Table 2 (baselines, CKA, components, REPS), for tables in the terminal and the browser.
@@ -34,7 +34,7 @@ pub const SCORE_LABELS: [(&str, &str); 15] = [
 type ScoreOf = fn(&ModelReport) -> Option<f64>;
 
 /// Where the labels for class separation came from (DESIGN.md §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelSource {
     /// True labels given with the data.
@@ -46,7 +46,7 @@ pub enum LabelSource {
 }
 
 /// Baseline similarities of one model to the reference (`None` where the inputs are missing).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Baselines {
     pub prediction_agreement: Option<f64>,
     pub logits_cosine: Option<f64>,
@@ -57,7 +57,7 @@ pub struct Baselines {
 }
 
 /// One model's results.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelReport {
     pub name: String,
     pub kind: ModelKind,
@@ -84,7 +84,7 @@ pub struct ModelReport {
 }
 
 /// The whole analysis.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub reference: String,
     pub label_source: LabelSource,
@@ -116,12 +116,25 @@ pub fn analyze(input: &AnalysisInput, options: &AnalysisOptions) -> Result<Repor
 
 /// Runs the full analysis: per-layer REPS components and CKA of every model against the reference,
 /// the logit and weight baselines, accuracy drops, correlations (Table 2) and sensitivity (Table 3).
-/// `progress` is called after every (layer, model) step.
+///
+/// Equal to [`compare_models`] followed by [`Comparisons::report`] on the same layers.
 pub fn analyze_with_progress(
     input: &AnalysisInput,
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Report> {
+    let comparisons = compare_models(input, options, progress)?;
+    comparisons.report(&comparisons.layers, options.user_weights)
+}
+
+/// The expensive half of the analysis: every model against the reference on the chosen layers
+/// (`options.layers`, default as in [`AnalysisOptions`]), the baselines and the accuracies.
+/// `options.user_weights` is not used here; pass the weights to [`Comparisons::report`].
+pub fn compare_models(
+    input: &AnalysisInput,
+    options: &AnalysisOptions,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Comparisons> {
     input.check_consistent()?;
     if options.top_m == 0 {
         return Err(RepsError::Invalid("--top-m must be at least 1".into()));
@@ -204,42 +217,146 @@ pub fn analyze_with_progress(
             reference.layers[0].1.rows()
         ));
     }
-    let ref_acc = accuracies[ref_index];
 
     // The reference's weight similarity to itself is 1 when weights are known at all.
     let weights_known = models.iter().any(|m| m.weight_similarity.is_some());
-    let mut reports = Vec::with_capacity(models.len());
+    let mut out = Vec::with_capacity(models.len());
     for (i, (m, layer_map)) in models.iter().zip(per_model).enumerate() {
-        let mean = |f: &dyn Fn(&LayerComparison) -> Option<f64>| -> Option<f64> {
-            let v: Option<Vec<f64>> = layer_map.iter().map(|(_, c)| f(c)).collect();
-            v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
-        };
-        let baselines = baselines(reference, m, i == ref_index, weights_known)?;
-        let accuracy = accuracies[i];
-        reports.push(ModelReport {
+        out.push(ModelComparisons {
             name: m.name.clone(),
             kind: m.kind,
             parameter: m.parameter,
-            accuracy,
-            accuracy_drop: match (ref_acc, accuracy) {
-                (Some(r), Some(a)) => Some(r - a),
-                _ => None,
-            },
-            reps_weighted: mean(&|c| c.reps(&WEIGHTED)),
-            reps_equal: mean(&|c| c.reps(&EQUAL)),
-            reps_user: options.user_weights.and_then(|w| mean(&|c| c.reps(&w))),
-            effective_rank: mean(&|c| Some(c.effective_rank)).unwrap_or(0.0),
-            alive: mean(&|c| Some(c.alive)).unwrap_or(0.0),
-            separation: mean(&|c| c.separation),
-            decay: mean(&|c| Some(c.decay)).unwrap_or(0.0),
-            cka: mean(&|c| Some(c.cka)).unwrap_or(0.0),
-            cka_debiased: mean(&|c| c.cka_debiased),
+            accuracy: accuracies[i],
             layers: layer_map,
-            baselines,
+            baselines: baselines(reference, m, i == ref_index, weights_known)?,
         });
     }
+    Ok(Comparisons {
+        reference: reference.name.clone(),
+        label_source,
+        top_m: options.top_m as u32,
+        layers,
+        models: out,
+        notes,
+    })
+}
 
-    // Table 2 and Table 3 over the compressed models (all but the reference).
+/// One model against the reference on every compared layer, with its baselines and accuracy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelComparisons {
+    pub name: String,
+    pub kind: ModelKind,
+    pub parameter: Option<f64>,
+    /// Given, or measured on the analysed samples from labels and logits.
+    pub accuracy: Option<f64>,
+    pub layers: NamedMap<LayerComparison>,
+    pub baselines: Baselines,
+}
+
+/// What [`compare_models`] computed: enough to build the [`Report`] of any subset of its layers
+/// with any weights, without touching the activations again (the viewer keeps this, not the
+/// activations, and rebuilds the report when the layer choice changes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparisons {
+    pub reference: String,
+    pub label_source: LabelSource,
+    pub top_m: u32,
+    /// The compared layers, in order.
+    pub layers: Vec<String>,
+    pub models: Vec<ModelComparisons>,
+    pub notes: Vec<String>,
+}
+
+impl Comparisons {
+    /// The report over `layers` (a non-empty subset of [`Comparisons::layers`], any order):
+    /// model-level scores are means over those layers, then Table 2 and Table 3 over every model
+    /// but the reference. `user_weights` adds `reps_user` and a Table 3 row.
+    pub fn report(&self, layers: &[String], user_weights: Option<RepsWeights>) -> Result<Report> {
+        if layers.is_empty() {
+            return Err(RepsError::Invalid("no layer chosen to report on".into()));
+        }
+        if let Some(l) = layers.iter().find(|l| !self.layers.contains(l)) {
+            return Err(RepsError::Invalid(format!(
+                "layer '{l}' was not compared; compared layers: {}",
+                self.layers.join(", ")
+            )));
+        }
+        let ref_index = self
+            .models
+            .iter()
+            .position(|m| m.name == self.reference)
+            .ok_or_else(|| {
+                RepsError::Invalid(format!("reference '{}' is not a model", self.reference))
+            })?;
+        let ref_acc = self.models[ref_index].accuracy;
+        let reports: Vec<ModelReport> = self
+            .models
+            .iter()
+            .map(|m| {
+                let chosen: Vec<&LayerComparison> = layers
+                    .iter()
+                    .map(|l| m.layers.get(l).expect("checked above"))
+                    .collect();
+                let mean = |f: &dyn Fn(&LayerComparison) -> Option<f64>| -> Option<f64> {
+                    let v: Option<Vec<f64>> = chosen.iter().map(|c| f(c)).collect();
+                    v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
+                };
+                ModelReport {
+                    name: m.name.clone(),
+                    kind: m.kind,
+                    parameter: m.parameter,
+                    accuracy: m.accuracy,
+                    accuracy_drop: match (ref_acc, m.accuracy) {
+                        (Some(r), Some(a)) => Some(r - a),
+                        _ => None,
+                    },
+                    reps_weighted: mean(&|c| c.reps(&WEIGHTED)),
+                    reps_equal: mean(&|c| c.reps(&EQUAL)),
+                    reps_user: user_weights.and_then(|w| mean(&|c| c.reps(&w))),
+                    effective_rank: mean(&|c| Some(c.effective_rank)).unwrap_or(0.0),
+                    alive: mean(&|c| Some(c.alive)).unwrap_or(0.0),
+                    separation: mean(&|c| c.separation),
+                    decay: mean(&|c| Some(c.decay)).unwrap_or(0.0),
+                    cka: mean(&|c| Some(c.cka)).unwrap_or(0.0),
+                    cka_debiased: mean(&|c| c.cka_debiased),
+                    layers: NamedMap(
+                        layers
+                            .iter()
+                            .map(|l| (l.clone(), m.layers.get(l).expect("checked").clone()))
+                            .collect(),
+                    ),
+                    baselines: m.baselines.clone(),
+                }
+            })
+            .collect();
+        let (correlations, sensitivity, best_weights) =
+            model_level_statistics(&reports, ref_index, user_weights);
+        Ok(Report {
+            reference: self.reference.clone(),
+            label_source: self.label_source,
+            layers: layers.to_vec(),
+            top_m: self.top_m,
+            user_weights: user_weights.map(|w| w.0),
+            models: reports,
+            correlations,
+            sensitivity,
+            best_weights,
+            notes: self.notes.clone(),
+        })
+    }
+}
+
+/// Table 2 (every score against accuracy drop) and Table 3 over the compressed models (all but
+/// the reference).
+fn model_level_statistics(
+    reports: &[ModelReport],
+    ref_index: usize,
+    user_weights: Option<RepsWeights>,
+) -> (
+    NamedMap<Correlations>,
+    Vec<SensitivityRow>,
+    Option<BestWeights>,
+) {
     let compressed: Vec<&ModelReport> = reports
         .iter()
         .enumerate()
@@ -266,7 +383,7 @@ pub fn analyze_with_progress(
     ];
     let mut correlations = NamedMap::default();
     for (name, get) in &series {
-        if *name == "reps_user" && options.user_weights.is_none() {
+        if *name == "reps_user" && user_weights.is_none() {
             continue;
         }
         let c = match &drops {
@@ -295,11 +412,11 @@ pub fn analyze_with_progress(
         .collect();
     let (sensitivity, best) = match &drops {
         Some(d) => (
-            sensitivity_table(&components, d, options.user_weights),
+            sensitivity_table(&components, d, user_weights),
             best_weights(&components, d),
         ),
         None => {
-            let mut rows = sensitivity_table(&components, &[], options.user_weights);
+            let mut rows = sensitivity_table(&components, &[], user_weights);
             for r in &mut rows {
                 r.plcc = None;
                 r.reason = Some("accuracy is not known for every model".into());
@@ -307,19 +424,7 @@ pub fn analyze_with_progress(
             (rows, None)
         }
     };
-
-    Ok(Report {
-        reference: reference.name.clone(),
-        label_source,
-        layers,
-        top_m: options.top_m as u32,
-        user_weights: options.user_weights.map(|w| w.0),
-        models: reports,
-        correlations,
-        sensitivity,
-        best_weights: best,
-        notes,
-    })
+    (correlations, sensitivity, best)
 }
 
 fn names(models: &[ModelInput]) -> String {

@@ -2,7 +2,7 @@
 
 use crate::metrics::RepsWeights;
 use crate::stats::pearson;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The six weight configurations of the paper's Table 3, in its order.
 pub const TABLE3: [(&str, [f64; 4]); 6] = [
@@ -15,7 +15,7 @@ pub const TABLE3: [(&str, [f64; 4]); 6] = [
 ];
 
 /// One row of Table 3: a weight configuration and the PLCC of model-level REPS against accuracy drop.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SensitivityRow {
     pub name: String,
     pub weights: [f64; 4],
@@ -61,7 +61,7 @@ pub fn sensitivity_table(
 }
 
 /// The best weights on the simplex and an honest estimate of how well they generalise.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BestWeights {
     /// Weights (α, β, γ, δ) on the grid of step 0.05 with the most negative PLCC against drop
     /// (REPS is a similarity, so a strong predictor correlates negatively with accuracy drop).

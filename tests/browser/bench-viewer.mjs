@@ -1,0 +1,60 @@
+// The viewer's benchmark (issue 4): time from dropping a 25-model paper-scale snapshot on the page
+// to every chart drawn, in headless Chromium; and the WebAssembly-to-native ratio of the same
+// decoding and analysis (web::load, via `cargo run --release -p web --example time_analysis`).
+//
+// Build first: trunk build --release; cargo build --release -p web --example time_analysis
+//              -p reps-e2e --bin synthetic_snapshot
+// Run:         node tests/browser/bench-viewer.mjs [SNAPSHOT.reps] [RUNS]
+// Without a snapshot it writes a synthetic one with the paper's shapes (N = 200, width 64,
+// layer4.1.conv2 at D = 8192, fc, the four stage outputs, conv1, avgpool).
+import { execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { tmpdir } from 'node:os';
+import { root, serve, launch, drawnScript } from './serve.mjs';
+
+const release = join(root, 'target', 'release');
+let snapshot = process.argv[2];
+const runs = Number(process.argv[3] ?? 3);
+if (!snapshot) {
+  snapshot = join(await mkdtemp(join(tmpdir(), 'reps-bench-')), 'paper-scale.reps');
+  execFileSync(join(release, 'synthetic_snapshot'), [snapshot, '--n', '200', '--width', '64', '--conv-dim', '8192']);
+}
+const name = basename(snapshot);
+console.log(`snapshot ${snapshot}: ${(statSync(snapshot).size / 1e6).toFixed(1)} MB`);
+
+const { server, base } = await serve();
+const browser = await launch();
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+await page.goto(base);
+await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 60000 });
+const results = [];
+for (let i = 0; i < runs; i++) {
+  // Start from the sample each time, so that "drawn" means the new file's charts.
+  if (i > 0) {
+    await page.goto(base);
+    await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 60000 });
+  }
+  const t0 = performance.now();
+  await page.setInputFiles('input[type=file]', snapshot);
+  await page.waitForFunction(drawnScript(name), null, { timeout: 300000, polling: 20 });
+  const seconds = (performance.now() - t0) / 1000;
+  const t = await page.$eval('#timings', (e) => ({ read: Number(e.dataset.read), decode: Number(e.dataset.decode), analyse: Number(e.dataset.analyse) }));
+  results.push({ seconds, ...t });
+  console.log(`run ${i + 1}: drop to drawn ${seconds.toFixed(2)} s (worker: read ${t.read.toFixed(2)} s, decode ${t.decode.toFixed(2)} s, analyse ${t.analyse.toFixed(2)} s)`);
+}
+await browser.close();
+server.close();
+
+const nativeRun = (threads) => JSON.parse(execFileSync(join(release, 'examples', 'time_analysis'), [snapshot, '3'],
+  { encoding: 'utf8', env: { ...process.env, ...(threads ? { RAYON_NUM_THREADS: String(threads) } : {}) } }));
+const multi = nativeRun(null);
+const single = nativeRun(1);
+const best = (k) => Math.min(...results.map((r) => r[k]));
+const wasm = best('decode') + best('analyse');
+console.log(`native decode ${multi.decode.toFixed(3)} s + analyse ${multi.analyse.toFixed(3)} s (${multi.threads} threads); ` +
+  `one thread ${single.decode.toFixed(3)} + ${single.analyse.toFixed(3)} s`);
+console.log(`drop_to_drawn_s=${best('seconds').toFixed(2)} wasm_s=${wasm.toFixed(3)} ` +
+  `wasm_native_ratio=${(wasm / (multi.decode + multi.analyse)).toFixed(2)} ` +
+  `wasm_native_ratio_1thread=${(wasm / (single.decode + single.analyse)).toFixed(2)}`);

@@ -1,0 +1,14 @@
+//! The reps viewer: drop snapshots or activation files, and every diagnostic is computed in the
+//! browser by crate `reps` (no data leaves the machine).
+//!
+//! - [`app`]: the page (yew); [`views`]: its tables and charts;
+//! - [`bridge`] (page side) and [`worker`] (worker side): reading and analysing in a web worker,
+//!   with [`protocol`] the messages between them;
+//! - [`load`]: files → analysis input → everything the page draws (pure Rust, tested natively).
+
+pub mod app;
+pub mod bridge;
+pub mod load;
+pub mod protocol;
+pub mod views;
+pub mod worker;

@@ -1,0 +1,81 @@
+//! Messages between the page and the analysis worker. Each message is postcard bytes in a
+//! `Uint8Array`; dropped files travel beside a request as the browser's own `File` objects, which
+//! are handed to the worker without copying their contents.
+
+use reps::analysis::Comparisons;
+use reps::histogram::WeightHistogram;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// From the page to the worker. `job` numbers grow; the page shows only its latest job's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Read the files sent beside this message: one `.reps` snapshot, or one activation file per
+    /// model (the first is the reference).
+    OpenFiles { job: u32 },
+    /// Fetch a snapshot from an absolute URL.
+    OpenUrl { job: u32, url: String },
+    /// Analyse the loaded models again against another reference model.
+    Reference { job: u32, name: String },
+}
+
+/// From the worker to the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// The worker listens; requests sent before this are queued by the page.
+    Ready,
+    /// `done` of `total` steps of `job`; `step` says what is being done.
+    Progress {
+        job: u32,
+        step: String,
+        done: usize,
+        total: usize,
+    },
+    /// The job's result; it replaces what the page shows.
+    Done { job: u32, analysis: Box<Analysis> },
+    /// The job failed; what the page shows stays.
+    Failed { job: u32, error: String },
+    /// The worker crashed (a panic, or the browser stopped it) during `job`: the page starts a
+    /// fresh worker, and what it shows stays.
+    Crashed { job: u32, error: String },
+}
+
+/// Everything the page draws, computed in the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// One line about what was loaded.
+    pub description: String,
+    /// Weight histograms by model (snapshots only).
+    pub histograms: Vec<(String, WeightHistogram)>,
+    /// Every model against the reference on every layer that all models share.
+    pub comparisons: Comparisons,
+    /// The layers the tables average over until the reader picks others: the paper's layers when
+    /// every model has them, else all shared layers.
+    pub default_layers: Vec<String>,
+    /// The positive eigenvalues of the FC layer (else `logits`, else the last layer) of the models
+    /// that Figure 2 shows.
+    pub spectra: Vec<(String, Vec<f64>)>,
+    /// Where the worker's time went (seconds; zero where not measured).
+    pub timings: Timings,
+}
+
+/// Seconds the worker spent on one job.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Reading the files or fetching the URL.
+    pub read: f64,
+    /// Decoding the bytes into activations.
+    pub decode: f64,
+    /// Comparing every model with the reference on every layer, and the spectra.
+    pub analyse: f64,
+}
+
+/// Postcard bytes of a message.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, String> {
+    postcard::to_allocvec(message).map_err(|e| format!("cannot encode a worker message: {e}"))
+}
+
+/// A message from postcard bytes.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|e| format!("cannot decode a worker message: {e}"))
+}

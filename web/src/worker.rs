@@ -1,0 +1,201 @@
+//! The analysis worker: reads, fetches and analyses off the page's thread, one request at a time,
+//! and reports progress. Its entry point is `src/bin/worker.rs`; the page talks to it through
+//! [`crate::bridge`].
+
+use crate::load::{analyse, load, Loaded};
+use crate::protocol::{decode, encode, Analysis, Request, Response, Timings};
+use futures::channel::mpsc;
+use futures::StreamExt;
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+/// Progress messages are sent at most this often (milliseconds), plus the last step.
+const PROGRESS_INTERVAL_MS: f64 = 40.0;
+
+thread_local! {
+    /// The job being worked on, for the crash report.
+    static CURRENT_JOB: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Installs the message handler and tells the page the worker is ready.
+pub fn run() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // A panic ends this WebAssembly instance: tell the page, which starts a fresh worker.
+    let hook_scope = scope.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let job = CURRENT_JOB.with(|j| j.get());
+        let error = format!("the analysis worker crashed: {info}");
+        post(&hook_scope, &Response::Crashed { job, error });
+    }));
+    let (tx, mut rx) = mpsc::unbounded::<JsValue>();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let _ = tx.unbounded_send(e.data());
+    });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    let worker_scope = scope.clone();
+    // One request at a time, in order: a reference change sent while files are still being read
+    // applies to the new files.
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut state: Option<Loaded> = None;
+        while let Some(data) = rx.next().await {
+            handle(&worker_scope, &mut state, data).await;
+        }
+    });
+    post(&scope, &Response::Ready);
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, message: &Response) {
+    let bytes = match encode(message) {
+        Ok(b) => b,
+        Err(e) => match encode(&Response::Failed { job: 0, error: e }) {
+            Ok(b) => b,
+            Err(_) => return,
+        },
+    };
+    let array = Uint8Array::from(bytes.as_slice());
+    // Hand the buffer over instead of copying it.
+    let _ = scope.post_message_with_transfer(&array, &Array::of1(&array.buffer()));
+}
+
+async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, data: JsValue) {
+    let parts: Array = data.unchecked_into();
+    let request: Request = match decode(&Uint8Array::new(&parts.get(0)).to_vec()) {
+        Ok(r) => r,
+        Err(error) => return post(scope, &Response::Failed { job: 0, error }),
+    };
+    let job = match &request {
+        Request::OpenFiles { job }
+        | Request::OpenUrl { job, .. }
+        | Request::Reference { job, .. } => *job,
+    };
+    CURRENT_JOB.with(|j| j.set(job));
+    let seconds_since = |t: f64| (js_sys::Date::now() - t) / 1000.0;
+    let started = js_sys::Date::now();
+    let (job, reference, files) = match request {
+        Request::OpenFiles { job } => {
+            let files: Array = parts.get(1).unchecked_into();
+            (job, None, read_files(scope, job, &files).await)
+        }
+        Request::OpenUrl { job, url } => {
+            report(scope, job, format!("fetching {url}"), 0, 1);
+            let name = url
+                .split(['?', '#'])
+                .next()
+                .and_then(|u| u.rsplit('/').next())
+                .unwrap_or(&url)
+                .to_string();
+            (job, None, fetch(&url).await.map(|b| Some(vec![(name, b)])))
+        }
+        Request::Reference { job, name } => (job, Some(name), Ok(None)),
+    };
+    let read = seconds_since(started);
+    let result = files.and_then(|files| {
+        let decoding = js_sys::Date::now();
+        let fresh = match files {
+            Some(f) => {
+                report(scope, job, "decoding".into(), 0, 1);
+                Some(load(&f).map_err(|e| e.to_string())?)
+            }
+            None => None,
+        };
+        let decode = seconds_since(decoding);
+        let analysing = js_sys::Date::now();
+        let loaded = fresh
+            .as_ref()
+            .or(state.as_ref())
+            .ok_or_else(|| "nothing is loaded yet".to_string())?;
+        let mut last = 0.0;
+        let analysis = analyse(loaded, reference, &mut |p| {
+            let now = js_sys::Date::now();
+            if now - last >= PROGRESS_INTERVAL_MS || p.done == p.total {
+                last = now;
+                let step = format!("analysing {} of {}", p.layer, p.model);
+                report(scope, job, step, p.done, p.total);
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        let timings = Timings {
+            read,
+            decode,
+            analyse: seconds_since(analysing),
+        };
+        Ok((
+            fresh,
+            Analysis {
+                timings,
+                ..analysis
+            },
+        ))
+    });
+    match result {
+        Ok((fresh, analysis)) => {
+            // Only a successful load replaces the models kept for reference changes.
+            if let Some(f) = fresh {
+                *state = Some(f);
+            }
+            post(
+                scope,
+                &Response::Done {
+                    job,
+                    analysis: Box::new(analysis),
+                },
+            );
+        }
+        Err(error) => post(scope, &Response::Failed { job, error }),
+    }
+}
+
+fn report(scope: &DedicatedWorkerGlobalScope, job: u32, step: String, done: usize, total: usize) {
+    post(
+        scope,
+        &Response::Progress {
+            job,
+            step,
+            done,
+            total,
+        },
+    );
+}
+
+/// Each file's name and bytes, in order.
+async fn read_files(
+    scope: &DedicatedWorkerGlobalScope,
+    job: u32,
+    files: &Array,
+) -> Result<Option<Vec<(String, Vec<u8>)>>, String> {
+    let n = files.length() as usize;
+    let mut out = Vec::with_capacity(n);
+    for (i, f) in files.iter().enumerate() {
+        let file: web_sys::File = f.unchecked_into();
+        let name = file.name();
+        report(scope, job, format!("reading {name}"), i, n);
+        let buffer = JsFuture::from(file.array_buffer())
+            .await
+            .map_err(|e| format!("{name}: cannot be read: {}", js_error(&e)))?;
+        out.push((name, Uint8Array::new(&buffer).to_vec()));
+    }
+    Ok(Some(out))
+}
+
+async fn fetch(url: &str) -> Result<Vec<u8>, String> {
+    let resp = gloo_net::http::Request::get(url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: cannot be fetched: {e}"))?;
+    if !resp.ok() {
+        return Err(format!("{url}: the server answered {}", resp.status()));
+    }
+    resp.binary().await.map_err(|e| format!("{url}: {e}"))
+}
+
+/// A thrown JS value as text.
+pub fn js_error(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
