@@ -151,7 +151,7 @@ test('?snapshot=URL opens that snapshot, and a missing one is a clear error', as
   await page.close();
 });
 
-test('the layer choice re-averages the tables like native analyze --layers, and one layer always stays chosen', async () => {
+test('the layer choice re-averages the tables like native analyze --layers, one layer always stays chosen, and Figure 2 draws the chosen models', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(base);
   await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 30000 });
@@ -174,6 +174,18 @@ test('the layer choice re-averages the tables like native analyze --layers, and 
   await box('layer3').click();
   assert.ok(await box('layer3').isChecked());
   assert.deepEqual(await pageNumbers(page), before);
+  // Figure 2's models: one line per chosen model in the per-layer panels and the spectrum.
+  const lines = async () => [await page.locator('#fig2a-rank polyline').count(), await page.locator('#fig2e-spectrum polyline').count()];
+  const model = (m) => page.locator(`#figure-models input[data-model="${m}"]`);
+  const [rank0, spectrum0] = await lines();
+  assert.ok(await model('prune-0.9').isChecked());
+  assert.ok(!(await model('quant-8').isChecked()));
+  await model('prune-0.9').uncheck();
+  assert.deepEqual(await lines(), [rank0 - 1, spectrum0 - 1]);
+  await model('quant-8').check();
+  await model('quant-1').check();
+  assert.deepEqual(await lines(), [rank0 + 1, spectrum0 + 1]);
+  assert.ok(await page.locator('#fig2a-rank').textContent().then((t) => t.includes('quant-1') && !t.includes('prune-0.9')));
   await page.close();
 });
 

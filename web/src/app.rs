@@ -113,6 +113,7 @@ pub fn app() -> Html {
     let state = use_reducer(ViewerState::default);
     let weights = use_state(|| [0.15, 0.05, 0.35, 0.45]);
     let chosen_layers = use_state(|| None::<Vec<String>>);
+    let chosen_models = use_state(|| None::<Vec<String>>);
     let bridge = {
         let dispatcher = state.dispatcher();
         use_memo((), move |_| {
@@ -215,6 +216,28 @@ pub fn app() -> Html {
             a.comparisons.report(&a.comparisons.layers, None).ok()
         })
     };
+    // Figure 2's models: the reader's choice where every name still exists, else the default.
+    let figure_models: Vec<String> = match (report.as_ref(), &*chosen_models) {
+        (Some(Ok(r)), Some(c)) if c.iter().all(|n| r.models.iter().any(|m| &m.name == n)) => {
+            c.clone()
+        }
+        (Some(Ok(r)), _) => views::figures::selected_models(r),
+        _ => Vec::new(),
+    };
+    let on_figure_model = {
+        let (chosen_models, report, current) =
+            (chosen_models.clone(), report.clone(), figure_models.clone());
+        Callback::from(move |name: String| {
+            let Some(Ok(r)) = report.as_ref() else { return };
+            let next: Vec<String> = r
+                .models
+                .iter()
+                .map(|m| m.name.clone())
+                .filter(|n| (*n == name) != current.contains(n))
+                .collect();
+            chosen_models.set(Some(next));
+        })
+    };
     let on_layer = {
         let (chosen_layers, shown, layers) = (chosen_layers.clone(), shown.clone(), layers.clone());
         Callback::from(move |name: String| {
@@ -270,7 +293,7 @@ pub fn app() -> Html {
                                     </label>
                                     { layer_choice(&a.comparisons.layers, &layers, on_layer) }
                                 </div>
-                                <Views report={report.clone()} all_layers={all_layers_report.clone()} analysis={a.clone()} weights={*weights} {on_weight} />
+                                <Views report={report.clone()} all_layers={all_layers_report.clone()} analysis={a.clone()} weights={*weights} {on_weight} {figure_models} {on_figure_model} />
                             </>
                         },
                         Some(Err(e)) => html! { <p class="error" role="alert">{ e }</p> },
@@ -320,6 +343,9 @@ pub struct ViewsProps {
     pub analysis: Rc<Analysis>,
     pub weights: [f64; 4],
     pub on_weight: Callback<(usize, f64)>,
+    /// The models Figure 2 draws, and what toggles one.
+    pub figure_models: Vec<String>,
+    pub on_figure_model: Callback<String>,
 }
 
 impl PartialEq for ViewsProps {
@@ -328,6 +354,7 @@ impl PartialEq for ViewsProps {
             && Rc::ptr_eq(&self.all_layers, &other.all_layers)
             && Rc::ptr_eq(&self.analysis, &other.analysis)
             && self.weights == other.weights
+            && self.figure_models == other.figure_models
     }
 }
 
@@ -341,13 +368,35 @@ fn views(p: &ViewsProps) -> Html {
     html! {
         <>
             { views::tables::all(r, p.weights, p.on_weight.clone()) }
+            { model_choice(r, &p.figure_models, p.on_figure_model.clone()) }
             { views::figures::all(
                 r,
                 p.all_layers.as_ref().as_ref(),
                 &a.spectra,
                 &a.histograms,
                 &reps::metrics::RepsWeights::new(p.weights).unwrap_or(reps::metrics::EQUAL),
+                &p.figure_models,
             ) }
         </>
+    }
+}
+
+/// One checkbox per model: the models drawn in Figure 2's per-layer panels and spectrum.
+fn model_choice(r: &Report, chosen: &[String], on_model: Callback<String>) -> Html {
+    html! {
+        <fieldset class="layers" id="figure-models">
+            <legend>{ "Models drawn in Figure 2 (a)–(c), (e)–(g)" }</legend>
+            { for r.models.iter().map(|m| {
+                let name = m.name.clone();
+                let on_model = on_model.clone();
+                let onchange = Callback::from(move |_: Event| on_model.emit(name.clone()));
+                html! {
+                    <label class="layer">
+                        <input type="checkbox" data-model={m.name.clone()} checked={chosen.contains(&m.name)} {onchange} />
+                        { &m.name }
+                    </label>
+                }
+            }) }
+        </fieldset>
     }
 }

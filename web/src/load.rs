@@ -2,7 +2,6 @@
 //! page draws. Pure Rust: the worker calls it, and native unit tests check it.
 
 use crate::protocol::{Analysis, Timings};
-use crate::views::figures::selected_models;
 use reps::analysis::{compare_models, AnalysisInput, AnalysisOptions, Progress, PAPER_LAYERS};
 use reps::formats::{detect_kind, read_model_file, snapshot, FileKind};
 use reps::RepsError;
@@ -91,18 +90,19 @@ pub fn analyse(
         ..Default::default()
     };
     let comparisons = compare_models(&loaded.input, &options, progress)?;
-    let report = comparisons.report(&default_layers, None)?;
-    let spectra = selected_models(&report)
-        .into_iter()
-        .filter_map(|name| {
-            let m = loaded.input.models.iter().find(|m| m.name == name)?;
+    // Every model's spectrum, so that the reader can pick Figure 2's models on the page.
+    let spectra = loaded
+        .input
+        .models
+        .iter()
+        .filter_map(|m| {
             let layer = m
                 .layer("fc")
                 .or_else(|| m.layer("logits"))
                 .or_else(|| m.layers.last().map(|x| &x.1))?;
             let s = reps::metrics::LayerStats::compute(layer, None, options.top_m).ok()?;
             Some((
-                name,
+                m.name.clone(),
                 s.eigenvalues.into_iter().filter(|&x| x > 0.0).collect(),
             ))
         })
@@ -147,20 +147,16 @@ mod tests {
             a.comparisons.report(&a.default_layers, None).unwrap(),
             direct
         );
-        // Figure 2's models, each with a positive, non-increasing FC spectrum.
+        // Every model, each with a positive, non-increasing FC spectrum.
+        assert_eq!(a.spectra.len(), 25);
         let names: Vec<&str> = a.spectra.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "original",
-                "coreset-0.5",
-                "coreset-0.1",
-                "prune-0.5",
-                "prune-0.9",
-                "quant-4",
-                "quant-2"
-            ]
-        );
+        let models: Vec<&str> = loaded
+            .input
+            .models
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(names, models);
         for (n, s) in &a.spectra {
             assert!(
                 !s.is_empty() && s.len() <= 10,

@@ -52,8 +52,7 @@ pub struct Analysis {
     /// The layers the tables average over until the reader picks others: the paper's layers when
     /// every model has them, else all shared layers.
     pub default_layers: Vec<String>,
-    /// The positive eigenvalues of the FC layer (else `logits`, else the last layer) of the models
-    /// that Figure 2 shows.
+    /// The positive eigenvalues of the FC layer (else `logits`, else the last layer) by model.
     pub spectra: Vec<(String, Vec<f64>)>,
     /// Where the worker's time went (seconds; zero where not measured).
     pub timings: Timings,

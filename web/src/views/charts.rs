@@ -58,12 +58,30 @@ fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
     out
 }
 
+/// Ticks of an axis: on log axes (`lo`, `hi` in log10 units) the whole decades inside, unless
+/// fewer than two fit, then evenly spaced ones as on linear axes.
+fn axis_ticks(lo: f64, hi: f64, log: bool) -> Vec<f64> {
+    if log {
+        let decades: Vec<f64> = (lo.ceil() as i32..=hi.floor() as i32)
+            .map(f64::from)
+            .collect();
+        if decades.len() >= 2 {
+            return decades;
+        }
+    }
+    nice_ticks(lo, hi)
+}
+
+/// A tick's label; on log axes `v` is log10 of the value: `1e3` on whole decades, else the value
+/// with two significant digits (`3.2e2`).
 fn fmt_tick(v: f64, log: bool) -> String {
     // Ticks computed as k·step can land a rounding error away from 0: show "0", not "-0".
     let v = if v.abs() < 1e-9 { 0.0 } else { v };
     if log {
-        let e = v.round() as i32;
-        return format!("1e{e}");
+        if (v - v.round()).abs() < 1e-9 {
+            return format!("1e{}", v.round() as i32);
+        }
+        return format!("{:.1e}", 10f64.powf(v));
     }
     if v.abs() >= 100.0 || v == v.round() {
         format!("{v:.0}")
@@ -130,7 +148,7 @@ pub fn chart(c: &Chart) -> Html {
         )
     });
     let x_ticks: Vec<(f64, String)> = if c.x_names.is_empty() {
-        nice_ticks(x0, x1)
+        axis_ticks(x0, x1, c.log)
             .into_iter()
             .map(|t| (t, fmt_tick(t, c.log)))
             .collect()
@@ -157,7 +175,7 @@ pub fn chart(c: &Chart) -> Html {
                         <text transform={format!("translate({:.1} {:.1}) rotate(-25)", sx(*t), H - B + 12.0)} text-anchor="end" font-size="10">{ label }</text>
                     }</g>
                 }) }
-                { for nice_ticks(y0, y1).into_iter().map(|t| html! {
+                { for axis_ticks(y0, y1, c.log).into_iter().map(|t| html! {
                     <g><line x1={(L - 4.0).to_string()} y1={sy(t).to_string()} x2={(W - R).to_string()} y2={sy(t).to_string()} stroke="#eee" />
                     <text x={(L - 6.0).to_string()} y={(sy(t) + 4.0).to_string()} text-anchor="end">{ fmt_tick(t, c.log) }</text></g>
                 }) }
@@ -182,5 +200,37 @@ pub fn chart(c: &Chart) -> Html {
             </svg>
             <button class="download" {onclick}>{ "download SVG" }</button>
         </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_axes_label_whole_decades_once() {
+        // log10 range 0.2 … 3.7: the decades 1e1, 1e2, 1e3.
+        let t = axis_ticks(0.2, 3.7, true);
+        assert_eq!(t, [1.0, 2.0, 3.0]);
+        let labels: Vec<String> = t.iter().map(|&v| fmt_tick(v, true)).collect();
+        assert_eq!(labels, ["1e1", "1e2", "1e3"]);
+        // Less than two decades inside: evenly spaced ticks, every label distinct and equal to
+        // the value it marks to two significant digits.
+        let t = axis_ticks(2.1, 2.9, true);
+        assert!(t.len() >= 3);
+        let labels: Vec<String> = t.iter().map(|&v| fmt_tick(v, true)).collect();
+        for (v, l) in t.iter().zip(&labels) {
+            let shown: f64 = l.parse().unwrap();
+            assert!(
+                (shown / 10f64.powf(*v) - 1.0).abs() < 0.06,
+                "{l} for 10^{v}"
+            );
+        }
+        let mut unique = labels.clone();
+        unique.dedup();
+        assert_eq!(unique, labels);
+        // Linear axes are unchanged: 0, 0.2, … 1.
+        assert_eq!(axis_ticks(0.0, 1.0, false).len(), 6);
+        assert_eq!(fmt_tick(-1e-12, false), "0");
     }
 }

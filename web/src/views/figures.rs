@@ -96,16 +96,17 @@ fn by_kind(models: &[&ModelReport], f: impl Fn(&ModelReport) -> Option<(f64, f64
     .collect()
 }
 
-/// Every figure. `layers` is the report over all layers; `spectra` the FC eigenvalues of the
-/// selected models; `histograms` the snapshot's weight histograms.
+/// Every figure. `layers` is the report over all layers; `spectra` the FC eigenvalues by model;
+/// `histograms` the snapshot's weight histograms; `models` the models that Figure 2 (a)–(c), (e)–(g)
+/// draw (default [`selected_models`]).
 pub fn all(
     r: &Report,
     layers: Option<&Report>,
     spectra: &[(String, Vec<f64>)],
     histograms: &[(String, WeightHistogram)],
     w: &RepsWeights,
+    models: &[String],
 ) -> Html {
-    let models = selected_models(r);
     let compressed: Vec<&ModelReport> = r.models.iter().filter(|m| m.name != r.reference).collect();
     let reps_drop = chart(&Chart {
         id: "reps-vs-drop".into(),
@@ -174,6 +175,7 @@ pub fn all(
         y_label: "eigenvalue λ_i".into(),
         series: spectra
             .iter()
+            .filter(|(name, _)| models.contains(name))
             .map(|(name, ev)| Series {
                 name: name.clone(),
                 points: ev
@@ -195,9 +197,9 @@ pub fn all(
                 { reps_drop }
                 if let Some(f) = fig1 { { f } }
                 if let Some(l) = layers {
-                    { per_layer(l, &models, "fig2a-rank", "(a) effective rank per layer", "effective rank r_e", |c| Some(c.raw.effective_rank)) }
-                    { per_layer(l, &models, "fig2b-death", "(b) neuron death per layer", "dead neurons (%)", |c| Some(100.0 * c.raw.dead_fraction)) }
-                    { per_layer(l, &models, "fig2c-separation", "(c) class separation per layer", "separation ratio r_s", |c| c.raw.separation) }
+                    { per_layer(l, models, "fig2a-rank", "(a) effective rank per layer", "effective rank r_e", |c| Some(c.raw.effective_rank)) }
+                    { per_layer(l, models, "fig2b-death", "(b) neuron death per layer", "dead neurons (%)", |c| Some(100.0 * c.raw.dead_fraction)) }
+                    { per_layer(l, models, "fig2c-separation", "(c) class separation per layer", "separation ratio r_s", |c| c.raw.separation) }
                     { chart(&Chart {
                         id: "fig2d-sep-agree".into(),
                         title: "(d) separation (last layer) against prediction agreement".into(),
@@ -208,8 +210,8 @@ pub fn all(
                         regression: true,
                         x_names: vec![],
                     }) }
-                    { per_layer(l, &models, "fig2f-reps", "(f) REPS (weighted) per layer", "REPS", |c| c.reps_weighted) }
-                    { per_layer(l, &models, "fig2g-cka", "(g) linear CKA per layer", "CKA", |c| Some(c.cka)) }
+                    { per_layer(l, models, "fig2f-reps", "(f) REPS (weighted) per layer", "REPS", |c| c.reps_weighted) }
+                    { per_layer(l, models, "fig2g-cka", "(g) linear CKA per layer", "CKA", |c| Some(c.cka)) }
                 }
                 { spectrum }
             </div>
