@@ -2,9 +2,10 @@
 # The GPU checks, in one script, for a session that has a CUDA machine (see the README):
 #   1. one training step of both convolution paths on the GPU against the CPU reference (--verify);
 #   2. `native bench-train` on the GPU (GEMM rate; width 16 and 64, batch 128; candle vs GEMM path);
-#   3. one epoch at paper settings (width 64, batch 128, 50 000 synthetic 32×32 images) through
-#      `native train-sweep --device cuda`, whose log gives images/s;
-#   4. the same ResNet-18 shape in PyTorch eager on the same card (bench/torch_resnet18.py).
+#   3. the same ResNet-18 shape in PyTorch eager on the same card (bench/torch_resnet18.py);
+#   4. one epoch at paper width (64, batch 128, 20 000 synthetic 32×32 images) through
+#      `native train-sweep --device cuda`, once per convolution path; its log gives images/s;
+#   5. the README's quick sweep (25 models) on the GPU.
 # Build first, on the CPU machine: scripts/build-cuda.sh (writes target-cuda/native-cuda.xz).
 # Then carry target-cuda/native-cuda.xz and run:  bash scripts/gpu-check.sh
 # Results go to $OUT (or /tmp/gpu-check).
@@ -46,13 +47,15 @@ timeout 120 "$bin" bench-train --device cuda --verify --widths 16,64 --batch 128
 echo "== 3. PyTorch eager, same shapes, same card"
 { timeout 60 python3 bench/torch_resnet18.py --width 64 --batch 128 --images 50000 &&
   timeout 60 python3 bench/torch_resnet18.py --width 16 --batch 128 --images 20000; } 2>&1 | tee "$out/torch.txt" || status=1
-echo "== 4. one epoch at paper settings (train-sweep, original model only)"
-rm -rf "$out/paper-epoch"
-start=$(date +%s)
-timeout ${PAPER_EPOCH_LIMIT:-180} "$bin" train-sweep --preset paper --dataset synthetic --train-size 50000 --test-size 10000 \
-  --epochs 1 --device cuda --max-models 1 --out "$out/paper-epoch" > "$out/train-sweep.txt" 2>&1 || status=1
-echo "paper epoch on cuda: $(( $(date +%s) - start )) s" | tee -a "$out/train-sweep.txt"
-cat "$out/paper-epoch/sweep.log" 2>/dev/null | tee -a "$out/train-sweep.txt"
+echo "== 4. one epoch at paper width (train-sweep, original model only), each convolution path"
+for conv in candle gemm; do
+  rm -rf "$out/paper-epoch"
+  start=$(date +%s)
+  timeout ${PAPER_EPOCH_LIMIT:-150} "$bin" train-sweep --preset paper --dataset synthetic --train-size ${PAPER_IMAGES:-20000} \
+    --test-size 10000 --epochs 1 --device cuda --conv $conv --max-models 1 --out "$out/paper-epoch" >> "$out/train-sweep.txt" 2>&1 || status=1
+  echo "paper-width epoch on cuda, --conv $conv: $(( $(date +%s) - start )) s" | tee -a "$out/train-sweep.txt"
+  grep -E "trained|accuracy" "$out/paper-epoch/sweep.log" 2>/dev/null | sed "s/^/[$conv] /" | tee -a "$out/train-sweep.txt"
+done
 echo "== 5. the README's quick sweep (25 models) on the GPU"
 rm -rf "$out/quick"
 start=$(date +%s)

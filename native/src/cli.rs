@@ -146,6 +146,11 @@ pub struct TrainSweepArgs {
     /// Where to compute: cpu, or cuda (GPU 0; needs a build with `--features cuda`).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     pub device: DeviceChoice,
+    /// How convolutions are computed: gemm (im2col + one matrix product per pass) or candle
+    /// (candle's conv2d). Default: gemm, the faster on the CPU and on CUDA in `bench-train`.
+    /// Results agree to rounding; the choice is not part of the pinned settings.
+    #[arg(long, value_enum, value_name = "PATH")]
+    pub conv: Option<crate::model::ConvPath>,
     /// Output directory (default: runs/<preset>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -66,5 +66,8 @@ fn train_sweep(args: &cli::TrainSweepArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("runs/{:?}", cfg.preset).to_lowercase().into());
     let device = device::select(args.device)?;
+    if let Some(path) = args.conv {
+        path.choose_for_process();
+    }
     sweep::run(&cfg, &out, device, args.max_models)
 }

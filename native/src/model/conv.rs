@@ -7,8 +7,9 @@
 //! - weight gradient: `∇W₂ = ∇Y · cols(X)ᵀ` (candle's matmul backward);
 //! - input gradient: `∇cols = W₂ᵀ · ∇Y` (matmul backward), then `∇X = col2im(∇cols)`.
 //!
-//! On the CPU `im2col`/`col2im` are parallel loops; on other devices `cols(X)` is assembled from
-//! candle tensor ops (padding, strided views, stack), whose backward candle derives itself.
+//! On the CPU `im2col`/`col2im` are parallel loops, on CUDA two kernels (`conv_cuda.rs`); on other
+//! devices `cols(X)` is assembled from candle tensor ops (padding, strided views, stack), whose
+//! backward candle derives itself.
 
 use super::custom_op::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
@@ -33,10 +34,10 @@ impl ConvGeometry {
     pub fn out_width(&self) -> usize {
         (self.width + 2 * self.padding - self.kernel) / self.stride + 1
     }
-    fn rows(&self) -> usize {
+    pub(crate) fn rows(&self) -> usize {
         self.channels * self.kernel * self.kernel
     }
-    fn cols(&self) -> usize {
+    pub(crate) fn cols(&self) -> usize {
         self.batch * self.out_height() * self.out_width()
     }
 }
@@ -133,6 +134,14 @@ impl CustomOp1 for Im2Col {
             Shape::from((g.rows(), g.cols())),
         ))
     }
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        s: &candle_core::CudaStorage,
+        l: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        super::conv_cuda::im2col(s, l, &self.0)
+    }
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(grad.contiguous()?.apply_op1_no_bwd(&Col2Im(self.0))?))
     }
@@ -149,6 +158,14 @@ impl CustomOp1 for Col2Im {
             CpuStorage::F32(col2im_cpu(cols, g)),
             Shape::from((g.batch, g.channels, g.height, g.width)),
         ))
+    }
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        s: &candle_core::CudaStorage,
+        l: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        super::conv_cuda::col2im(s, l, &self.0)
     }
 }
 
@@ -204,7 +221,7 @@ pub fn conv2d_gemm(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Res
         stride,
         padding,
     };
-    let cols = if x.device().is_cpu() {
+    let cols = if x.device().is_cpu() || (cfg!(feature = "cuda") && x.device().is_cuda()) {
         x.contiguous()?.apply_op1(Im2Col(g))?
     } else {
         im2col_tensor_ops(x, &g)?
@@ -214,6 +231,45 @@ pub fn conv2d_gemm(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Res
     y.reshape((cout, b, g.out_height(), g.out_width()))?
         .permute((1, 0, 2, 3))?
         .contiguous()
+}
+
+/// Largest `|device − CPU|` of `im2col` and of `col2im` over a few awkward geometries (strides 1
+/// and 2, padding 0 and 1, odd sizes, 1×1 and 3×3 kernels). `im2col` is a pure gather (0 is
+/// expected); `col2im` sums at most k² values, so only rounding may differ. For
+/// `bench-train --verify` on a GPU.
+pub fn max_op_difference(device: &candle_core::Device) -> Result<(f32, f32)> {
+    use candle_core::Device;
+    let geometries = [
+        (2, 3, 7, 5, 3, 2, 1),
+        (1, 4, 8, 8, 1, 2, 0),
+        (3, 2, 6, 9, 3, 1, 1),
+        (2, 8, 32, 32, 3, 1, 1),
+        (2, 16, 9, 9, 3, 2, 1),
+    ];
+    let max_abs = |a: &Tensor, b: &Tensor| -> Result<f32> {
+        (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
+    };
+    let (mut fwd, mut bwd) = (0f32, 0f32);
+    for (batch, channels, height, width, kernel, stride, padding) in geometries {
+        let g = ConvGeometry {
+            batch,
+            channels,
+            height,
+            width,
+            kernel,
+            stride,
+            padding,
+        };
+        let x = Tensor::randn(0f32, 1.0, (batch, channels, height, width), &Device::Cpu)?;
+        let here = x.apply_op1_no_bwd(&Im2Col(g))?;
+        let there = x.to_device(device)?.apply_op1_no_bwd(&Im2Col(g))?;
+        fwd = fwd.max(max_abs(&here, &there.to_device(&Device::Cpu)?)?);
+        let cols = Tensor::randn(0f32, 1.0, (g.rows(), g.cols()), &Device::Cpu)?;
+        let here = cols.apply_op1_no_bwd(&Col2Im(g))?;
+        let there = cols.to_device(device)?.apply_op1_no_bwd(&Col2Im(g))?;
+        bwd = bwd.max(max_abs(&here, &there.to_device(&Device::Cpu)?)?);
+    }
+    Ok((fwd, bwd))
 }
 
 #[cfg(test)]

@@ -3,11 +3,14 @@
 
 mod batch_norm;
 mod conv;
+#[cfg(feature = "cuda")]
+mod conv_cuda;
 mod custom_op;
 mod init;
 mod network;
 mod resnet;
 
+pub use conv::max_op_difference;
 pub use init::initialise;
 pub use network::Network;
 pub use resnet::{Captured, ConvPath, ResNet18, CAPTURE_LAYERS};

@@ -19,13 +19,24 @@ pub enum ConvPath {
     Candle,
 }
 
+/// A path chosen on the command line (`train-sweep --conv`), which [`ConvPath::for_device`] returns.
+static CHOSEN: std::sync::OnceLock<ConvPath> = std::sync::OnceLock::new();
+
 impl ConvPath {
-    /// The faster path on `device`, as measured by `native bench-train`: the GEMM path on the CPU
-    /// (3× candle's at width 16 on a 2-core machine), candle's own convolution on CUDA, where the
-    /// GEMM path assembles im2col from many small tensor ops (on an H200, batch 128: 5969 against
-    /// 2863 images/s at width 16, 1385 against 1036 at width 64).
+    /// Makes every later [`ConvPath::for_device`] return `self` (the first call wins).
+    pub fn choose_for_process(self) {
+        let _ = CHOSEN.set(self);
+    }
+
+    /// The path chosen on the command line, else the faster path on `device`, as measured by
+    /// `native bench-train`: the GEMM path on the CPU (3× candle's at width 16 on a 2-core
+    /// machine) and on CUDA, where its im2col/col2im kernels (`conv_cuda.rs`) beat candle's
+    /// convolution (H200, batch 128: 6526 against 5852 images/s at width 16, 2345 against 1379 at
+    /// width 64); candle's own convolution elsewhere.
     pub fn for_device(device: &candle_core::Device) -> Self {
-        if device.is_cpu() {
+        if let Some(p) = CHOSEN.get() {
+            *p
+        } else if device.is_cpu() || device.is_cuda() {
             ConvPath::Gemm
         } else {
             ConvPath::Candle
