@@ -116,6 +116,13 @@ pub fn verify(width: usize, batch: usize, device: &Device, tol: f64) -> Result<b
         "verify im2col/col2im on {device:?}: max |device − cpu| {fwd:.1e} / {bwd:.1e}: {}",
         if ok { "PASS" } else { "FAIL" }
     );
+    let bn = crate::model::max_batch_norm_difference(device)?;
+    let bn_ok = bn <= 1e-4;
+    ok &= bn_ok;
+    println!(
+        "verify fused BatchNorm on {device:?}: max relative |device − cpu| {bn:.1e} (output, gradients, running statistics): {}",
+        if bn_ok { "PASS" } else { "FAIL" }
+    );
     for path in [ConvPath::Candle, ConvPath::Gemm] {
         let got = one_step(width, path, batch, device)?;
         let worst = got

@@ -7,7 +7,7 @@
 //! - weight gradient: `∇W₂ = ∇Y · cols(X)ᵀ` (candle's matmul backward);
 //! - input gradient: `∇cols = W₂ᵀ · ∇Y` (matmul backward), then `∇X = col2im(∇cols)`.
 //!
-//! On the CPU `im2col`/`col2im` are parallel loops, on CUDA two kernels (`conv_cuda.rs`); on other
+//! On the CPU `im2col`/`col2im` are parallel loops, on CUDA two kernels (`cuda/im2col.rs`); on other
 //! devices `cols(X)` is assembled from candle tensor ops (padding, strided views, stack), whose
 //! backward candle derives itself.
 
@@ -140,7 +140,7 @@ impl CustomOp1 for Im2Col {
         s: &candle_core::CudaStorage,
         l: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
-        super::conv_cuda::im2col(s, l, &self.0)
+        super::cuda::im2col::im2col(s, l, &self.0)
     }
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
         Ok(Some(grad.contiguous()?.apply_op1_no_bwd(&Col2Im(self.0))?))
@@ -165,7 +165,7 @@ impl CustomOp1 for Col2Im {
         s: &candle_core::CudaStorage,
         l: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
-        super::conv_cuda::col2im(s, l, &self.0)
+        super::cuda::im2col::col2im(s, l, &self.0)
     }
 }
 

@@ -14,8 +14,7 @@ pub(crate) fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> R
     }
 }
 
-/// Deterministic test values in [−0.5, 0.5) (a 64-bit LCG), for the ops' tests.
-#[cfg(test)]
+/// Deterministic test values in [−0.5, 0.5) (a 64-bit LCG), for the ops' tests and device checks.
 pub(crate) fn test_values(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;
     (0..n)

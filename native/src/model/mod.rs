@@ -4,12 +4,13 @@
 mod batch_norm;
 mod conv;
 #[cfg(feature = "cuda")]
-mod conv_cuda;
+mod cuda;
 mod custom_op;
 mod init;
 mod network;
 mod resnet;
 
+pub use batch_norm::max_difference as max_batch_norm_difference;
 pub use conv::max_op_difference;
 pub use init::initialise;
 pub use network::Network;

@@ -30,9 +30,9 @@ impl ConvPath {
 
     /// The path chosen on the command line, else the faster path on `device`, as measured by
     /// `native bench-train`: the GEMM path on the CPU (3× candle's at width 16 on a 2-core
-    /// machine) and on CUDA, where its im2col/col2im kernels (`conv_cuda.rs`) beat candle's
-    /// convolution (H200, batch 128: 6526 against 5852 images/s at width 16, 2345 against 1379 at
-    /// width 64); candle's own convolution elsewhere.
+    /// machine) and on CUDA, where its kernels (`cuda/`: im2col/col2im, fused BatchNorm) beat
+    /// candle's convolution and BatchNorm (H200, batch 128: 8198 against 5685 images/s at width
+    /// 16, 3451 against 1378 at width 64); candle's own convolution elsewhere.
     pub fn for_device(device: &candle_core::Device) -> Self {
         if let Some(p) = CHOSEN.get() {
             *p

@@ -1,15 +1,15 @@
-//! `im2col` and `col2im` on CUDA: two small kernels compiled at first use by NVRTC (shipped with
-//! every CUDA runtime), so that the GEMM convolution path does one gather and one cuBLAS product
-//! per pass instead of assembling `cols(X)` from k² strided copies.
+//! `im2col` and `col2im` on CUDA, so that the GEMM convolution path does one gather and one cuBLAS
+//! product per pass instead of assembling `cols(X)` from k² strided copies.
 //!
 //! Layouts are those of the CPU op (`conv.rs`): `cols` is `(C·k·k) × (B·H_o·W_o)`, row
 //! `(c, i, j)`, column `(b, y, x)`. `col2im` gathers (each input element sums the columns that
 //! read it), so it needs no atomics and is deterministic.
 
-use super::conv::ConvGeometry;
+use super::{contiguous_view, grid_stride, ptx, wrap};
+use crate::model::conv::ConvGeometry;
 use candle_core::backend::BackendStorage;
-use candle_core::cuda_backend::cudarc::driver::{CudaSlice, LaunchConfig, PushKernelArg};
-use candle_core::cuda_backend::{CudaStorageSlice, WrapErr};
+use candle_core::cuda_backend::cudarc::driver::{CudaSlice, PushKernelArg};
+use candle_core::cuda_backend::WrapErr;
 use candle_core::{CudaStorage, Layout, Result, Shape};
 use std::sync::OnceLock;
 
@@ -53,78 +53,54 @@ extern "C" __global__ void col2im_f32(const float* cols, float* x, int B, int C,
 }
 "#;
 
-/// The PTX of [`SOURCE`], compiled once per process.
-fn ptx() -> Result<&'static str> {
-    static PTX: OnceLock<std::result::Result<String, String>> = OnceLock::new();
-    PTX.get_or_init(|| {
-        candle_core::cuda_backend::cudarc::nvrtc::compile_ptx(SOURCE)
-            .map(|p| p.to_src())
-            .map_err(|e| format!("NVRTC cannot compile the im2col kernels: {e:?}"))
-    })
-    .as_ref()
-    .map(String::as_str)
-    .map_err(|e| candle_core::Error::Msg(e.clone()))
-}
-
 fn launch(
     name: &str,
     s: &CudaStorage,
     l: &Layout,
     g: &ConvGeometry,
     out_len: usize,
-    threads: usize,
 ) -> Result<CudaSlice<f32>> {
+    static PTX: OnceLock<std::result::Result<String, String>> = OnceLock::new();
     let dev = s.device();
-    let (start, end) = l
-        .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg(format!("{name}: input must be contiguous")))?;
-    let src = s.as_cuda_slice::<f32>()?.slice(start..end);
+    let src = contiguous_view(s, l, name)?;
     // SAFETY: every element is written by the kernel below.
     let out = unsafe { dev.alloc::<f32>(out_len)? };
-    let func = dev.get_or_load_custom_func(name, "reps_conv", ptx()?)?;
-    let block = 256u32;
-    let grid = threads.div_ceil(block as usize).clamp(1, 1 << 20) as u32;
-    let cfg = LaunchConfig {
-        grid_dim: (grid, 1, 1),
-        block_dim: (block, 1, 1),
-        shared_mem_bytes: 0,
-    };
+    let func =
+        dev.get_or_load_custom_func(name, "reps_im2col", ptx(&PTX, "reps_im2col", SOURCE)?)?;
     let dims = [
-        g.batch, g.channels, g.height, g.width, g.kernel, g.stride, g.padding,
+        g.batch,
+        g.channels,
+        g.height,
+        g.width,
+        g.kernel,
+        g.stride,
+        g.padding,
+        g.out_height(),
+        g.out_width(),
     ]
     .map(|v| v as i32);
-    let (ho, wo) = (g.out_height() as i32, g.out_width() as i32);
     let mut b = func.builder();
     b.arg(&src);
     b.arg(&out);
     for d in &dims {
         b.arg(d);
     }
-    b.arg(&ho);
-    b.arg(&wo);
     // SAFETY: the argument list matches the kernel's signature; sizes come from `g`.
-    unsafe { b.launch(cfg) }.w()?;
+    unsafe { b.launch(grid_stride(out_len)) }.w()?;
     Ok(out)
-}
-
-fn wrap(slice: CudaSlice<f32>, s: &CudaStorage) -> CudaStorage {
-    CudaStorage {
-        slice: CudaStorageSlice::F32(slice),
-        device: s.device().clone(),
-    }
 }
 
 /// `X (B × C × H × W) → cols ((C·k·k) × (B·H_o·W_o))` on the GPU.
 pub fn im2col(s: &CudaStorage, l: &Layout, g: &ConvGeometry) -> Result<(CudaStorage, Shape)> {
     let (rows, cols) = (g.rows(), g.cols());
-    let out = launch("im2col_f32", s, l, g, rows * cols, rows * cols)?;
+    let out = launch("im2col_f32", s, l, g, rows * cols)?;
     Ok((wrap(out, s), Shape::from((rows, cols))))
 }
 
 /// The adjoint of [`im2col`]: `cols → X`, each element the sum of the columns that read it.
 pub fn col2im(s: &CudaStorage, l: &Layout, g: &ConvGeometry) -> Result<(CudaStorage, Shape)> {
     let n = g.batch * g.channels * g.height * g.width;
-    let out = launch("col2im_f32", s, l, g, n, n)?;
+    let out = launch("col2im_f32", s, l, g, n)?;
     Ok((
         wrap(out, s),
         Shape::from((g.batch, g.channels, g.height, g.width)),
