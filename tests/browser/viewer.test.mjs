@@ -137,6 +137,13 @@ test('numpy-written .npz files dropped on the page give the numbers of native an
   assert.match(await page.textContent('#error'), /number of samples/);
   assert.deepEqual(await pageNumbers(page), shown);
   await page.screenshot({ path: join(shots, 'viewer-error.png'), fullPage: true });
+  // A snapshot written by `native train-sweep` (the bundled sample), dropped on the page.
+  const sample = join(root, 'www', 'sample.reps');
+  await page.locator('.page').drop({ files: [sample] });
+  await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 30000 });
+  assert.equal(await page.locator('#error').count(), 0, 'the old error is still shown after a good file');
+  const again = compare(await pageNumbers(page), analyzeJson([sample]));
+  assert.ok(again >= 25 * 10, `only ${again} numbers compared`);
   await page.close();
 });
 
