@@ -146,16 +146,30 @@ impl CustomOp3 for BnTrain {
     }
 }
 
-/// The CUDA training op: output `[y | mean | var]` (see `cuda/batch_norm.rs`).
+/// Which CUDA kernel a [`BnCuda`] op runs.
 #[cfg(feature = "cuda")]
-struct BnTrainCuda {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BnPass {
+    /// Inputs `(x, γ, β)`, output `[y | mean | var]`; differentiable through `y`.
+    Forward,
+    /// Inputs `(x, dy, γ)`, output `[∂x | ∂γ | ∂β]` (see `cuda/batch_norm.rs`).
+    Backward,
+}
+
+/// BatchNorm training on CUDA as one custom op per pass.
+#[cfg(feature = "cuda")]
+struct BnCuda {
     eps: f64,
+    pass: BnPass,
 }
 
 #[cfg(feature = "cuda")]
-impl CustomOp3 for BnTrainCuda {
+impl CustomOp3 for BnCuda {
     fn name(&self) -> &'static str {
-        "batch-norm-train-cuda"
+        match self.pass {
+            BnPass::Forward => "batch-norm-train-cuda",
+            BnPass::Backward => "batch-norm-backward-cuda",
+        }
     }
 
     fn cpu_fwd(
@@ -167,20 +181,27 @@ impl CustomOp3 for BnTrainCuda {
         _: &CpuStorage,
         _: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        candle_core::bail!("batch-norm-train-cuda runs on CUDA only")
+        candle_core::bail!("{} runs on CUDA only", self.name())
     }
 
     fn cuda_fwd(
         &self,
-        sx: &candle_core::CudaStorage,
-        lx: &Layout,
-        sw: &candle_core::CudaStorage,
-        lw: &Layout,
-        sb: &candle_core::CudaStorage,
-        lb: &Layout,
+        s1: &candle_core::CudaStorage,
+        l1: &Layout,
+        s2: &candle_core::CudaStorage,
+        l2: &Layout,
+        s3: &candle_core::CudaStorage,
+        l3: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
-        let d = dims(lx.shape())?;
-        super::cuda::batch_norm::forward((sx, lx), (sw, lw), (sb, lb), d, self.eps)
+        let (d, args) = (dims(l1.shape())?, ((s1, l1), (s2, l2), (s3, l3)));
+        match self.pass {
+            BnPass::Forward => {
+                super::cuda::batch_norm::forward(args.0, args.1, args.2, d, self.eps)
+            }
+            BnPass::Backward => {
+                super::cuda::batch_norm::backward(args.0, args.1, args.2, d, self.eps)
+            }
+        }
     }
 
     fn bwd(
@@ -191,56 +212,23 @@ impl CustomOp3 for BnTrainCuda {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        if self.pass == BnPass::Backward {
+            candle_core::bail!("the BatchNorm backward op has no gradient of its own");
+        }
         let (b, c, hw) = dims(x.shape())?;
         let n = b * c * hw;
         // Only `y` carries a gradient: the packed statistics are used detached.
         let dy = grad.narrow(0, 0, n)?.reshape(x.shape())?.contiguous()?;
-        let packed = x
-            .contiguous()?
-            .apply_op3_no_bwd(&dy, w, &BnBackwardCuda { eps: self.eps })?;
+        let op = BnCuda {
+            eps: self.eps,
+            pass: BnPass::Backward,
+        };
+        let packed = x.contiguous()?.apply_op3_no_bwd(&dy, w, &op)?;
         Ok((
             Some(packed.narrow(0, 0, n)?.reshape(x.shape())?),
             Some(packed.narrow(0, n, c)?),
             Some(packed.narrow(0, n + c, c)?),
         ))
-    }
-}
-
-/// The CUDA backward: inputs `(x, dy, γ)`, output `[∂x | ∂γ | ∂β]`.
-#[cfg(feature = "cuda")]
-struct BnBackwardCuda {
-    eps: f64,
-}
-
-#[cfg(feature = "cuda")]
-impl CustomOp3 for BnBackwardCuda {
-    fn name(&self) -> &'static str {
-        "batch-norm-backward-cuda"
-    }
-
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        candle_core::bail!("batch-norm-backward-cuda runs on CUDA only")
-    }
-
-    fn cuda_fwd(
-        &self,
-        sx: &candle_core::CudaStorage,
-        lx: &Layout,
-        sd: &candle_core::CudaStorage,
-        ld: &Layout,
-        sw: &candle_core::CudaStorage,
-        lw: &Layout,
-    ) -> Result<(candle_core::CudaStorage, Shape)> {
-        let d = dims(lx.shape())?;
-        super::cuda::batch_norm::backward((sx, lx), (sd, ld), (sw, lw), d, self.eps)
     }
 }
 
@@ -298,7 +286,10 @@ impl BatchNorm2d {
     fn forward_cuda(&self, x: &Tensor) -> Result<Tensor> {
         let (b, c, hw) = dims(x.shape())?;
         let n = b * c * hw;
-        let op = BnTrainCuda { eps: self.eps };
+        let op = BnCuda {
+            eps: self.eps,
+            pass: BnPass::Forward,
+        };
         let packed = x.contiguous()?.apply_op3(&self.weight, &self.bias, op)?;
         let mean = packed.narrow(0, n, c)?.detach();
         let var = packed.narrow(0, n + c, c)?.detach();
