@@ -8,7 +8,8 @@
 #   5. the README's quick sweep (25 models) on the GPU.
 # Build first, on the CPU machine: scripts/build-cuda.sh (writes target-cuda/native-cuda.xz).
 # Then carry target-cuda/native-cuda.xz and run:  bash scripts/gpu-check.sh
-# Results go to $OUT (or /tmp/gpu-check).
+# Results go to $OUT (or /tmp/gpu-check). GPU_CHECK_STEPS picks steps (default "12345"; "1" runs
+# only verify + bench-train, whose --breakdown splits a step into forward, backward and update).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/gpu-check}
@@ -41,12 +42,18 @@ if ldd "$bin" | grep -q "not found"; then
 fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/gpu.txt"
 status=0
+want() { [[ "${GPU_CHECK_STEPS:-12345}" == *"$1"* ]]; }
 # Each step has its own time limit so that one slow step cannot eat the whole device lease.
+if want 1 || want 2; then
 echo "== 1+2. verify and bench-train on the GPU"
-timeout 120 "$bin" bench-train --device cuda --verify --widths 16,64 --batch 128 --steps 5 2>&1 | tee "$out/bench-train.txt" || status=1
+timeout 120 "$bin" bench-train --device cuda --verify --breakdown --widths 16,64 --batch 128 --steps 5 2>&1 | tee "$out/bench-train.txt" || status=1
+fi
+if want 3; then
 echo "== 3. PyTorch eager, same shapes, same card"
 { timeout 60 python3 bench/torch_resnet18.py --width 64 --batch 128 --images 50000 &&
   timeout 60 python3 bench/torch_resnet18.py --width 16 --batch 128 --images 20000; } 2>&1 | tee "$out/torch.txt" || status=1
+fi
+if want 4; then
 echo "== 4. one epoch at paper width (train-sweep, original model only), each convolution path"
 for conv in candle gemm; do
   rm -rf "$out/paper-epoch"
@@ -56,6 +63,8 @@ for conv in candle gemm; do
   echo "paper-width epoch on cuda, --conv $conv: $(( $(date +%s) - start )) s" | tee -a "$out/train-sweep.txt"
   grep -E "trained|accuracy" "$out/paper-epoch/sweep.log" 2>/dev/null | sed "s/^/[$conv] /" | tee -a "$out/train-sweep.txt"
 done
+fi
+if want 5; then
 echo "== 5. the README's quick sweep (25 models) on the GPU"
 rm -rf "$out/quick"
 start=$(date +%s)
@@ -65,6 +74,7 @@ tail -5 "$out/quick/sweep.log" 2>/dev/null
 cat "$out/quick/sweep.log" >> "$out/quick.txt" 2>/dev/null
 cp "$out/quick/results.json" "$out/quick-results.json" 2>/dev/null
 cp "$out/quick/tables.md" "$out/quick-tables.md" 2>/dev/null
+fi
 # At most 8 files come back from the device: keep the logs above, drop checkpoints and folders.
 rm -rf "$out/quick" "$out/paper-epoch"
 exit $status

@@ -80,6 +80,45 @@ fn step_seconds(
     Ok(best)
 }
 
+/// Mean seconds of the forward pass (with the loss), the backward pass and the optimizer update
+/// of a training step, the device synchronised after each, over `steps` steps after one warm-up.
+fn phase_seconds(
+    width: usize,
+    path: ConvPath,
+    batch: usize,
+    steps: usize,
+    device: &Device,
+) -> Result<[f64; 3]> {
+    let data = synthetic::generate(1, batch, 0);
+    let net = Network::with_path(width, 10, 1, path, device)?;
+    let mut sgd = Sgd::new(net.trainable(), 0.9, 5e-4);
+    let idx: Vec<usize> = (0..batch).collect();
+    let (x, y) = data.train.batch(&idx, None, device)?;
+    let mut total = [0.0; 3];
+    for s in 0..steps + 1 {
+        let t = Instant::now();
+        let loss = candle_nn::loss::cross_entropy(&net.model.forward(&x, true, None)?, &y)?;
+        device.synchronize()?;
+        let forward = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let grads = loss.backward()?;
+        device.synchronize()?;
+        let backward = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        sgd.step(&grads, 0.01)?;
+        device.synchronize()?;
+        if s > 0 {
+            for (acc, v) in total
+                .iter_mut()
+                .zip([forward, backward, t.elapsed().as_secs_f64()])
+            {
+                *acc += v / steps as f64;
+            }
+        }
+    }
+    Ok(total)
+}
+
 /// Loss and gradient norms (conv1, fc) of one training step on `device`, for a fixed batch.
 fn one_step(width: usize, path: ConvPath, batch: usize, device: &Device) -> Result<[f64; 3]> {
     let data = synthetic::generate(2, batch, 0);
@@ -190,6 +229,22 @@ pub fn run(args: &BenchTrainArgs, device: &Device) -> Result<()> {
             if path == ConvPath::Gemm && width == 64 {
                 fast64 = Some(gf);
             }
+        }
+    }
+    if args.breakdown {
+        println!("GEMM path, mean ms per phase (batch {}):", args.batch);
+        println!(
+            "{:>6} {:>9} {:>9} {:>9}",
+            "width", "forward", "backward", "update"
+        );
+        for &width in &args.widths {
+            let [f, b, u] = phase_seconds(width, ConvPath::Gemm, args.batch, args.steps, device)?;
+            println!(
+                "{width:>6} {:>9.2} {:>9.2} {:>9.2}",
+                1e3 * f,
+                1e3 * b,
+                1e3 * u
+            );
         }
     }
     match fast64 {

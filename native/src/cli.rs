@@ -74,6 +74,10 @@ pub struct BenchTrainArgs {
     /// (loss and gradient norms within 1e-3 on CPU, 2e-2 on CUDA with TF32); fail otherwise.
     #[arg(long)]
     pub verify: bool,
+    /// Also split the GEMM path's step into forward, backward and optimizer time (the device is
+    /// synchronised after each phase, so the phases add up to a little more than a step).
+    #[arg(long)]
+    pub breakdown: bool,
     /// Where to compute: cpu, or cuda.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     pub device: DeviceChoice,
