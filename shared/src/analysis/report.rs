@@ -163,10 +163,12 @@ pub fn compare_models(
         }
     };
 
-    // Per layer: the reference's statistics once, then every model against them.
+    // Per layer: the reference's statistics once, then every model against them, a chunk of models
+    // at a time in parallel on native targets (progress is reported after each chunk).
     let total = layers.len() * models.len();
     let mut done = 0;
     let mut per_model: Vec<NamedMap<LayerComparison>> = vec![NamedMap::default(); models.len()];
+    let chunk = parallel::threads().max(1);
     for layer in &layers {
         let ref_stats = LayerStats::compute(
             reference.layer(layer).expect("chosen layers exist"),
@@ -174,26 +176,30 @@ pub fn compare_models(
             options.top_m,
         )
         .map_err(|e| in_layer(reference, layer, e))?;
-        for (i, m) in models.iter().enumerate() {
-            let cmp = if i == ref_index {
-                compare_layers(&ref_stats, &ref_stats)
-            } else {
+        let indexed: Vec<(usize, &ModelInput)> = models.iter().enumerate().collect();
+        for group in indexed.chunks(chunk) {
+            let results = parallel::map(group, |&(i, m)| {
+                if i == ref_index {
+                    return Ok(compare_layers(&ref_stats, &ref_stats));
+                }
                 let stats = LayerStats::compute(
                     m.layer(layer).expect("chosen layers exist"),
                     labels.as_deref(),
                     options.top_m,
                 )
                 .map_err(|e| in_layer(m, layer, e))?;
-                compare_layers(&ref_stats, &stats)
-            };
-            per_model[i].push(layer.clone(), cmp);
-            done += 1;
-            progress(Progress {
-                done,
-                total,
-                model: &m.name,
-                layer,
+                Ok(compare_layers(&ref_stats, &stats))
             });
+            for (&(i, m), cmp) in group.iter().zip(results) {
+                per_model[i].push(layer.clone(), cmp?);
+                done += 1;
+                progress(Progress {
+                    done,
+                    total,
+                    model: &m.name,
+                    layer,
+                });
+            }
         }
     }
 
@@ -425,6 +431,31 @@ fn model_level_statistics(
         }
     };
     (correlations, sensitivity, best)
+}
+
+/// Independent work items, in parallel where there are threads (native targets) and one after the
+/// other in the browser.
+mod parallel {
+    /// How many items to hand out at once.
+    pub fn threads() -> usize {
+        #[cfg(not(target_arch = "wasm32"))]
+        return rayon::current_num_threads();
+        #[cfg(target_arch = "wasm32")]
+        return 1;
+    }
+
+    /// `f` of every item, in order.
+    pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            use rayon::prelude::*;
+            items.par_iter().map(f).collect()
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            items.iter().map(f).collect()
+        }
+    }
 }
 
 fn names(models: &[ModelInput]) -> String {
