@@ -15,6 +15,33 @@ pub struct Loaded {
     pub histograms: Vec<(String, reps::histogram::WeightHistogram)>,
 }
 
+/// The most bytes of files the viewer reads at once. WebAssembly has 4 GiB of memory, and a file is
+/// held about three times while it is decoded (its bytes, the decoded arrays, the analysis input).
+pub const MAX_TOTAL_BYTES: u64 = 1 << 30;
+
+/// Refuses, before reading anything, files whose sizes together exceed [`MAX_TOTAL_BYTES`]; the
+/// message names the largest file.
+pub fn check_sizes(files: &[(String, u64)]) -> Result<(), RepsError> {
+    let total: u64 = files.iter().map(|(_, s)| s).sum();
+    if total <= MAX_TOTAL_BYTES {
+        return Ok(());
+    }
+    let (name, size) = files
+        .iter()
+        .max_by_key(|(_, s)| *s)
+        .expect("a non-zero total has a file");
+    let gb = |b: u64| b as f64 / 1e9;
+    Err(RepsError::File {
+        file: name.clone(),
+        reason: format!(
+            "is {:.2} GB ({:.2} GB in all): more than the {:.2} GB the browser can analyse at once; use `native analyze` for files this large",
+            gb(*size),
+            gb(total),
+            gb(MAX_TOTAL_BYTES)
+        ),
+    })
+}
+
 /// One `.reps` snapshot, or one activation file per model (the model name is the file stem).
 pub fn load(files: &[(String, Vec<u8>)]) -> Result<Loaded, RepsError> {
     let Some((first_name, first)) = files.first() else {
@@ -177,6 +204,21 @@ mod tests {
             message
         );
         assert!(decode::<Response>(&[0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn files_too_large_for_the_browser_are_refused_by_name() {
+        let half = MAX_TOTAL_BYTES / 2;
+        assert!(check_sizes(&[("a.npz".into(), half), ("b.npz".into(), half)]).is_ok());
+        let err = check_sizes(&[("a.npz".into(), half), ("big.npz".into(), half + 1)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("big.npz: is 0.54 GB (1.07 GB in all)"),
+            "{err}"
+        );
+        assert!(err.contains("native analyze"), "{err}");
+        assert!(check_sizes(&[]).is_ok());
     }
 
     #[test]

@@ -168,9 +168,11 @@ async fn read_files(
     files: &Array,
 ) -> Result<Option<Vec<(String, Vec<u8>)>>, String> {
     let n = files.length() as usize;
+    let list: Vec<web_sys::File> = files.iter().map(|f| f.unchecked_into()).collect();
+    let sizes: Vec<(String, u64)> = list.iter().map(|f| (f.name(), f.size() as u64)).collect();
+    crate::load::check_sizes(&sizes).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(n);
-    for (i, f) in files.iter().enumerate() {
-        let file: web_sys::File = f.unchecked_into();
+    for (i, file) in list.iter().enumerate() {
         let name = file.name();
         report(scope, job, format!("reading {name}"), i, n);
         let buffer = JsFuture::from(file.array_buffer())
