@@ -163,7 +163,7 @@ test('the layer choice re-averages the tables like native analyze --layers, one 
   await page.goto(base);
   await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 30000 });
   const sample = join(root, 'www', 'sample.reps');
-  const box = (l) => page.locator(`#layers input[data-layer="${l}"]`);
+  const box = (l) => page.locator(`#layers input[data-item="${l}"]`);
   assert.ok(await box('layer4.1.conv2').isChecked());
   assert.ok(await box('fc').isChecked());
   assert.ok(!(await box('layer3').isChecked()));
@@ -183,7 +183,7 @@ test('the layer choice re-averages the tables like native analyze --layers, one 
   assert.deepEqual(await pageNumbers(page), before);
   // Figure 2's models: one line per chosen model in the per-layer panels and the spectrum.
   const lines = async () => [await page.locator('#fig2a-rank polyline').count(), await page.locator('#fig2e-spectrum polyline').count()];
-  const model = (m) => page.locator(`#figure-models input[data-model="${m}"]`);
+  const model = (m) => page.locator(`#figure-models input[data-item="${m}"]`);
   const [rank0, spectrum0] = await lines();
   assert.ok(await model('prune-0.9').isChecked());
   assert.ok(!(await model('quant-8').isChecked()));

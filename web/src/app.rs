@@ -12,7 +12,7 @@ use web_sys::{DragEvent, HtmlInputElement};
 use yew::prelude::*;
 
 /// What the page shows besides the analysis itself.
-#[derive(Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct ViewerState {
     /// The last job sent to the worker.
     latest: u32,
@@ -36,13 +36,7 @@ impl Reducible for ViewerState {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut s = ViewerState {
-            latest: self.latest,
-            shown: self.shown.clone(),
-            progress: self.progress.clone(),
-            status: self.status.clone(),
-            error: self.error.clone(),
-        };
+        let mut s = (*self).clone();
         match action {
             Action::Sent { job, status } => {
                 s.latest = job;
@@ -209,13 +203,6 @@ pub fn app() -> Html {
             },
         )
     };
-    let all_layers_report: Rc<Option<Report>> = {
-        let shown = shown.clone();
-        use_memo(shown.as_ref().map(|s| s.0), move |_| {
-            let (_, a) = shown.as_ref()?;
-            a.comparisons.report(&a.comparisons.layers, None).ok()
-        })
-    };
     // Figure 2's models: the reader's choice where every name still exists, else the default.
     let figure_models: Vec<String> = match (report.as_ref(), &*chosen_models) {
         (Some(Ok(r)), Some(c)) if c.iter().all(|n| r.models.iter().any(|m| &m.name == n)) => {
@@ -224,36 +211,13 @@ pub fn app() -> Html {
         (Some(Ok(r)), _) => views::figures::selected_models(r),
         _ => Vec::new(),
     };
-    let on_figure_model = {
-        let (chosen_models, report, current) =
-            (chosen_models.clone(), report.clone(), figure_models.clone());
-        Callback::from(move |name: String| {
-            let Some(Ok(r)) = report.as_ref() else { return };
-            let next: Vec<String> = r
-                .models
-                .iter()
-                .map(|m| m.name.clone())
-                .filter(|n| (*n == name) != current.contains(n))
-                .collect();
-            chosen_models.set(Some(next));
-        })
+    let on_figure_models = {
+        let chosen_models = chosen_models.clone();
+        Callback::from(move |next: Vec<String>| chosen_models.set(Some(next)))
     };
-    let on_layer = {
-        let (chosen_layers, shown, layers) = (chosen_layers.clone(), shown.clone(), layers.clone());
-        Callback::from(move |name: String| {
-            let Some((_, a)) = shown.as_ref() else { return };
-            let next: Vec<String> = a
-                .comparisons
-                .layers
-                .iter()
-                .filter(|l| (**l == name) != layers.contains(l))
-                .cloned()
-                .collect();
-            // At least one layer stays chosen.
-            if !next.is_empty() {
-                chosen_layers.set(Some(next));
-            }
-        })
+    let on_layers = {
+        let chosen_layers = chosen_layers.clone();
+        Callback::from(move |next: Vec<String>| chosen_layers.set(Some(next)))
     };
 
     html! {
@@ -291,9 +255,16 @@ pub fn app() -> Html {
                                             }) }
                                         </select>
                                     </label>
-                                    { layer_choice(&a.comparisons.layers, &layers, on_layer) }
+                                    { checkboxes(&Choice {
+                                        id: "layers",
+                                        legend: "Layers averaged in the tables",
+                                        items: &a.comparisons.layers,
+                                        chosen: &layers,
+                                        at_least_one: true,
+                                        on_change: on_layers,
+                                    }) }
                                 </div>
-                                <Views report={report.clone()} all_layers={all_layers_report.clone()} analysis={a.clone()} weights={*weights} {on_weight} {figure_models} {on_figure_model} />
+                                <Views report={report.clone()} analysis={a.clone()} weights={*weights} {on_weight} {figure_models} {on_figure_models} />
                             </>
                         },
                         Some(Err(e)) => html! { <p class="error" role="alert">{ e }</p> },
@@ -305,28 +276,48 @@ pub fn app() -> Html {
     }
 }
 
-/// One checkbox per compared layer; the tables average over the checked ones.
-fn layer_choice(all: &[String], chosen: &[String], on_layer: Callback<String>) -> Html {
+/// A row of checkboxes choosing a subset of `items`.
+struct Choice<'a> {
+    /// The fieldset's id.
+    id: &'static str,
+    legend: &'static str,
+    items: &'a [String],
+    chosen: &'a [String],
+    /// Whether unchecking the last checked item is refused.
+    at_least_one: bool,
+    /// Gets the new choice, in the order of `items`.
+    on_change: Callback<Vec<String>>,
+}
+
+/// `chosen` with `name` toggled, in the order of `items`.
+fn toggled(items: &[String], chosen: &[String], name: &str) -> Vec<String> {
+    items
+        .iter()
+        .filter(|i| (*i == name) != chosen.contains(i))
+        .cloned()
+        .collect()
+}
+
+/// One checkbox per item (`data-item` holds its name).
+fn checkboxes(c: &Choice) -> Html {
     html! {
-        <fieldset class="layers" id="layers">
-            <legend>{ "Layers averaged in the tables" }</legend>
-            { for all.iter().map(|l| {
-                let name = l.clone();
-                let on_layer = on_layer.clone();
-                let last = chosen.len() == 1;
+        <fieldset class="choice" id={c.id}>
+            <legend>{ c.legend }</legend>
+            { for c.items.iter().map(|item| {
+                let next = toggled(c.items, c.chosen, item);
+                let (refuse, on_change) = (c.at_least_one && next.is_empty(), c.on_change.clone());
                 let onchange = Callback::from(move |e: Event| {
-                    let input: HtmlInputElement = e.target_unchecked_into();
-                    if last && !input.checked() {
-                        // The last chosen layer stays: undo the browser's toggle.
-                        input.set_checked(true);
-                        return;
+                    if refuse {
+                        // The last chosen item stays: undo the browser's toggle.
+                        e.target_unchecked_into::<HtmlInputElement>().set_checked(true);
+                    } else {
+                        on_change.emit(next.clone());
                     }
-                    on_layer.emit(name.clone())
                 });
                 html! {
-                    <label class="layer">
-                        <input type="checkbox" data-layer={l.clone()} checked={chosen.contains(l)} {onchange} />
-                        { l }
+                    <label class="item">
+                        <input type="checkbox" data-item={item.clone()} checked={c.chosen.contains(item)} {onchange} />
+                        { item }
                     </label>
                 }
             }) }
@@ -339,19 +330,17 @@ fn layer_choice(all: &[String], chosen: &[String], on_layer: Callback<String>) -
 #[derive(Properties)]
 pub struct ViewsProps {
     pub report: Rc<Option<Result<Report, String>>>,
-    pub all_layers: Rc<Option<Report>>,
     pub analysis: Rc<Analysis>,
     pub weights: [f64; 4],
     pub on_weight: Callback<(usize, f64)>,
-    /// The models Figure 2 draws, and what toggles one.
+    /// The models Figure 2 draws, and what sets them.
     pub figure_models: Vec<String>,
-    pub on_figure_model: Callback<String>,
+    pub on_figure_models: Callback<Vec<String>>,
 }
 
 impl PartialEq for ViewsProps {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.report, &other.report)
-            && Rc::ptr_eq(&self.all_layers, &other.all_layers)
             && Rc::ptr_eq(&self.analysis, &other.analysis)
             && self.weights == other.weights
             && self.figure_models == other.figure_models
@@ -365,38 +354,26 @@ fn views(p: &ViewsProps) -> Html {
         return html! {};
     };
     let a = &p.analysis;
+    let names: Vec<String> = r.models.iter().map(|m| m.name.clone()).collect();
     html! {
         <>
             { views::tables::all(r, p.weights, p.on_weight.clone()) }
-            { model_choice(r, &p.figure_models, p.on_figure_model.clone()) }
+            { checkboxes(&Choice {
+                id: "figure-models",
+                legend: "Models drawn in Figure 2 (a)–(c), (e)–(g)",
+                items: &names,
+                chosen: &p.figure_models,
+                at_least_one: false,
+                on_change: p.on_figure_models.clone(),
+            }) }
             { views::figures::all(
                 r,
-                p.all_layers.as_ref().as_ref(),
+                &a.comparisons,
                 &a.spectra,
                 &a.histograms,
                 &reps::metrics::RepsWeights::new(p.weights).unwrap_or(reps::metrics::EQUAL),
                 &p.figure_models,
             ) }
         </>
-    }
-}
-
-/// One checkbox per model: the models drawn in Figure 2's per-layer panels and spectrum.
-fn model_choice(r: &Report, chosen: &[String], on_model: Callback<String>) -> Html {
-    html! {
-        <fieldset class="layers" id="figure-models">
-            <legend>{ "Models drawn in Figure 2 (a)–(c), (e)–(g)" }</legend>
-            { for r.models.iter().map(|m| {
-                let name = m.name.clone();
-                let on_model = on_model.clone();
-                let onchange = Callback::from(move |_: Event| on_model.emit(name.clone()));
-                html! {
-                    <label class="layer">
-                        <input type="checkbox" data-model={m.name.clone()} checked={chosen.contains(&m.name)} {onchange} />
-                        { &m.name }
-                    </label>
-                }
-            }) }
-        </fieldset>
     }
 }

@@ -42,12 +42,29 @@ impl ConvGeometry {
     }
 }
 
-/// `X (B × C × H × W) → cols ((C·k·k) × (B·H_o·W_o))`; row `(c, i, j)`, column `(b, y, x)` holds
-/// `X[b, c, y·s + i − p, x·s + j − p]` (0 outside).
-struct Im2Col(ConvGeometry);
+/// The two data movements of the GEMM convolution, adjoint to each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Movement {
+    /// `X (B × C × H × W) → cols ((C·k·k) × (B·H_o·W_o))`; row `(c, i, j)`, column `(b, y, x)`
+    /// holds `X[b, c, y·s + i − p, x·s + j − p]` (0 outside).
+    Im2Col,
+    /// The adjoint: scatters-adds columns back into a `B × C × H × W` tensor.
+    Col2Im,
+}
 
-/// The adjoint of [`Im2Col`]: scatters-adds columns back into a `B × C × H × W` tensor.
-struct Col2Im(ConvGeometry);
+/// One [`Movement`] for one geometry, as a candle op (CPU loops; CUDA kernels in `cuda/im2col.rs`).
+#[derive(Clone, Copy)]
+struct ConvLayout(ConvGeometry, Movement);
+
+impl ConvLayout {
+    fn out_shape(&self) -> Shape {
+        let g = &self.0;
+        match self.1 {
+            Movement::Im2Col => Shape::from((g.rows(), g.cols())),
+            Movement::Col2Im => Shape::from((g.batch, g.channels, g.height, g.width)),
+        }
+    }
+}
 
 fn im2col_cpu(x: &[f32], g: &ConvGeometry) -> Vec<f32> {
     let (ho, wo, k) = (g.out_height(), g.out_width(), g.kernel);
@@ -122,17 +139,20 @@ fn col2im_cpu(cols: &[f32], g: &ConvGeometry) -> Vec<f32> {
     out
 }
 
-impl CustomOp1 for Im2Col {
+impl CustomOp1 for ConvLayout {
     fn name(&self) -> &'static str {
-        "im2col"
+        match self.1 {
+            Movement::Im2Col => "im2col",
+            Movement::Col2Im => "col2im",
+        }
     }
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let x = contiguous_f32(s, l, "im2col")?;
-        let g = &self.0;
-        Ok((
-            CpuStorage::F32(im2col_cpu(x, g)),
-            Shape::from((g.rows(), g.cols())),
-        ))
+        let v = contiguous_f32(s, l, self.name())?;
+        let out = match self.1 {
+            Movement::Im2Col => im2col_cpu(v, &self.0),
+            Movement::Col2Im => col2im_cpu(v, &self.0),
+        };
+        Ok((CpuStorage::F32(out), self.out_shape()))
     }
     #[cfg(feature = "cuda")]
     fn cuda_fwd(
@@ -140,32 +160,20 @@ impl CustomOp1 for Im2Col {
         s: &candle_core::CudaStorage,
         l: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
-        super::cuda::im2col::im2col(s, l, &self.0)
+        let kernel = match self.1 {
+            Movement::Im2Col => "im2col_f32",
+            Movement::Col2Im => "col2im_f32",
+        };
+        super::cuda::im2col::run(kernel, s, l, &self.0, self.out_shape())
     }
+    /// Each movement's gradient is the other one.
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(grad.contiguous()?.apply_op1_no_bwd(&Col2Im(self.0))?))
-    }
-}
-
-impl CustomOp1 for Col2Im {
-    fn name(&self) -> &'static str {
-        "col2im"
-    }
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let cols = contiguous_f32(s, l, "col2im")?;
-        let g = &self.0;
-        Ok((
-            CpuStorage::F32(col2im_cpu(cols, g)),
-            Shape::from((g.batch, g.channels, g.height, g.width)),
-        ))
-    }
-    #[cfg(feature = "cuda")]
-    fn cuda_fwd(
-        &self,
-        s: &candle_core::CudaStorage,
-        l: &Layout,
-    ) -> Result<(candle_core::CudaStorage, Shape)> {
-        super::cuda::im2col::col2im(s, l, &self.0)
+        let other = match self.1 {
+            Movement::Im2Col => Movement::Col2Im,
+            Movement::Col2Im => Movement::Im2Col,
+        };
+        let op = ConvLayout(self.0, other);
+        Ok(Some(grad.contiguous()?.apply_op1_no_bwd(&op)?))
     }
 }
 
@@ -222,7 +230,7 @@ pub fn conv2d_gemm(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Res
         padding,
     };
     let cols = if x.device().is_cpu() || (cfg!(feature = "cuda") && x.device().is_cuda()) {
-        x.contiguous()?.apply_op1(Im2Col(g))?
+        x.contiguous()?.apply_op1(ConvLayout(g, Movement::Im2Col))?
     } else {
         im2col_tensor_ops(x, &g)?
     };
@@ -261,12 +269,14 @@ pub fn max_op_difference(device: &candle_core::Device) -> Result<(f32, f32)> {
             padding,
         };
         let x = Tensor::randn(0f32, 1.0, (batch, channels, height, width), &Device::Cpu)?;
-        let here = x.apply_op1_no_bwd(&Im2Col(g))?;
-        let there = x.to_device(device)?.apply_op1_no_bwd(&Im2Col(g))?;
+        let op = ConvLayout(g, Movement::Im2Col);
+        let here = x.apply_op1_no_bwd(&op)?;
+        let there = x.to_device(device)?.apply_op1_no_bwd(&op)?;
         fwd = fwd.max(max_abs(&here, &there.to_device(&Device::Cpu)?)?);
         let cols = Tensor::randn(0f32, 1.0, (g.rows(), g.cols()), &Device::Cpu)?;
-        let here = cols.apply_op1_no_bwd(&Col2Im(g))?;
-        let there = cols.to_device(device)?.apply_op1_no_bwd(&Col2Im(g))?;
+        let op = ConvLayout(g, Movement::Col2Im);
+        let here = cols.apply_op1_no_bwd(&op)?;
+        let there = cols.to_device(device)?.apply_op1_no_bwd(&op)?;
         bwd = bwd.max(max_abs(&here, &there.to_device(&Device::Cpu)?)?);
     }
     Ok((fwd, bwd))

@@ -3,7 +3,7 @@
 //! against accuracy drop with its regression line.
 
 use super::charts::{chart, Chart, Series};
-use reps::analysis::{ModelReport, Report};
+use reps::analysis::{Comparisons, Report};
 use reps::formats::snapshot::ModelKind;
 use reps::histogram::WeightHistogram;
 use reps::metrics::RepsWeights;
@@ -41,7 +41,7 @@ pub fn selected_models(r: &Report) -> Vec<String> {
 }
 
 fn per_layer(
-    per_layer: &Report,
+    per_layer: &Comparisons,
     models: &[String],
     id: &str,
     title: &str,
@@ -74,7 +74,9 @@ fn per_layer(
     })
 }
 
-fn by_kind(models: &[&ModelReport], f: impl Fn(&ModelReport) -> Option<(f64, f64)>) -> Vec<Series> {
+/// One scatter series per kind of model, from `(kind, point)` pairs.
+fn by_kind(points: impl IntoIterator<Item = (ModelKind, (f64, f64))>) -> Vec<Series> {
+    let points: Vec<(ModelKind, (f64, f64))> = points.into_iter().collect();
     [
         ModelKind::Coreset,
         ModelKind::Prune,
@@ -85,10 +87,10 @@ fn by_kind(models: &[&ModelReport], f: impl Fn(&ModelReport) -> Option<(f64, f64
     .iter()
     .map(|k| Series {
         name: k.as_str().into(),
-        points: models
+        points: points
             .iter()
-            .filter(|m| m.kind == *k)
-            .filter_map(|m| f(m))
+            .filter(|(kind, _)| kind == k)
+            .map(|(_, p)| *p)
             .collect(),
         line: false,
     })
@@ -96,32 +98,36 @@ fn by_kind(models: &[&ModelReport], f: impl Fn(&ModelReport) -> Option<(f64, f64
     .collect()
 }
 
-/// Every figure. `layers` is the report over all layers; `spectra` the FC eigenvalues by model;
+/// Every figure. `layers` holds every model on every compared layer; `spectra` the FC eigenvalues by model;
 /// `histograms` the snapshot's weight histograms; `models` the models that Figure 2 (a)–(c), (e)–(g)
 /// draw (default [`selected_models`]).
 pub fn all(
     r: &Report,
-    layers: Option<&Report>,
+    layers: &Comparisons,
     spectra: &[(String, Vec<f64>)],
     histograms: &[(String, WeightHistogram)],
     w: &RepsWeights,
     models: &[String],
 ) -> Html {
-    let compressed: Vec<&ModelReport> = r.models.iter().filter(|m| m.name != r.reference).collect();
     let reps_drop = chart(&Chart {
         id: "reps-vs-drop".into(),
         title: "REPS (your weights) against accuracy drop".into(),
         x_label: "accuracy drop".into(),
         y_label: "REPS".into(),
-        series: by_kind(&compressed, |m| {
-            let reps = w.combine([
-                Some(m.effective_rank),
-                Some(m.alive),
-                m.separation,
-                Some(m.decay),
-            ])?;
-            Some((m.accuracy_drop?, reps))
-        }),
+        series: by_kind(
+            r.models
+                .iter()
+                .filter(|m| m.name != r.reference)
+                .filter_map(|m| {
+                    let reps = w.combine([
+                        Some(m.effective_rank),
+                        Some(m.alive),
+                        m.separation,
+                        Some(m.decay),
+                    ])?;
+                    Some((m.kind, (m.accuracy_drop?, reps)))
+                }),
+        ),
         log: false,
         regression: true,
         x_names: vec![],
@@ -196,23 +202,23 @@ pub fn all(
             <div class="charts">
                 { reps_drop }
                 if let Some(f) = fig1 { { f } }
-                if let Some(l) = layers {
-                    { per_layer(l, models, "fig2a-rank", "(a) effective rank per layer", "effective rank r_e", |c| Some(c.raw.effective_rank)) }
-                    { per_layer(l, models, "fig2b-death", "(b) neuron death per layer", "dead neurons (%)", |c| Some(100.0 * c.raw.dead_fraction)) }
-                    { per_layer(l, models, "fig2c-separation", "(c) class separation per layer", "separation ratio r_s", |c| c.raw.separation) }
-                    { chart(&Chart {
-                        id: "fig2d-sep-agree".into(),
-                        title: "(d) separation (last layer) against prediction agreement".into(),
-                        x_label: "prediction agreement".into(),
-                        y_label: "separation ratio r_s".into(),
-                        series: by_kind(&l.models.iter().collect::<Vec<_>>(), |m| Some((m.baselines.prediction_agreement?, m.layers.0.last()?.1.raw.separation?))),
-                        log: false,
-                        regression: true,
-                        x_names: vec![],
-                    }) }
-                    { per_layer(l, models, "fig2f-reps", "(f) REPS (weighted) per layer", "REPS", |c| c.reps_weighted) }
-                    { per_layer(l, models, "fig2g-cka", "(g) linear CKA per layer", "CKA", |c| Some(c.cka)) }
-                }
+                { per_layer(layers, models, "fig2a-rank", "(a) effective rank per layer", "effective rank r_e", |c| Some(c.raw.effective_rank)) }
+                { per_layer(layers, models, "fig2b-death", "(b) neuron death per layer", "dead neurons (%)", |c| Some(100.0 * c.raw.dead_fraction)) }
+                { per_layer(layers, models, "fig2c-separation", "(c) class separation per layer", "separation ratio r_s", |c| c.raw.separation) }
+                { chart(&Chart {
+                    id: "fig2d-sep-agree".into(),
+                    title: "(d) separation (last layer) against prediction agreement".into(),
+                    x_label: "prediction agreement".into(),
+                    y_label: "separation ratio r_s".into(),
+                    series: by_kind(layers.models.iter().filter_map(|m| {
+                        Some((m.kind, (m.baselines.prediction_agreement?, m.layers.0.last()?.1.raw.separation?)))
+                    })),
+                    log: false,
+                    regression: true,
+                    x_names: vec![],
+                }) }
+                { per_layer(layers, models, "fig2f-reps", "(f) REPS (weighted) per layer", "REPS", |c| c.reps_weighted) }
+                { per_layer(layers, models, "fig2g-cka", "(g) linear CKA per layer", "CKA", |c| Some(c.cka)) }
                 { spectrum }
             </div>
         </section>

@@ -8,7 +8,7 @@
 use super::{contiguous_view, grid_stride, ptx, wrap};
 use crate::model::conv::ConvGeometry;
 use candle_core::backend::BackendStorage;
-use candle_core::cuda_backend::cudarc::driver::{CudaSlice, PushKernelArg};
+use candle_core::cuda_backend::cudarc::driver::PushKernelArg;
 use candle_core::cuda_backend::WrapErr;
 use candle_core::{CudaStorage, Layout, Result, Shape};
 use std::sync::OnceLock;
@@ -53,20 +53,23 @@ extern "C" __global__ void col2im_f32(const float* cols, float* x, int B, int C,
 }
 "#;
 
-fn launch(
-    name: &str,
+/// Runs `kernel` (`im2col_f32` or `col2im_f32`) of geometry `g` on `s`, into a new tensor of
+/// shape `out`.
+pub fn run(
+    kernel: &str,
     s: &CudaStorage,
     l: &Layout,
     g: &ConvGeometry,
-    out_len: usize,
-) -> Result<CudaSlice<f32>> {
+    out: Shape,
+) -> Result<(CudaStorage, Shape)> {
     static PTX: OnceLock<std::result::Result<String, String>> = OnceLock::new();
     let dev = s.device();
-    let src = contiguous_view(s, l, name)?;
+    let src = contiguous_view(s, l, kernel)?;
+    let len = out.elem_count();
     // SAFETY: every element is written by the kernel below.
-    let out = unsafe { dev.alloc::<f32>(out_len)? };
+    let dst = unsafe { dev.alloc::<f32>(len)? };
     let func =
-        dev.get_or_load_custom_func(name, "reps_im2col", ptx(&PTX, "reps_im2col", SOURCE)?)?;
+        dev.get_or_load_custom_func(kernel, "reps_im2col", ptx(&PTX, "reps_im2col", SOURCE)?)?;
     let dims = [
         g.batch,
         g.channels,
@@ -81,28 +84,11 @@ fn launch(
     .map(|v| v as i32);
     let mut b = func.builder();
     b.arg(&src);
-    b.arg(&out);
+    b.arg(&dst);
     for d in &dims {
         b.arg(d);
     }
     // SAFETY: the argument list matches the kernel's signature; sizes come from `g`.
-    unsafe { b.launch(grid_stride(out_len)) }.w()?;
-    Ok(out)
-}
-
-/// `X (B × C × H × W) → cols ((C·k·k) × (B·H_o·W_o))` on the GPU.
-pub fn im2col(s: &CudaStorage, l: &Layout, g: &ConvGeometry) -> Result<(CudaStorage, Shape)> {
-    let (rows, cols) = (g.rows(), g.cols());
-    let out = launch("im2col_f32", s, l, g, rows * cols)?;
-    Ok((wrap(out, s), Shape::from((rows, cols))))
-}
-
-/// The adjoint of [`im2col`]: `cols → X`, each element the sum of the columns that read it.
-pub fn col2im(s: &CudaStorage, l: &Layout, g: &ConvGeometry) -> Result<(CudaStorage, Shape)> {
-    let n = g.batch * g.channels * g.height * g.width;
-    let out = launch("col2im_f32", s, l, g, n)?;
-    Ok((
-        wrap(out, s),
-        Shape::from((g.batch, g.channels, g.height, g.width)),
-    ))
+    unsafe { b.launch(grid_stride(len)) }.w()?;
+    Ok((wrap(dst, s), out))
 }
