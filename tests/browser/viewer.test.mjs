@@ -151,7 +151,7 @@ test('?snapshot=URL opens that snapshot, and a missing one is a clear error', as
   const page = await browser.newPage();
   await page.goto(`${base}?snapshot=sample.reps`);
   await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
-  assert.match(await page.textContent('#loaded'), /sample\.reps: resnet18/);
+  assert.match(await page.textContent('#loaded'), /sample\.reps · resnet18/);
   await page.goto(`${base}?snapshot=missing.reps`);
   await page.waitForSelector('#error', { timeout: 30000 });
   assert.match(await page.textContent('#error'), /missing\.reps: the server answered 404/);

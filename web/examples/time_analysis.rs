@@ -1,5 +1,5 @@
 //! Times, natively, the work the viewer's worker does for one dropped file: decoding it
-//! (`web::load::load`) and analysing every shared layer (`web::load::analyse`), so that
+//! (`reps::analysis::open_files`) and analysing every shared layer (`web::load::analyse`), so that
 //! `bench/viewer.mjs` can report the WebAssembly-to-native ratio of the same code.
 //!
 //! Usage: `cargo run --release -p web --example time_analysis -- FILE [REPEATS]`
@@ -22,7 +22,7 @@ fn main() -> Result<(), String> {
     let mut reps_equal = None;
     for _ in 0..repeats.max(1) {
         let t = Instant::now();
-        let loaded = web::load::load(&files).map_err(|e| e.to_string())?;
+        let loaded = reps::analysis::open_files(&files, None).map_err(|e| e.to_string())?;
         decode = decode.min(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let a = web::load::analyse(&loaded, None, &mut |_| {}).map_err(|e| e.to_string())?;

@@ -1,19 +1,10 @@
-//! Turning dropped or fetched files into an analysis input, and that input into everything the
-//! page draws. Pure Rust: the worker calls it, and native unit tests check it.
+//! What the worker does with the files it reads (opened by `reps::analysis::open_files`, as in
+//! `native analyze`): the size check before reading, and everything the page draws. Pure Rust: the
+//! worker calls it, and native unit tests check it.
 
 use crate::protocol::{Analysis, Timings};
-use reps::analysis::{compare_models, AnalysisInput, AnalysisOptions, Progress, PAPER_LAYERS};
-use reps::formats::{detect_kind, read_model_file, snapshot, FileKind};
+use reps::analysis::{compare_models, AnalysisOptions, OpenedFiles, Progress, PAPER_LAYERS};
 use reps::RepsError;
-
-/// What was loaded: the activations and what the page shows about them.
-#[derive(Clone, Debug)]
-pub struct Loaded {
-    pub description: String,
-    pub input: AnalysisInput,
-    /// Weight histograms by model (snapshots only).
-    pub histograms: Vec<(String, reps::histogram::WeightHistogram)>,
-}
 
 /// The most bytes of files the viewer reads at once. WebAssembly has 4 GiB of memory, and a file is
 /// held about three times while it is decoded (its bytes, the decoded arrays, the analysis input).
@@ -42,61 +33,11 @@ pub fn check_sizes(files: &[(String, u64)]) -> Result<(), RepsError> {
     })
 }
 
-/// One `.reps` snapshot, or one activation file per model (the model name is the file stem).
-pub fn load(files: &[(String, Vec<u8>)]) -> Result<Loaded, RepsError> {
-    let Some((first_name, first)) = files.first() else {
-        return Err(RepsError::Invalid("no file given".into()));
-    };
-    if detect_kind(first_name, first)? == FileKind::Snapshot {
-        if files.len() > 1 {
-            return Err(RepsError::File {
-                file: first_name.clone(),
-                reason: "is a .reps snapshot: open it on its own".into(),
-            });
-        }
-        let s = snapshot::decode(first_name, first)?;
-        let input = AnalysisInput::from_snapshot(first_name, &s)?;
-        let description = format!(
-            "{first_name}: {} (width {}) on {}, seed {}, {} models, N = {}",
-            s.architecture,
-            s.width,
-            s.dataset,
-            s.seed,
-            s.models.len(),
-            s.sample_indices.len()
-        );
-        let histograms = s
-            .models
-            .iter()
-            .filter_map(|m| m.histogram.clone().map(|h| (m.name.clone(), h)))
-            .collect();
-        return Ok(Loaded {
-            description,
-            input,
-            histograms,
-        });
-    }
-    let models = files
-        .iter()
-        .map(|(name, bytes)| {
-            let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
-            read_model_file(name, stem, bytes)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let n = models.len();
-    let input = AnalysisInput::from_model_files(models, None)?;
-    Ok(Loaded {
-        description: format!("{n} activation file{}", if n == 1 { "" } else { "s" }),
-        input,
-        histograms: Vec::new(),
-    })
-}
-
 /// Compares every model with `reference` (default: the first) on every shared layer, once: the
 /// page then builds the report of any layer choice from this without the activations.
 /// `progress` sees each (model, layer) step.
 pub fn analyse(
-    loaded: &Loaded,
+    loaded: &OpenedFiles,
     reference: Option<String>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Analysis, RepsError> {
@@ -148,11 +89,11 @@ pub fn analyse(
 mod tests {
     use super::*;
     use crate::protocol::{decode, encode, Response};
-    use reps::analysis::analyze;
+    use reps::analysis::{analyze, open_files};
 
-    fn sample() -> Loaded {
+    fn sample() -> OpenedFiles {
         let bytes = include_bytes!("../../www/sample.reps").to_vec();
-        load(&[("sample.reps".into(), bytes)]).unwrap()
+        open_files(&[("sample.reps".into(), bytes)], None).unwrap()
     }
 
     /// The worker's path (compare every layer once, report the default layers) gives exactly the
@@ -233,13 +174,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("'nope' not found"), "{err}");
-        let err = load(&[]).unwrap_err().to_string();
+        let err = open_files(&[], None).unwrap_err().to_string();
         assert!(err.contains("no file"), "{err}");
         let snap = include_bytes!("../../www/sample.reps").to_vec();
-        let err = load(&[
-            ("a.reps".into(), snap.clone()),
-            ("b.npz".into(), vec![1, 2]),
-        ])
+        let err = open_files(
+            &[
+                ("a.reps".into(), snap.clone()),
+                ("b.npz".into(), vec![1, 2]),
+            ],
+            None,
+        )
         .unwrap_err()
         .to_string();
         assert!(

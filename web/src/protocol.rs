@@ -19,6 +19,17 @@ pub enum Request {
     Reference { job: u32, name: String },
 }
 
+impl Request {
+    /// The job number the request carries.
+    pub fn job(&self) -> u32 {
+        match self {
+            Request::OpenFiles { job }
+            | Request::OpenUrl { job, .. }
+            | Request::Reference { job, .. } => *job,
+        }
+    }
+}
+
 /// From the worker to the page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {

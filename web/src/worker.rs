@@ -2,11 +2,12 @@
 //! and reports progress. Its entry point is `src/bin/worker.rs`; the page talks to it through
 //! [`crate::bridge`].
 
-use crate::load::{analyse, load, Loaded};
+use crate::load::analyse;
 use crate::protocol::{decode, encode, Analysis, Request, Response, Timings};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use js_sys::{Array, Uint8Array};
+use reps::analysis::{open_files, OpenedFiles};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -40,7 +41,7 @@ pub fn run() {
     // One request at a time, in order: a reference change sent while files are still being read
     // applies to the new files.
     wasm_bindgen_futures::spawn_local(async move {
-        let mut state: Option<Loaded> = None;
+        let mut state: Option<OpenedFiles> = None;
         while let Some(data) = rx.next().await {
             handle(&worker_scope, &mut state, data).await;
         }
@@ -61,44 +62,44 @@ fn post(scope: &DedicatedWorkerGlobalScope, message: &Response) {
     let _ = scope.post_message_with_transfer(&array, &Array::of1(&array.buffer()));
 }
 
-async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, data: JsValue) {
+async fn handle(
+    scope: &DedicatedWorkerGlobalScope,
+    state: &mut Option<OpenedFiles>,
+    data: JsValue,
+) {
     let parts: Array = data.unchecked_into();
     let request: Request = match decode(&Uint8Array::new(&parts.get(0)).to_vec()) {
         Ok(r) => r,
         Err(error) => return post(scope, &Response::Failed { job: 0, error }),
     };
-    let job = match &request {
-        Request::OpenFiles { job }
-        | Request::OpenUrl { job, .. }
-        | Request::Reference { job, .. } => *job,
-    };
+    let job = request.job();
     CURRENT_JOB.with(|j| j.set(job));
     let seconds_since = |t: f64| (js_sys::Date::now() - t) / 1000.0;
     let started = js_sys::Date::now();
-    let (job, reference, files) = match request {
-        Request::OpenFiles { job } => {
+    let (reference, files) = match request {
+        Request::OpenFiles { .. } => {
             let files: Array = parts.get(1).unchecked_into();
-            (job, None, read_files(scope, job, &files).await)
+            (None, read_files(scope, job, &files).await)
         }
-        Request::OpenUrl { job, url } => {
-            report(scope, job, format!("fetching {url}"), 0, 1);
+        Request::OpenUrl { url, .. } => {
+            progress(scope, job, format!("fetching {url}"), 0, 1);
             let name = url
                 .split(['?', '#'])
                 .next()
                 .and_then(|u| u.rsplit('/').next())
                 .unwrap_or(&url)
                 .to_string();
-            (job, None, fetch(&url).await.map(|b| Some(vec![(name, b)])))
+            (None, fetch(&url).await.map(|b| Some(vec![(name, b)])))
         }
-        Request::Reference { job, name } => (job, Some(name), Ok(None)),
+        Request::Reference { name, .. } => (Some(name), Ok(None)),
     };
     let read = seconds_since(started);
     let result = files.and_then(|files| {
         let decoding = js_sys::Date::now();
         let fresh = match files {
             Some(f) => {
-                report(scope, job, "decoding".into(), 0, 1);
-                Some(load(&f).map_err(|e| e.to_string())?)
+                progress(scope, job, "decoding".into(), 0, 1);
+                Some(open_files(&f, None).map_err(|e| e.to_string())?)
             }
             None => None,
         };
@@ -114,7 +115,7 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
             if now - last >= PROGRESS_INTERVAL_MS || p.done == p.total {
                 last = now;
                 let step = format!("analysing {} of {}", p.layer, p.model);
-                report(scope, job, step, p.done, p.total);
+                progress(scope, job, step, p.done, p.total);
             }
         })
         .map_err(|e| e.to_string())?;
@@ -149,7 +150,7 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
     }
 }
 
-fn report(scope: &DedicatedWorkerGlobalScope, job: u32, step: String, done: usize, total: usize) {
+fn progress(scope: &DedicatedWorkerGlobalScope, job: u32, step: String, done: usize, total: usize) {
     post(
         scope,
         &Response::Progress {
@@ -174,7 +175,7 @@ async fn read_files(
     let mut out = Vec::with_capacity(n);
     for (i, file) in list.iter().enumerate() {
         let name = file.name();
-        report(scope, job, format!("reading {name}"), i, n);
+        progress(scope, job, format!("reading {name}"), i, n);
         let buffer = JsFuture::from(file.array_buffer())
             .await
             .map_err(|e| format!("{name}: cannot be read: {}", js_error(&e)))?;

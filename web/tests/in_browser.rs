@@ -71,7 +71,7 @@ fn closed_forms_hold_in_webassembly() {
 fn worker_analysis_in_webassembly_equals_a_direct_report() {
     use web::protocol::{decode, encode, Response};
     let bytes = include_bytes!("../../www/sample.reps").to_vec();
-    let loaded = web::load::load(&[("sample.reps".into(), bytes)]).unwrap();
+    let loaded = reps::analysis::open_files(&[("sample.reps".into(), bytes)], None).unwrap();
     let a = web::load::analyse(&loaded, None, &mut |_| {}).unwrap();
     let direct = reps::analysis::analyze(&loaded.input, &Default::default()).unwrap();
     let report = a.comparisons.report(&a.default_layers, None).unwrap();

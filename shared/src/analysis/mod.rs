@@ -3,11 +3,13 @@
 
 mod input;
 mod named_map;
+mod open;
 mod report;
 mod sensitivity;
 
 pub use input::{AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
 pub use named_map::NamedMap;
+pub use open::{model_name, open_files, OpenedFiles};
 pub use report::{
     analyze, analyze_with_progress, compare_models, Baselines, Comparisons, LabelSource,
     ModelComparisons, ModelReport, Progress, Report, SCORE_LABELS,

@@ -1,0 +1,107 @@
+//! Turning the files a user gives (`native analyze` arguments, files dropped on the viewer) into an
+//! analysis input: one `.reps` snapshot, or one activation file per model.
+
+use super::input::AnalysisInput;
+use crate::error::{RepsError, Result};
+use crate::formats::{detect_kind, read_model_file, snapshot, FileKind};
+use crate::histogram::WeightHistogram;
+
+/// What [`open_files`] read.
+#[derive(Clone, Debug)]
+pub struct OpenedFiles {
+    pub input: AnalysisInput,
+    /// One line about what was read: the snapshot's provenance, or the number of files.
+    pub description: String,
+    /// Weight histograms by model (snapshots only).
+    pub histograms: Vec<(String, WeightHistogram)>,
+    /// Arrays of activation files that were left out, and why (`file: array 'k' skipped: …`).
+    pub warnings: Vec<String>,
+}
+
+/// The model name of an activation file: its name without folders and without the last extension.
+pub fn model_name(file: &str) -> &str {
+    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    match base.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => base,
+    }
+}
+
+/// `files` as `(name, bytes)`: a single `.reps` snapshot (with its labels and histograms), or one
+/// activation file per model (`.npz`, `.npy`, `.safetensors`; the first is the reference, each
+/// model named by [`model_name`]). A snapshot among other files is an error naming it. `labels`
+/// (values, source) replace a snapshot's labels, and must agree with labels stored in activation
+/// files.
+pub fn open_files(
+    files: &[(String, Vec<u8>)],
+    labels: Option<(Vec<u32>, String)>,
+) -> Result<OpenedFiles> {
+    let Some((first_name, first)) = files.first() else {
+        return Err(RepsError::Invalid("no file given".into()));
+    };
+    if detect_kind(first_name, first)? == FileKind::Snapshot {
+        if files.len() > 1 {
+            return Err(RepsError::File {
+                file: first_name.clone(),
+                reason: "is a .reps snapshot: analyse it on its own, without other input files"
+                    .into(),
+            });
+        }
+        let s = snapshot::decode(first_name, first)?;
+        let mut input = AnalysisInput::from_snapshot(first_name, &s)?;
+        if labels.is_some() {
+            input.labels = labels;
+            input.check_consistent()?;
+        }
+        let description = format!(
+            "{first_name} · {} (width {}) · {} · seed {} · {} models · N = {}",
+            s.architecture,
+            s.width,
+            s.dataset,
+            s.seed,
+            s.models.len(),
+            s.sample_indices.len()
+        );
+        let histograms = s
+            .models
+            .iter()
+            .filter_map(|m| m.histogram.clone().map(|h| (m.name.clone(), h)))
+            .collect();
+        return Ok(OpenedFiles {
+            input,
+            description,
+            histograms,
+            warnings: Vec::new(),
+        });
+    }
+    let mut models = Vec::with_capacity(files.len());
+    let mut warnings = Vec::new();
+    for (name, bytes) in files {
+        let model = read_model_file(name, model_name(name), bytes)?;
+        for s in &model.skipped {
+            warnings.push(format!("{name}: array '{}' skipped: {}", s.key, s.reason));
+        }
+        models.push(model);
+    }
+    let n = models.len();
+    Ok(OpenedFiles {
+        input: AnalysisInput::from_model_files(models, labels)?,
+        description: format!("{n} activation file{}", if n == 1 { "" } else { "s" }),
+        histograms: Vec::new(),
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_are_file_stems() {
+        assert_eq!(model_name("runs/a/ref.npz"), "ref");
+        assert_eq!(model_name(r"C:\runs\quant-4.safetensors"), "quant-4");
+        assert_eq!(model_name("prune-0.5.npy"), "prune-0.5");
+        assert_eq!(model_name("noext"), "noext");
+        assert_eq!(model_name(".hidden"), ".hidden");
+    }
+}
