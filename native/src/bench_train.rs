@@ -52,6 +52,25 @@ fn gemm_gflops(device: &Device, n: usize, repeats: usize) -> Result<f64> {
     Ok(2.0 * (n * n * n) as f64 / best / 1e9)
 }
 
+/// A network, its optimizer and one batch of synthetic images, for timing training steps.
+struct Bench {
+    net: Network,
+    sgd: Sgd,
+    x: Tensor,
+    y: Tensor,
+}
+
+impl Bench {
+    fn new(width: usize, path: ConvPath, batch: usize, device: &Device) -> Result<Self> {
+        let data = synthetic::generate(1, batch, 0);
+        let net = Network::with_path(width, 10, 1, path, device)?;
+        let sgd = Sgd::new(net.trainable(), 0.9, 5e-4);
+        let idx: Vec<usize> = (0..batch).collect();
+        let (x, y) = data.train.batch(&idx, None, device)?;
+        Ok(Bench { net, sgd, x, y })
+    }
+}
+
 /// Seconds per training step (best of `steps` after one warm-up step).
 fn step_seconds(
     width: usize,
@@ -60,11 +79,7 @@ fn step_seconds(
     steps: usize,
     device: &Device,
 ) -> Result<f64> {
-    let data = synthetic::generate(1, batch, 0);
-    let net = Network::with_path(width, 10, 1, path, device)?;
-    let mut sgd = Sgd::new(net.trainable(), 0.9, 5e-4);
-    let idx: Vec<usize> = (0..batch).collect();
-    let (x, y) = data.train.batch(&idx, None, device)?;
+    let Bench { net, mut sgd, x, y } = Bench::new(width, path, batch, device)?;
     let mut best = f64::INFINITY;
     for s in 0..steps + 1 {
         let t = Instant::now();
@@ -89,11 +104,7 @@ fn phase_seconds(
     steps: usize,
     device: &Device,
 ) -> Result<[f64; 3]> {
-    let data = synthetic::generate(1, batch, 0);
-    let net = Network::with_path(width, 10, 1, path, device)?;
-    let mut sgd = Sgd::new(net.trainable(), 0.9, 5e-4);
-    let idx: Vec<usize> = (0..batch).collect();
-    let (x, y) = data.train.batch(&idx, None, device)?;
+    let Bench { net, mut sgd, x, y } = Bench::new(width, path, batch, device)?;
     let mut total = [0.0; 3];
     for s in 0..steps + 1 {
         let t = Instant::now();

@@ -89,7 +89,35 @@ impl Run<'_> {
         self.data.class_names.len()
     }
 
-    fn train_config(&self, seed: u64) -> TrainConfig {
+    /// A freshly initialised network trained on the training images `indices` (with per-image
+    /// loss `weights` for CRAIG coresets), with a progress bar and a line in the log.
+    fn train_fresh(
+        &self,
+        name: &str,
+        indices: &[usize],
+        weights: Option<&[f32]>,
+    ) -> Result<Network> {
+        let net = Network::new(self.cfg.width, self.classes(), self.cfg.seed, &self.device)?;
+        let bar = self.step_bar(name);
+        let r = train(
+            &net,
+            &self.data.train,
+            indices,
+            weights,
+            &self.train_config(),
+            &bar,
+        )?;
+        bar.finish_and_clear();
+        self.paths.log(&format!(
+            "{name}: {} images, trained {:.0} img/s, final loss {:.4}",
+            indices.len(),
+            r.images_per_second,
+            r.final_loss
+        ))?;
+        Ok(net)
+    }
+
+    fn train_config(&self) -> TrainConfig {
         TrainConfig {
             epochs: self.cfg.epochs,
             batch_size: self.cfg.batch_size,
@@ -97,7 +125,7 @@ impl Run<'_> {
             momentum: self.cfg.momentum,
             weight_decay: self.cfg.weight_decay,
             schedule: self.cfg.schedule,
-            seed,
+            seed: self.cfg.seed,
         }
     }
 
@@ -156,24 +184,7 @@ impl Run<'_> {
         let all_train: Vec<usize> = (0..self.data.train.len()).collect();
         let started = Instant::now();
         let net = match spec.kind {
-            ModelKind::Original => {
-                let net = Network::new(self.cfg.width, classes, self.cfg.seed, &self.device)?;
-                let bar = self.step_bar(&spec.name);
-                let r = train(
-                    &net,
-                    &self.data.train,
-                    &all_train,
-                    None,
-                    &self.train_config(self.cfg.seed),
-                    &bar,
-                )?;
-                bar.finish_and_clear();
-                self.paths.log(&format!(
-                    "{}: trained {:.0} img/s, final loss {:.4}",
-                    spec.name, r.images_per_second, r.final_loss
-                ))?;
-                net
-            }
+            ModelKind::Original => self.train_fresh(&spec.name, &all_train, None)?,
             ModelKind::Prune | ModelKind::Quant => {
                 let original = self.original()?;
                 let mut weights = original.weights()?;
@@ -213,27 +224,9 @@ impl Run<'_> {
                         craig_coreset(&by_class, &emb, dim, f, &self.device)?
                     }
                 };
-                let net = Network::new(self.cfg.width, classes, self.cfg.seed, &self.device)?;
-                let bar = self.step_bar(&spec.name);
                 let weights = (self.cfg.coreset == CoresetMethod::Craig)
                     .then_some(coreset.weights.as_slice());
-                let r = train(
-                    &net,
-                    &self.data.train,
-                    &coreset.indices,
-                    weights,
-                    &self.train_config(self.cfg.seed),
-                    &bar,
-                )?;
-                bar.finish_and_clear();
-                self.paths.log(&format!(
-                    "{}: {} images, trained {:.0} img/s, final loss {:.4}",
-                    spec.name,
-                    coreset.indices.len(),
-                    r.images_per_second,
-                    r.final_loss
-                ))?;
-                net
+                self.train_fresh(&spec.name, &coreset.indices, weights)?
             }
         };
         net.save(&self.paths.checkpoint(&spec.name))?;
