@@ -3,7 +3,7 @@
 //! worker calls it, and native unit tests check it.
 
 use crate::protocol::{Analysis, Timings};
-use reps::analysis::{compare_models, AnalysisOptions, OpenedFiles, Progress, PAPER_LAYERS};
+use reps::analysis::{compare_models, default_layers, AnalysisOptions, OpenedFiles, Progress};
 use reps::RepsError;
 
 /// The most bytes of files the viewer reads at once. WebAssembly has 4 GiB of memory, and a file is
@@ -47,11 +47,7 @@ pub fn analyse(
             "the models share no layer name; check the array keys of the files".into(),
         ));
     }
-    let default_layers: Vec<String> = if PAPER_LAYERS.iter().all(|p| all.iter().any(|l| l == p)) {
-        PAPER_LAYERS.iter().map(|s| s.to_string()).collect()
-    } else {
-        all.clone()
-    };
+    let default_layers = default_layers(&all);
     let options = AnalysisOptions {
         reference,
         layers: Some(all),

@@ -9,6 +9,16 @@ use crate::metrics::RepsWeights;
 /// The paper's two layers; the default whenever every model has both.
 pub const PAPER_LAYERS: [&str; 2] = ["layer4.1.conv2", "fc"];
 
+/// The layers analysed unless the user names some, out of the layers every model has (`shared`):
+/// [`PAPER_LAYERS`] when all are there, else all of `shared`.
+pub fn default_layers(shared: &[String]) -> Vec<String> {
+    if PAPER_LAYERS.iter().all(|p| shared.iter().any(|s| s == p)) {
+        PAPER_LAYERS.iter().map(|s| s.to_string()).collect()
+    } else {
+        shared.to_vec()
+    }
+}
+
 /// One model to analyse.
 #[derive(Clone, Debug)]
 pub struct ModelInput {

@@ -7,7 +7,7 @@ mod open;
 mod report;
 mod sensitivity;
 
-pub use input::{AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
+pub use input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
 pub use named_map::NamedMap;
 pub use open::{model_name, open_files, OpenedFiles};
 pub use report::{

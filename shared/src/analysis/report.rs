@@ -1,6 +1,6 @@
 //! Running the analysis and the report it produces (the JSON schema of DESIGN.md §4).
 
-use super::input::{AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
+use super::input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput};
 use super::named_map::NamedMap;
 use super::sensitivity::{best_weights, sensitivity_table, BestWeights, SensitivityRow};
 use crate::baselines::LogitBaselines;
@@ -503,13 +503,10 @@ fn choose_layers(
             }
             Ok(list.to_vec())
         }
-        None if PAPER_LAYERS.iter().all(|l| shared.iter().any(|s| s == l)) => {
-            Ok(PAPER_LAYERS.iter().map(|s| s.to_string()).collect())
-        }
         None if shared.is_empty() => Err(RepsError::Invalid(
             "the models share no layer name; check the array keys of the files".into(),
         )),
-        None => Ok(shared),
+        None => Ok(default_layers(&shared)),
     }
 }
 
