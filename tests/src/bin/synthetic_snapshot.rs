@@ -3,6 +3,7 @@
 //! not on how the activations were made).
 //!
 //! Usage: `synthetic_snapshot OUT.reps [--n 200] [--width 64] [--conv-dim 8192] [--seed 1]`
+//! (`--help` explains each flag).
 //!
 //! The reference's features are class means plus noise (ReLU'd); each compressed model mixes in
 //! noise and silences units in proportion to a severity that grows along the paper's grid, and
@@ -27,56 +28,28 @@ impl Rng {
     }
 }
 
+/// Writes a synthetic 25-model snapshot with the layer shapes of a CIFAR ResNet-18 sweep.
+#[derive(clap::Parser)]
 struct Args {
+    /// Where to write the snapshot (.reps).
     out: String,
-    n: usize,
-    width: usize,
-    conv_dim: usize,
+    /// N: samples per model (10 classes, balanced).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..))]
+    n: u64,
+    /// Network width: stage outputs have width, 2·width, 4·width and 8·width features.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    width: u64,
+    /// Features of `layer4.1.conv2` (8192 at paper scale).
+    #[arg(long, default_value_t = 8192, value_parser = clap::value_parser!(u64).range(1..))]
+    conv_dim: u64,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
     seed: u64,
 }
 
-fn parse() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    let mut a = Args {
-        out: String::new(),
-        n: 200,
-        width: 64,
-        conv_dim: 8192,
-        seed: 1,
-    };
-    while let Some(x) = it.next() {
-        let mut num = |flag: &str| -> Result<u64, String> {
-            it.next()
-                .and_then(|v| v.parse().ok())
-                .ok_or(format!("{flag} needs a whole number"))
-        };
-        match x.as_str() {
-            "--n" => a.n = num("--n")? as usize,
-            "--width" => a.width = num("--width")? as usize,
-            "--conv-dim" => a.conv_dim = num("--conv-dim")? as usize,
-            "--seed" => a.seed = num("--seed")?,
-            _ if a.out.is_empty() && !x.starts_with('-') => a.out = x,
-            _ => return Err(format!("unexpected argument '{x}'")),
-        }
-    }
-    if a.out.is_empty() || a.n < 10 || a.width == 0 || a.conv_dim == 0 {
-        return Err(
-            "usage: synthetic_snapshot OUT.reps [--n N>=10] [--width W] [--conv-dim D] [--seed S]"
-                .into(),
-        );
-    }
-    Ok(a)
-}
-
 fn main() -> ExitCode {
-    let args = match parse() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("synthetic_snapshot: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let (n, k, w) = (args.n, 10usize, args.width);
+    let args = <Args as clap::Parser>::parse();
+    let (n, k, w) = (args.n as usize, 10usize, args.width as usize);
     let mut rng = Rng(args.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let labels: Vec<u32> = (0..n).map(|i| (i % k) as u32).collect();
     let shapes: Vec<(&str, Vec<u32>)> = vec![
