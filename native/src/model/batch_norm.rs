@@ -193,15 +193,12 @@ impl CustomOp3 for BnCuda {
         s3: &candle_core::CudaStorage,
         l3: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
-        let (d, args) = (dims(l1.shape())?, ((s1, l1), (s2, l2), (s3, l3)));
-        match self.pass {
-            BnPass::Forward => {
-                super::cuda::batch_norm::forward(args.0, args.1, args.2, d, self.eps)
-            }
-            BnPass::Backward => {
-                super::cuda::batch_norm::backward(args.0, args.1, args.2, d, self.eps)
-            }
-        }
+        let kernel = match self.pass {
+            BnPass::Forward => "bn_train_fwd",
+            BnPass::Backward => "bn_train_bwd",
+        };
+        let d = dims(l1.shape())?;
+        super::cuda::batch_norm::run(kernel, (s1, l1), (s2, l2), (s3, l3), d, self.eps)
     }
 
     fn bwd(

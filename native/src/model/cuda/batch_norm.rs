@@ -98,10 +98,10 @@ extern "C" __global__ void bn_train_bwd(const float* x, const float* dy, const f
 }
 "#;
 
-/// Runs `name` with one 256-thread block per channel on `(a, b, c)`, returning the packed
-/// `B·C·HW + 2C` outputs.
-#[allow(clippy::too_many_arguments)]
-fn per_channel(
+/// Runs the kernel `name` with one 256-thread block per channel, returning the packed `B·C·HW + 2C`
+/// outputs: `bn_train_fwd` on `(x, γ, β)` gives `[y | mean | var]`, `bn_train_bwd` on `(x, dy, γ)`
+/// gives `[∂x | ∂γ | ∂β]`.
+pub fn run(
     name: &str,
     a: (&CudaStorage, &Layout),
     b: (&CudaStorage, &Layout),
@@ -144,26 +144,4 @@ fn per_channel(
     // SAFETY: the argument list matches the kernel's signature.
     unsafe { builder.launch(cfg) }.w()?;
     Ok((wrap(out, a.0), Shape::from(len)))
-}
-
-/// `[y | mean | var]` of BatchNorm training on `x` (B × C × ...) with `γ`, `β`.
-pub fn forward(
-    x: (&CudaStorage, &Layout),
-    weight: (&CudaStorage, &Layout),
-    bias: (&CudaStorage, &Layout),
-    dims: (usize, usize, usize),
-    eps: f64,
-) -> Result<(CudaStorage, Shape)> {
-    per_channel("bn_train_fwd", x, weight, bias, dims, eps)
-}
-
-/// `[∂x | ∂γ | ∂β]` of BatchNorm training for the output gradient `dy`.
-pub fn backward(
-    x: (&CudaStorage, &Layout),
-    dy: (&CudaStorage, &Layout),
-    weight: (&CudaStorage, &Layout),
-    dims: (usize, usize, usize),
-    eps: f64,
-) -> Result<(CudaStorage, Shape)> {
-    per_channel("bn_train_bwd", x, dy, weight, dims, eps)
 }
