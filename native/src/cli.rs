@@ -25,11 +25,27 @@ pub enum Command {
     ///
     /// Per-model files: every float array whose first axis is N is a layer (flattened per
     /// sample); reserved keys are `labels` (N integers), `logits` (N × K; also analysed as the
-    /// layer `logits`) and `accuracy` (a scalar). The model name is the file stem.
+    /// layer `logits`), `accuracy` (a scalar), `method` (a string such as "distill"; the model's
+    /// method in the report, `external` without it), `parameter` (a number) and `parameter_name`
+    /// (a string). In `.safetensors` files the last three go in the header's `__metadata__`.
+    /// The model name is the file stem.
     #[command(
         after_help = "Examples:\n  native analyze runs/quick/sweep.reps\n  native analyze ref.npz pruned.npz quant4.npz --format json --out report.json\n  native analyze a.npz b.npz --labels labels.npy --layers layer3,fc --weights 0.25,0.25,0.25,0.25"
     )]
     Analyze(AnalyzeArgs),
+
+    /// Pack one activation file per model into a single `.reps` snapshot.
+    ///
+    /// Reads the files as `analyze` does (the first is the reference; names are file stems;
+    /// `labels`, `logits`, `accuracy`, `method`, `parameter` and `parameter_name` as described
+    /// there) and writes every model with every layer into one file that `analyze` and the viewer
+    /// open on its own (`?snapshot=URL`): `native analyze NAME.reps` gives the numbers of
+    /// `native analyze FILES...`. Values are stored as float32. A single `.reps` snapshot is
+    /// written again in the current format version (upgrading version-1 files).
+    #[command(
+        after_help = "Examples:\n  native pack ref.npz distilled.npz lowrank.npz --out study.reps\n  native pack ref.safetensors q4.safetensors --labels labels.npy --out q4.reps"
+    )]
+    Pack(PackArgs),
 
     /// Train ResNet-18, compress it 24 ways, evaluate, extract activations; write the snapshot and Tables 1–3.
     ///
@@ -249,6 +265,23 @@ pub struct AnalyzeArgs {
     /// Write the output to FILE (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PackArgs {
+    /// One activation file per model (.npz, .npy, .safetensors; the first is the reference), or
+    /// one `.reps` snapshot to upgrade.
+    #[arg(required = true, value_name = "FILE")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Labels of the N samples (.npy of integers, or .npz/.safetensors with a `labels` array),
+    /// stored in the snapshot; otherwise labels stored in the files are used.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+
+    /// The snapshot to write (atomically), e.g. study.reps.
+    #[arg(long, value_name = "NAME.reps")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ mod data;
 mod device;
 mod model;
 mod output_file;
+mod pack;
 mod sweep;
 mod train;
 
@@ -45,6 +46,7 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Analyze(args) => analyze::run(&args),
+        cli::Command::Pack(args) => pack::run(&args),
         cli::Command::TrainSweep(args) => train_sweep(&args),
         cli::Command::BenchTrain(args) => {
             device::select(args.device).and_then(|d| bench_train::run(&args, &d))

@@ -105,7 +105,7 @@ fn every_bad_input_is_a_clear_error() {
         ),
         (
             vec![good.clone(), "--weights".into(), "1,2".into()],
-            vec!["--weights", "expected four comma-separated weights"],
+            vec!["--weights: expected 4 comma-separated weights (effective_rank, alive, separation, decay), got '1,2'"],
         ),
         (
             vec![good.clone(), "--layers".into(), "fc".into()],

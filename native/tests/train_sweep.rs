@@ -132,7 +132,15 @@ fn sweep_is_reproducible_resumable_and_analysable() {
     );
     assert_eq!(snap.sample_indices.len(), 20);
     for c in 0..10u32 {
-        assert_eq!(snap.labels.iter().filter(|&&y| y == c).count(), 2);
+        assert_eq!(
+            snap.labels
+                .as_ref()
+                .unwrap()
+                .iter()
+                .filter(|&&y| y == c)
+                .count(),
+            2
+        );
     }
     let layer_names: Vec<&str> = snap.models[0]
         .layers
@@ -152,25 +160,38 @@ fn sweep_is_reproducible_resumable_and_analysable() {
             "fc"
         ]
     );
+    use reps::formats::snapshot::Reduction;
     let conv2 = &snap.models[0].layers[5];
     assert_eq!(
-        conv2.sample_shape,
-        vec![32, 4, 4],
+        (&conv2.original_shape, &conv2.sample_shape, conv2.reduction),
+        (&vec![32, 4, 4], &vec![512], Reduction::Flattened),
         "8w channels at 4 × 4, flattened"
     );
+    let layer4 = &snap.models[0].layers[4];
     assert_eq!(
-        snap.models[0].layers[4].sample_shape,
-        vec![32],
+        (
+            &layer4.original_shape,
+            &layer4.sample_shape,
+            layer4.reduction
+        ),
+        (&vec![32, 4, 4], &vec![32], Reduction::Pooled),
         "stage outputs pooled"
     );
+    // The logits are the layer fc, stored once.
+    for m in &snap.models {
+        assert_eq!(m.logits.as_deref(), Some("fc"));
+        assert_eq!(m.layers.iter().filter(|l| l.name == "fc").count(), 1);
+    }
+    // Histograms: 50 bins on one shared range, each counting every weight of its model.
     let h = snap.models[3].histogram.as_ref().unwrap();
     assert_eq!(h.counts.len(), 50);
-    assert!(
-        snap.models
-            .iter()
-            .all(|m| m.histogram.as_ref().unwrap().low == h.low),
-        "one shared range"
-    );
+    let total: u64 = h.counts.iter().sum();
+    assert!(total > 1000, "{total} weights");
+    for m in &snap.models {
+        let mh = m.histogram.as_ref().unwrap();
+        assert_eq!((mh.low, mh.high), (h.low, h.high), "one shared range");
+        assert_eq!(mh.counts.iter().sum::<u64>(), total, "{}", m.name);
+    }
 
     // analyze reads it, and reports the accuracies stored in the snapshot.
     let out = Command::new(env!("CARGO_BIN_EXE_native"))

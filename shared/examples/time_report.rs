@@ -15,7 +15,7 @@ fn load(path: &str) -> Activations {
     let values = match a.data {
         ArrayData::F32(v) => Values::F32(v),
         ArrayData::F64(v) => Values::F64(v),
-        ArrayData::Int(_) => panic!("{path}: float array expected"),
+        ArrayData::Int(_) | ArrayData::Text(_) => panic!("{path}: float array expected"),
     };
     Activations::new(a.shape[0], a.shape[1..].to_vec(), values).expect("finite activations")
 }

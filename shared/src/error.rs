@@ -21,7 +21,7 @@ pub enum RepsError {
     },
 
     /// A snapshot written by a newer (or unknown) version of the format.
-    #[error("{file}: snapshot format version {found} is not supported (this build reads version {supported})")]
+    #[error("{file}: snapshot format version {found} is not supported (this build reads versions 1 to {supported})")]
     SnapshotVersion {
         file: String,
         found: u16,
@@ -38,7 +38,16 @@ pub enum RepsError {
         expected: String,
     },
 
-    /// An analysis option or a combination of inputs that cannot be analysed.
+    /// An analysis option with an unusable value. `option` is the option's name in the library
+    /// (`weights`, `top_m`, `layers`); front ends show it in their own terms (a command-line
+    /// flag, a control on the page).
+    #[error("{option}: {reason}")]
+    Option {
+        option: &'static str,
+        reason: String,
+    },
+
+    /// A combination of inputs that cannot be analysed.
     #[error("{0}")]
     Invalid(String),
 }

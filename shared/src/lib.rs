@@ -20,7 +20,7 @@ pub mod baselines;
 pub mod error;
 pub mod formats;
 pub mod histogram;
-pub mod linalg;
+mod linalg;
 pub mod metrics;
 pub mod stats;
 

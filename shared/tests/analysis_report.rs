@@ -6,22 +6,22 @@
 mod common;
 use common::*;
 use reps::analysis::{analyze, AnalysisInput, AnalysisOptions, LabelSource, ModelInput};
-use reps::formats::snapshot::ModelKind;
 use reps::metrics::{compare_layers, LayerStats, RepsWeights, EQUAL};
 use reps::Activations;
 
 fn model(name: &str, feat: &Dense, logits: &Dense, acc: Option<f64>) -> ModelInput {
     ModelInput {
         name: name.into(),
-        kind: ModelKind::External,
+        method: "external".into(),
         parameter: None,
+        parameter_name: None,
         accuracy: acc,
         weight_similarity: None,
         layers: vec![
             ("feat".into(), feat.activations()),
             ("logits".into(), logits.activations()),
         ],
-        logits: Some(logits.activations()),
+        logits: Some("logits".into()),
         source: format!("{name}.npz"),
     }
 }
@@ -105,7 +105,7 @@ fn label_sources_in_order() {
     assert_eq!(pseudo.label_source, LabelSource::Pseudo);
     // Pseudo-labels are the reference's argmax: recompute separation with them.
     let input = family(false);
-    let pl = input.models[0].logits.as_ref().unwrap().row_argmax();
+    let pl = input.models[0].logits().unwrap().row_argmax();
     let s0 = LayerStats::compute(input.models[0].layer("feat").unwrap(), Some(&pl), 10).unwrap();
     let s1 = LayerStats::compute(input.models[1].layer("feat").unwrap(), Some(&pl), 10).unwrap();
     assert_eq!(
@@ -125,7 +125,7 @@ fn label_sources_in_order() {
     let c = m.layers.get("feat").unwrap();
     assert_eq!(c.separation, None);
     let w = RepsWeights([0.15, 0.05, 0.35, 0.45])
-        .effective(false)
+        .effective([true, true, false, true])
         .unwrap();
     let expected = w[0] * c.effective_rank + w[1] * c.alive + w[3] * c.decay;
     assert!((m.reps_weighted.unwrap() - expected).abs() < 1e-15);
@@ -145,7 +145,7 @@ fn accuracy_from_labels_and_logits_when_not_given() {
     let r = analyze(&input, &AnalysisOptions::default()).unwrap();
     let labels = &input.labels.as_ref().unwrap().0;
     for (m, rep) in input.models.iter().zip(&r.models) {
-        let pred = m.logits.as_ref().unwrap().row_argmax();
+        let pred = m.logits().unwrap().row_argmax();
         let hits = pred.iter().zip(labels).filter(|(p, y)| p == y).count();
         assert_eq!(rep.accuracy, Some(hits as f64 / labels.len() as f64));
     }

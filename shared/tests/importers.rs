@@ -84,7 +84,8 @@ fn npz_and_safetensors_give_the_same_model() {
         assert_eq!(m.layers[0].1.get(1, 0), 3.0);
         assert_eq!(m.labels, Some(vec![0, 1, 0, 1]));
         assert_eq!(m.accuracy, Some(0.75));
-        assert_eq!(m.logits.as_ref().unwrap().row_argmax(), vec![1, 0, 1, 1]); // rows (0,1) (2,0) (1,2) (0,1)
+        assert_eq!(m.logits.as_deref(), Some("logits"));
+        assert_eq!(m.layers[1].1.row_argmax(), vec![1, 0, 1, 1]); // rows (0,1) (2,0) (1,2) (0,1)
         let skipped: Vec<&str> = m.skipped.iter().map(|s| s.key.as_str()).collect();
         assert_eq!(skipped, vec!["step", "other"]);
     }
@@ -164,10 +165,18 @@ fn bad_files_name_the_file_and_the_problem() {
     );
     let claim = npy("<f4", false, &[1000, 1000], &[0; 64]);
     assert!(err_of(parse_npy("t.npy", "a", &claim)).contains("truncated"));
-    // Unsupported dtypes.
-    assert!(
-        err_of(parse_npy(F, "s", &npy("<U3", false, &[2], &[0; 24]))).contains("not supported")
+    // Strings (numpy's `U`: UTF-32LE code points, NUL-padded) are text; `V` is unsupported.
+    let utf32: Vec<u8> = "ab\0xyz"
+        .chars()
+        .flat_map(|c| (c as u32).to_le_bytes())
+        .collect();
+    assert_eq!(
+        parse_npy(F, "s", &npy("<U3", false, &[2], &utf32))
+            .unwrap()
+            .data,
+        reps::formats::ArrayData::Text(vec!["ab".into(), "xyz".into()])
     );
+    assert!(err_of(parse_npy(F, "v", &npy("|V4", false, &[2], &[0; 8]))).contains("not supported"));
     assert!(
         err_of(parse_npy(F, "c", &npy("<c16", false, &[1], &[0; 16]))).contains("not supported")
     );
@@ -236,4 +245,44 @@ proptest! {
         let _ = read_model_file(F, "m", &bytes);
         let _ = snapshot::decode(F, &bytes);
     }
+}
+
+/// The reserved keys that say how a model was made: strings and a number, or a clear error.
+#[test]
+fn method_keys_are_read_or_refused_by_name() {
+    use reps::formats::{model_file_from_arrays, ArrayData, RawArray};
+    let layer = RawArray::new(vec![2, 2], ArrayData::F32(vec![1.0, 2.0, 3.0, 5.0])).unwrap();
+    let text = |s: &str| RawArray::new(vec![], ArrayData::Text(vec![s.into()])).unwrap();
+    let number = |v: f64| RawArray::new(vec![], ArrayData::F64(vec![v])).unwrap();
+    let read = |extra: Vec<(&str, RawArray)>| {
+        let mut arrays = vec![("feat".to_string(), layer.clone())];
+        arrays.extend(extra.into_iter().map(|(k, a)| (k.to_string(), a)));
+        model_file_from_arrays("m.npz", "m", arrays)
+    };
+    let m = read(vec![
+        ("method", text(" distill ")),
+        ("parameter", number(4.0)),
+        ("parameter_name", text("temperature")),
+    ])
+    .unwrap();
+    assert_eq!(
+        (
+            m.method.as_deref(),
+            m.parameter,
+            m.parameter_name.as_deref()
+        ),
+        (Some("distill"), Some(4.0), Some("temperature"))
+    );
+    assert_eq!(m.layers.len(), 1, "reserved keys are not layers");
+    // A parameter given as text (safetensors metadata) is parsed.
+    assert_eq!(
+        read(vec![("parameter", text("0.25"))]).unwrap().parameter,
+        Some(0.25)
+    );
+    let err = |extra| read(extra).unwrap_err().to_string();
+    assert!(err(vec![("parameter", text("four"))])
+        .starts_with("m.npz: array 'parameter': 'four' is not a number"),);
+    assert!(err(vec![("method", number(1.0))]).contains("array 'method': must be a single string"));
+    assert!(err(vec![("method", text(""))]).contains("is not a usable name"));
+    assert!(err(vec![("parameter", number(f64::NAN))]).contains("not a finite number"));
 }

@@ -54,7 +54,7 @@ fn best_weights_find_the_informative_component() {
 #[test]
 fn missing_separation_renormalises_the_weights() {
     let w = RepsWeights([0.15, 0.05, 0.35, 0.45]);
-    let e = w.effective(false).unwrap();
+    let e = w.effective([true, true, false, true]).unwrap();
     assert!((e[0] - 0.15 / 0.65).abs() < 1e-15 && e[2] == 0.0);
     assert_eq!(
         RepsWeights([0.0, 0.0, 1.0, 0.0]).combine([Some(1.0), Some(1.0), None, Some(1.0)]),

@@ -1,77 +1,147 @@
-//! The `.reps` snapshot, format version 1: round trip, the committed golden file, and bad input.
+//! The `.reps` snapshot: the committed golden files of versions 1 and 2, round trips, the
+//! reports of version-1 files unchanged since version 2, and bad input.
 
 mod common;
-use reps::formats::snapshot::{self, ModelKind, Snapshot, SnapshotLayer, SnapshotModel};
+use reps::analysis::{analyze, AnalysisInput, AnalysisOptions};
+use reps::formats::snapshot::{self, Reduction, Snapshot, SnapshotLayer, SnapshotModel};
 use reps::histogram::{shared_range, weight_histogram, HISTOGRAM_BINS};
-use reps::{analysis::AnalysisInput, RepsError};
+use reps::RepsError;
+use serde_json::Value;
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1.reps");
+const GOLDEN_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1.reps");
+const GOLDEN_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v2.reps");
+/// `native analyze tests/golden/v1.reps --format json`, recorded before version 2 existed.
+const V1_REPORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1-report.json");
+/// `native analyze www/sample.reps --format json` on the version-1 sample, recorded before the
+/// sample became version 2.
+const SAMPLE_REPORT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/sample-report.json"
+);
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/sample.reps");
 
-/// A small but complete snapshot whose every value is written out here (N = 4, two models).
-fn golden_snapshot() -> Snapshot {
+fn layer(name: &str, shape: Vec<u32>, values: Vec<f32>) -> SnapshotLayer {
+    SnapshotLayer {
+        name: name.into(),
+        original_shape: shape.clone(),
+        reduction: Reduction::AsIs,
+        sample_shape: shape,
+        values,
+    }
+}
+
+fn fc(shift: f32) -> Vec<f32> {
+    (0..12)
+        .map(|i| ((i % 3) as f32 - 1.0) * (1.0 + shift))
+        .collect()
+}
+
+fn conv(shift: f32) -> Vec<f32> {
+    (0..16).map(|i| (i as f32 * 0.25 + shift).sin()).collect()
+}
+
+/// What the committed version-1 file holds (written by version 1 of this crate, N = 4, two
+/// models), as version 2 reads it: kinds become methods with parameter names, the logits (a copy
+/// of `fc` in version 1) name the layer `fc`, reductions are not recorded.
+fn golden_v1_as_v2() -> Snapshot {
     let w_orig = [-1.0f32, -0.5, 0.0, 0.25, 1.0];
     let w_q = [-1.0f32, -0.5, 0.0, 0.0, 1.0];
     let (lo, hi) = shared_range([&w_orig[..], &w_q[..]]);
-    let model = |name: &str, kind, parameter, accuracy, w: &[f32], shift: f32| SnapshotModel {
-        name: name.into(),
-        kind,
-        parameter,
-        accuracy: Some(accuracy),
-        weight_similarity: Some(if shift == 0.0 { 1.0 } else { 0.97 }),
-        histogram: Some(weight_histogram(w, lo, hi, HISTOGRAM_BINS).unwrap()),
-        layers: vec![
-            SnapshotLayer {
-                name: "layer4.1.conv2".into(),
-                sample_shape: vec![2, 1, 2],
-                values: (0..16).map(|i| (i as f32 * 0.25 + shift).sin()).collect(),
-            },
-            SnapshotLayer {
-                name: "fc".into(),
-                sample_shape: vec![3],
-                values: (0..12)
-                    .map(|i| ((i % 3) as f32 - 1.0) * (1.0 + shift))
-                    .collect(),
-            },
-        ],
-        logits: Some(SnapshotLayer {
-            name: "fc".into(),
-            sample_shape: vec![3],
-            values: (0..12)
-                .map(|i| ((i % 3) as f32 - 1.0) * (1.0 + shift))
-                .collect(),
-        }),
+    let model = |name: &str, method: &str, parameter: Option<f64>, acc, w: &[f32], shift: f32| {
+        let v1_layer = |name: &str, shape: Vec<u32>, values| SnapshotLayer {
+            reduction: Reduction::Unrecorded,
+            ..layer(name, shape, values)
+        };
+        SnapshotModel {
+            name: name.into(),
+            method: method.into(),
+            parameter,
+            parameter_name: parameter.map(|_| "bits".to_string()),
+            accuracy: Some(acc),
+            weight_similarity: Some(if shift == 0.0 { 1.0 } else { 0.97 }),
+            histogram: Some(weight_histogram(w, lo, hi, HISTOGRAM_BINS).unwrap()),
+            layers: vec![
+                v1_layer("layer4.1.conv2", vec![2, 1, 2], conv(shift)),
+                v1_layer("fc", vec![3], fc(shift)),
+            ],
+            logits: Some("fc".into()),
+        }
     };
     Snapshot {
         producer: "reps golden test".into(),
         producer_version: "1".into(),
         dataset: "synthetic".into(),
         architecture: "resnet18".into(),
-        width: 8,
-        seed: 42,
+        width: Some(8),
+        seed: Some(42),
         preset: "test".into(),
         sample_indices: vec![3, 14, 15, 92],
-        labels: vec![0, 1, 2, 1],
+        labels: Some(vec![0, 1, 2, 1]),
         class_names: vec!["a".into(), "b".into(), "c".into()],
         models: vec![
-            model("original", ModelKind::Original, None, 0.9, &w_orig, 0.0),
-            model("quant-4", ModelKind::Quant, Some(4.0), 0.7, &w_q, 0.5),
+            model("original", "original", None, 0.9, &w_orig, 0.0),
+            model("quant-4", "quant", Some(4.0), 0.7, &w_q, 0.5),
+        ],
+    }
+}
+
+/// A version-2 snapshot with methods the paper does not have, a reduction of each kind, logits
+/// that name a layer, and no labels (N = 4, three models; every value written out here).
+fn golden_v2() -> Snapshot {
+    let model =
+        |name: &str, method: &str, parameter: Option<(&str, f64)>, shift: f32| SnapshotModel {
+            name: name.into(),
+            method: method.into(),
+            parameter: parameter.map(|p| p.1),
+            parameter_name: parameter.map(|p| p.0.to_string()),
+            accuracy: None,
+            weight_similarity: None,
+            histogram: None,
+            layers: vec![
+                SnapshotLayer {
+                    reduction: Reduction::Pooled,
+                    original_shape: vec![2, 3, 3],
+                    ..layer(
+                        "layer3",
+                        vec![2],
+                        (0..8).map(|i| (i as f32 + shift).cos()).collect(),
+                    )
+                },
+                SnapshotLayer {
+                    reduction: Reduction::Flattened,
+                    original_shape: vec![2, 1, 2],
+                    ..layer("layer4.1.conv2", vec![4], conv(shift))
+                },
+                layer("head", vec![3], fc(shift)),
+            ],
+            logits: Some("head".into()),
+        };
+    Snapshot {
+        producer: "reps golden test".into(),
+        producer_version: "2".into(),
+        dataset: String::new(),
+        architecture: String::new(),
+        width: None,
+        seed: None,
+        preset: String::new(),
+        sample_indices: vec![0, 1, 2, 3],
+        labels: None,
+        class_names: Vec::new(),
+        models: vec![
+            model("teacher", "original", None, 0.0),
+            model("student", "distill", Some(("temperature", 4.0)), 0.3),
+            model("rank-8", "lowrank", Some(("rank", 8.0)), 0.6),
         ],
     }
 }
 
 #[test]
-fn golden_file_decodes_to_the_expected_snapshot() {
-    let expected = golden_snapshot();
-    if std::env::var_os("REPS_BLESS").is_some() {
-        std::fs::write(GOLDEN, snapshot::encode(&expected).unwrap()).unwrap();
-    }
-    let bytes = std::fs::read(GOLDEN).expect("golden file committed under shared/tests/golden/");
+fn golden_v1_file_reads_as_version_2() {
+    let bytes = std::fs::read(GOLDEN_V1).expect("golden file committed under shared/tests/golden/");
     assert_eq!(&bytes[..8], b"REPSSNAP");
-    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 1);
+    assert_eq!(snapshot::version("v1.reps", &bytes).unwrap(), 1);
     let decoded = snapshot::decode("v1.reps", &bytes).unwrap();
-    assert_eq!(decoded, expected);
-    // Writing is deterministic and byte-identical to the committed file.
-    assert_eq!(snapshot::encode(&expected).unwrap(), bytes);
+    assert_eq!(decoded, golden_v1_as_v2());
     // Histogram: 5 weights in [-1, 1], 50 bins of width 0.04; 0.25 falls in bin 31, 1.0 in the last.
     let h = decoded.models[0].histogram.as_ref().unwrap();
     assert_eq!(h.counts.iter().sum::<u64>(), 5);
@@ -85,34 +155,117 @@ fn golden_file_decodes_to_the_expected_snapshot() {
         ),
         (1, 1, 1, 1, 1)
     );
-    let input = AnalysisInput::from_snapshot("v1.reps", &decoded).unwrap();
+    let input = AnalysisInput::from_snapshot("v1.reps", decoded).unwrap();
     assert_eq!(input.models[1].layers[0].1.sample_shape(), &[2, 1, 2]);
     assert_eq!(input.labels.as_ref().unwrap().0, vec![0, 1, 2, 1]);
+    assert_eq!(input.models[1].logits().unwrap().cols(), 3);
+}
+
+#[test]
+fn golden_v2_file_decodes_to_the_expected_snapshot() {
+    let expected = golden_v2();
+    if std::env::var_os("REPS_BLESS").is_some() {
+        std::fs::write(GOLDEN_V2, snapshot::encode(&expected).unwrap()).unwrap();
+    }
+    let bytes = std::fs::read(GOLDEN_V2).expect("golden file committed under shared/tests/golden/");
+    assert_eq!(snapshot::version("v2.reps", &bytes).unwrap(), 2);
+    assert_eq!(snapshot::decode("v2.reps", &bytes).unwrap(), expected);
+    // Writing is deterministic and byte-identical to the committed file.
+    assert_eq!(snapshot::encode(&expected).unwrap(), bytes);
+    // The methods reach the report; the logits are the layer they name.
+    let input = AnalysisInput::from_snapshot("v2.reps", expected).unwrap();
+    let r = analyze(&input, &AnalysisOptions::default()).unwrap();
+    let methods: Vec<(&str, Option<&str>, Option<f64>)> = r
+        .models
+        .iter()
+        .map(|m| (m.method.as_str(), m.parameter_name.as_deref(), m.parameter))
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            ("original", None, None),
+            ("distill", Some("temperature"), Some(4.0)),
+            ("lowrank", Some("rank"), Some(8.0))
+        ]
+    );
+    assert!(r.models.iter().all(|m| m.kind == m.method));
+    assert_eq!(r.layers, ["layer3", "layer4.1.conv2", "head"]);
+    assert_eq!(r.label_source, reps::analysis::LabelSource::Pseudo);
+    assert_eq!(r.models[1].baselines.prediction_agreement, Some(1.0));
+}
+
+/// Every number (and string, and null) of `expected` is in `got` at the same path, exactly.
+fn assert_contains(expected: &Value, got: &Value, path: &str) {
+    match expected {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let g = got
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{path}.{k} missing in the report"));
+                assert_contains(v, g, &format!("{path}.{k}"));
+            }
+        }
+        Value::Array(items) => {
+            let g = got
+                .as_array()
+                .unwrap_or_else(|| panic!("{path} is not an array"));
+            assert_eq!(items.len(), g.len(), "{path} length");
+            for (i, (e, gv)) in items.iter().zip(g).enumerate() {
+                assert_contains(e, gv, &format!("{path}[{i}]"));
+            }
+        }
+        other => assert_eq!(other, got, "{path}"),
+    }
+}
+
+/// The reports of the version-1 golden file and of the sample (version 1 when recorded, version 2
+/// now) equal, number for number, the reports computed before version 2 existed.
+#[test]
+fn reports_are_unchanged_number_for_number() {
+    for (file, fixture) in [(GOLDEN_V1, V1_REPORT), (SAMPLE, SAMPLE_REPORT)] {
+        let bytes = std::fs::read(file).unwrap();
+        let s = snapshot::decode(file, &bytes).unwrap();
+        let report = analyze(
+            &AnalysisInput::from_snapshot(file, s).unwrap(),
+            &AnalysisOptions::default(),
+        )
+        .unwrap();
+        let got = serde_json::to_value(&report).unwrap();
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        assert_contains(&expected, &got, file);
+    }
+    let sample = std::fs::read(SAMPLE).unwrap();
+    assert_eq!(snapshot::version("sample.reps", &sample).unwrap(), 2);
 }
 
 #[test]
 fn bad_snapshots_are_clear_errors() {
-    let good = snapshot::encode(&golden_snapshot()).unwrap();
+    let good = snapshot::encode(&golden_v2()).unwrap();
     let e = snapshot::decode("s.reps", b"REPSSNAX\x01\x00").unwrap_err();
     assert!(
         e.to_string()
             .contains("s.reps: not a .reps snapshot (wrong magic bytes)"),
         "{e}"
     );
-    let mut v2 = good.clone();
-    v2[8] = 2;
+    let mut v3 = good.clone();
+    v3[8] = 3;
     assert_eq!(
-        snapshot::decode("s.reps", &v2).unwrap_err(),
+        snapshot::decode("s.reps", &v3).unwrap_err(),
         RepsError::SnapshotVersion {
             file: "s.reps".into(),
-            found: 2,
-            supported: 1
+            found: 3,
+            supported: 2
         }
     );
-    assert!(snapshot::decode("s.reps", &v2)
+    assert!(snapshot::decode("s.reps", &v3)
         .unwrap_err()
         .to_string()
-        .contains("version 2 is not supported"));
+        .contains("version 3 is not supported (this build reads versions 1 to 2)"));
+    // A version-2 body labelled version 1 is corrupt, not silently misread.
+    let mut as_v1 = good.clone();
+    as_v1[8] = 1;
+    assert!(snapshot::decode("s.reps", &as_v1).is_err());
     for cut in 0..good.len() {
         let e = snapshot::decode("s.reps", &good[..cut])
             .unwrap_err()
@@ -126,23 +279,53 @@ fn bad_snapshots_are_clear_errors() {
         .to_string()
         .contains("unexpected bytes"));
     // A NaN inside a layer names model and layer.
-    let mut s = golden_snapshot();
-    s.models[1].layers[1].values[5] = f32::NAN;
+    let mut s = golden_v2();
+    s.models[1].layers[2].values[5] = f32::NAN;
     let e = snapshot::decode("s.reps", &snapshot::encode(&s).unwrap())
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("model 'quant-4', layer 'fc': non-finite value at flat index 5"),
+        e.contains("model 'student', layer 'head': non-finite value at flat index 5"),
         "{e}"
     );
+    // Logits that name a missing layer; two models of one name; a layer stored twice.
+    let mut s = golden_v2();
+    s.models[2].logits = Some("fc".into());
+    let e = snapshot::decode("s.reps", &snapshot::encode(&s).unwrap()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("model 'rank-8': its logits name the layer 'fc', which it does not have"),
+        "{e}"
+    );
+    let mut s = golden_v2();
+    s.models[2].name = "student".into();
+    let e = snapshot::decode("s.reps", &snapshot::encode(&s).unwrap()).unwrap_err();
+    assert!(
+        e.to_string().contains("two models are named 'student'"),
+        "{e}"
+    );
+    let mut s = golden_v2();
+    let copy = s.models[0].layers[0].clone();
+    s.models[0].layers.push(copy);
+    let e = snapshot::decode("s.reps", &snapshot::encode(&s).unwrap()).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("model 'teacher', layer 'layer3': stored twice"),
+        "{e}"
+    );
+    // Labels that do not fit N.
+    let mut s = golden_v2();
+    s.labels = Some(vec![0, 1]);
+    let e = snapshot::decode("s.reps", &snapshot::encode(&s).unwrap()).unwrap_err();
+    assert!(e.to_string().contains("2 labels for 4 samples"), "{e}");
     // Sizes that do not fit N.
-    let mut s = golden_snapshot();
-    s.models[0].layers[0].values.pop();
+    let mut s = golden_v2();
+    s.models[0].layers[1].values.pop();
     let e = snapshot::decode("s.reps", &snapshot::encode(&s).unwrap())
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("15 values do not fill 4 samples of shape [2, 1, 2]"),
+        e.contains("15 values do not fill 4 samples of shape [4]"),
         "{e}"
     );
 }

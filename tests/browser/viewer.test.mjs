@@ -53,15 +53,18 @@ function close(a, b, what) {
   assert.ok(Math.abs(a - b) <= 1e-8 * (1 + Math.abs(b)), `${what}: page ${a}, native ${b}`);
 }
 
-/** The page's numbers equal the native report's. */
+/** The page's numbers equal the native report's: every model-level score of the report (the
+ * keys of `correlations` are the score registry) in the per-model table, Table 2 and Table 3. */
 function compare(shown, report) {
   let checked = 0;
   for (const m of report.models) {
-    const pairs = { [`acc2:${m.name}`]: m.accuracy, [`drop2:${m.name}`]: m.accuracy_drop, [`repsw:${m.name}`]: m.reps_weighted,
-      [`repse:${m.name}`]: m.reps_equal, [`se:${m.name}`]: m.effective_rank, [`alive:${m.name}`]: m.alive,
-      [`ss:${m.name}`]: m.separation, [`sd:${m.name}`]: m.decay, [`cka:${m.name}`]: m.cka,
-      [`agree:${m.name}`]: m.baselines.prediction_agreement };
-    for (const [k, v] of Object.entries(pairs)) { close(shown[k], v ?? null, k); checked++; }
+    const pairs = { [`acc2:${m.name}`]: m.accuracy, [`drop2:${m.name}`]: m.accuracy_drop };
+    for (const k of Object.keys(report.correlations)) pairs[`score:${k}:${m.name}`] = k in m ? m[k] : m.baselines[k];
+    for (const [k, v] of Object.entries(pairs)) {
+      assert.ok(k in shown, `${k} is not on the page`);
+      close(shown[k], v ?? null, k);
+      checked++;
+    }
   }
   for (const [k, c] of Object.entries(report.correlations)) {
     if (!(`plcc:${k}` in shown)) continue;
@@ -91,8 +94,9 @@ test('the bundled sample shows the numbers of native analyze, and the sliders re
   }
   const live = await pageNumbers(page);
   const user = analyzeJson([join(root, 'www', 'sample.reps')], ['--weights', '0.4,0,0.3,0.3']);
-  close(live['sens:live'], user.sensitivity.find((s) => s.name === 'User weights').plcc, 'live PLCC');
-  for (const m of user.models) close(live[`live:${m.name}`], m.reps_user, `live REPS ${m.name}`);
+  close(live['sens:User weights'], user.sensitivity.find((s) => s.name === 'User weights').plcc, 'live PLCC');
+  for (const s of ['plcc', 'srcc', 'krcc']) close(live[`${s}:reps_user`], user.correlations.reps_user[s], `live ${s}`);
+  for (const m of user.models) close(live[`score:reps_user:${m.name}`], m.reps_user, `live REPS ${m.name}`);
   // Table 2 as CSV: the REPS (equal weights) row carries the native PLCC.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByText('download table2.csv').click()]);
   const csv = await readFile(await download.path(), 'utf8');
@@ -144,6 +148,16 @@ test('numpy-written .npz files dropped on the page give the numbers of native an
   assert.equal(await page.locator('#error').count(), 0, 'the old error is still shown after a good file');
   const again = compare(await pageNumbers(page), analyzeJson([sample]));
   assert.ok(again >= 25 * 10, `only ${again} numbers compared`);
+  // Files that say how their models were made (np.savez(..., method="distill"), safetensors
+  // metadata): Table 1 groups them by method, in the order found, and the numbers are native's.
+  execFileSync('python3', [join(root, 'tests', 'python', 'method_files.py'), dir]);
+  const methodFiles = ['ref.npz', 'student.npz', 'rank.npz', 'quant.safetensors'].map((f) => join(dir, f));
+  await page.locator('.page').drop({ files: methodFiles });
+  await page.waitForFunction(() => document.querySelector('#loaded')?.textContent.includes('4 activation files'), null, { timeout: 30000 });
+  const groups = await page.$$eval('#table1 th[data-method]', (ths) => ths.map((t) => [t.dataset.method, t.textContent]));
+  assert.deepEqual(groups, [['distill', 'distill (temperature)'], ['lowrank', 'lowrank'], ['gptq', 'gptq (bits)']]);
+  const methods = compare(await pageNumbers(page), analyzeJson(methodFiles));
+  assert.ok(methods >= 4 * 16, `only ${methods} numbers compared`);
   await page.close();
 });
 
@@ -224,9 +238,9 @@ test('a large snapshot is analysed in the worker: progress shows, the page stays
   // While the worker works, the page answers: a weight slider still recomputes the sample's live REPS.
   await page.waitForSelector('#progress', { timeout: 60000 });
   await page.screenshot({ path: join(shots, 'viewer-progress.png') });
-  const liveBefore = (await pageNumbers(page))['sens:live'];
+  const liveBefore = (await pageNumbers(page))['sens:User weights'];
   await page.locator('#w1').fill('0.5');
-  const liveDuring = (await pageNumbers(page))['sens:live'];
+  const liveDuring = (await pageNumbers(page))['sens:User weights'];
   await page.waitForFunction(drawnScript('large.reps'), null, { timeout: 120000 });
   const gaps = await page.evaluate(() => { clearInterval(window.watchdog); return window.gaps; });
   const analyse = Number(await page.$eval('#timings', (e) => e.dataset.analyse));

@@ -103,14 +103,19 @@ fn numpy_written_npz_files_give_the_independent_reference_numbers() {
         1 + 5 * 3,
         "header + 5 models × (all + 2 layers)"
     );
-    assert!(lines[0].starts_with("model,kind,parameter,accuracy,accuracy_drop,layer,reps_weighted"));
+    assert!(lines[0].starts_with(
+        "model,kind,method,parameter,parameter_name,accuracy,accuracy_drop,layer,weight_similarity"
+    ));
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
     let quant_all: Vec<&str> = lines
         .iter()
-        .find(|l| l.starts_with("quant,external,,"))
+        .find(|l| l.starts_with("quant,external,external,,"))
         .unwrap()
         .split(',')
         .collect();
-    let reps_w: f64 = quant_all[6].parse().unwrap();
+    assert_eq!(quant_all[column("layer")], "all");
+    let reps_w: f64 = quant_all[column("reps_weighted")].parse().unwrap();
     assert!(close(
         reps_w,
         got["models"][2]["reps_weighted"].as_f64().unwrap()

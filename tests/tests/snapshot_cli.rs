@@ -1,8 +1,8 @@
 //! A snapshot written through crate `reps` and analysed by the `native` binary: the binary's JSON
-//! equals the library's report on the same file, and the tables group models as the paper does.
+//! equals the library's report on the same file, and the tables group models by method.
 
 use reps::analysis::{analyze, AnalysisInput, AnalysisOptions};
-use reps::formats::snapshot::{self, ModelKind, Snapshot, SnapshotLayer, SnapshotModel};
+use reps::formats::snapshot::{self, Reduction, Snapshot, SnapshotLayer, SnapshotModel};
 use reps_e2e::{native, stderr};
 
 fn sweep() -> Snapshot {
@@ -15,7 +15,11 @@ fn sweep() -> Snapshot {
             .wrapping_add(1442695040888963407);
         ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
     };
-    let mut model = |name: String, kind, parameter: Option<f64>, damage: f32, acc: f64| {
+    let mut model = |name: String,
+                     method: &str,
+                     parameter: Option<(&str, f64)>,
+                     damage: f32,
+                     acc: f64| {
         let conv: Vec<f32> = (0..n * 16)
             .map(|i| {
                 let (s, j) = (i / 16, i % 16);
@@ -30,44 +34,34 @@ fn sweep() -> Snapshot {
         let fc: Vec<f32> = (0..n * 3)
             .map(|i| if i % 3 == labels[i / 3] as usize { 3.0 * (1.0 - damage) } else { 0.0 } + noise())
             .collect();
+        let layer = |name: &str, shape: Vec<u32>, values| SnapshotLayer {
+            name: name.into(),
+            original_shape: shape.clone(),
+            reduction: Reduction::AsIs,
+            sample_shape: shape,
+            values,
+        };
         SnapshotModel {
             name,
-            kind,
-            parameter,
+            method: method.into(),
+            parameter: parameter.map(|p| p.1),
+            parameter_name: parameter.map(|p| p.0.to_string()),
             accuracy: Some(acc),
             weight_similarity: Some(1.0 - damage as f64 / 2.0),
             histogram: None,
             layers: vec![
-                SnapshotLayer {
-                    name: "layer4.1.conv2".into(),
-                    sample_shape: vec![4, 2, 2],
-                    values: conv,
-                },
-                SnapshotLayer {
-                    name: "fc".into(),
-                    sample_shape: vec![3],
-                    values: fc.clone(),
-                },
+                layer("layer4.1.conv2", vec![4, 2, 2], conv),
+                layer("fc", vec![3], fc),
             ],
-            logits: Some(SnapshotLayer {
-                name: "fc".into(),
-                sample_shape: vec![3],
-                values: fc,
-            }),
+            logits: Some("fc".into()),
         }
     };
-    let mut models = vec![model(
-        "original".into(),
-        ModelKind::Original,
-        None,
-        0.0,
-        0.9,
-    )];
+    let mut models = vec![model("original".into(), "original", None, 0.0, 0.9)];
     for (i, f) in [0.8, 0.5, 0.1].iter().enumerate() {
         models.push(model(
             format!("coreset-{f}"),
-            ModelKind::Coreset,
-            Some(*f),
+            "coreset",
+            Some(("fraction", *f)),
             0.1 * (i as f32 + 1.0),
             0.85 - 0.1 * i as f64,
         ));
@@ -75,8 +69,8 @@ fn sweep() -> Snapshot {
     for (i, r) in [0.3, 0.9].iter().enumerate() {
         models.push(model(
             format!("prune-{r}"),
-            ModelKind::Prune,
-            Some(*r),
+            "prune",
+            Some(("ratio", *r)),
             0.2 + 0.4 * i as f32,
             0.88 - 0.5 * i as f64,
         ));
@@ -84,8 +78,8 @@ fn sweep() -> Snapshot {
     for (i, b) in [8.0, 2.0].iter().enumerate() {
         models.push(model(
             format!("quant-{b}"),
-            ModelKind::Quant,
-            Some(*b),
+            "quant",
+            Some(("bits", *b)),
             0.05 + 0.8 * i as f32,
             0.9 - 0.8 * i as f64,
         ));
@@ -95,18 +89,18 @@ fn sweep() -> Snapshot {
         producer_version: "0".into(),
         dataset: "synthetic".into(),
         architecture: "resnet18".into(),
-        width: 4,
-        seed: 42,
+        width: Some(4),
+        seed: Some(42),
         preset: "test".into(),
         sample_indices: (0..n as u32).collect(),
-        labels,
+        labels: Some(labels),
         class_names: vec!["a".into(), "b".into(), "c".into()],
         models,
     }
 }
 
 #[test]
-fn binary_json_equals_library_report_and_tables_group_by_kind() {
+fn binary_json_equals_library_report_and_tables_group_by_method() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sweep.reps");
     let snap = sweep();
@@ -122,7 +116,7 @@ fn binary_json_equals_library_report_and_tables_group_by_kind() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let input = AnalysisInput::from_snapshot(p, &snap).unwrap();
+    let input = AnalysisInput::from_snapshot(p, snap.clone()).unwrap();
     let options = AnalysisOptions {
         user_weights: Some(reps::metrics::RepsWeights([0.1, 0.1, 0.4, 0.4])),
         ..Default::default()
@@ -130,15 +124,24 @@ fn binary_json_equals_library_report_and_tables_group_by_kind() {
     let lib = serde_json::to_value(analyze(&input, &options).unwrap()).unwrap();
     assert_eq!(got, lib);
     assert_eq!(got["layers"], serde_json::json!(["layer4.1.conv2", "fc"]));
+    assert_eq!(got["models"][5]["method"], "prune");
     assert_eq!(got["models"][5]["kind"], "prune");
+    assert_eq!(got["models"][5]["parameter_name"], "ratio");
     assert_eq!(got["sensitivity"].as_array().unwrap().len(), 7);
     // Heavier damage, lower REPS: the correlation with drop is strongly negative.
     assert!(got["correlations"]["reps_equal"]["plcc"].as_f64().unwrap() < -0.7);
 
     let table = String::from_utf8(native(&["analyze", p]).stdout).unwrap();
-    assert!(
-        table.contains("Coreset") && table.contains("Pruning") && table.contains("Quantization")
-    );
+    let header = table
+        .lines()
+        .find(|l| l.contains("coreset (fraction)"))
+        .unwrap_or_else(|| panic!("no Table 1 header in:\n{table}"));
+    let groups: Vec<&str> = ["coreset (fraction)", "prune (ratio)", "quant (bits)"]
+        .into_iter()
+        .filter(|g| header.contains(g))
+        .collect();
+    assert_eq!(groups.len(), 3, "{header}");
+    assert!(header.find("coreset").unwrap() < header.find("prune").unwrap());
     assert!(
         table.contains("resnet18 (width 4) · synthetic · seed 42 · 8 models · N = 30"),
         "{table}"

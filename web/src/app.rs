@@ -7,6 +7,7 @@ use crate::bridge::Bridge;
 use crate::protocol::{Analysis, Request, Response};
 use crate::views;
 use reps::analysis::Report;
+use reps::metrics::{PerComponent, RepsWeights, EQUAL, WEIGHTED};
 use std::rc::Rc;
 use web_sys::{DragEvent, HtmlInputElement};
 use yew::prelude::*;
@@ -105,7 +106,7 @@ fn start_url() -> String {
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(ViewerState::default);
-    let weights = use_state(|| [0.15, 0.05, 0.35, 0.45]);
+    let weights = use_state(|| WEIGHTED.0);
     let chosen_layers = use_state(|| None::<Vec<String>>);
     let chosen_models = use_state(|| None::<Vec<String>>);
     let bridge = {
@@ -190,14 +191,17 @@ pub fn app() -> Html {
         (Some((_, a)), _) => a.default_layers.clone(),
         (None, _) => Vec::new(),
     };
+    // The report of the chosen layers, with the sliders' weights as the user's weights (all
+    // sliders at zero count as equal weights).
     let report: Rc<Option<Result<Report, String>>> = {
         let shown = shown.clone();
         use_memo(
-            (shown.as_ref().map(|s| s.0), layers.clone()),
-            move |(_, layers)| {
+            (shown.as_ref().map(|s| s.0), layers.clone(), *weights),
+            move |(_, layers, raw)| {
+                let w = RepsWeights::new(*raw).unwrap_or(EQUAL);
                 shown.as_ref().map(|(_, a)| {
                     a.comparisons
-                        .report(layers, None)
+                        .report(layers, Some(w))
                         .map_err(|e| e.to_string())
                 })
             },
@@ -331,7 +335,8 @@ fn checkboxes(c: &Choice) -> Html {
 pub struct ViewsProps {
     pub report: Rc<Option<Result<Report, String>>>,
     pub analysis: Rc<Analysis>,
-    pub weights: [f64; 4],
+    /// The sliders' values (the report holds them rescaled).
+    pub weights: PerComponent<f64>,
     pub on_weight: Callback<(usize, f64)>,
     /// The models Figure 2 draws, and what sets them.
     pub figure_models: Vec<String>,
@@ -357,7 +362,7 @@ fn views(p: &ViewsProps) -> Html {
     let names: Vec<String> = r.models.iter().map(|m| m.name.clone()).collect();
     html! {
         <>
-            { views::tables::all(r, p.weights, p.on_weight.clone()) }
+            { views::tables::all(r, &p.weights, p.on_weight.clone()) }
             { checkboxes(&Choice {
                 id: "figure-models",
                 legend: "Models drawn in Figure 2 (a)–(c), (e)–(g)",
@@ -366,14 +371,7 @@ fn views(p: &ViewsProps) -> Html {
                 at_least_one: false,
                 on_change: p.on_figure_models.clone(),
             }) }
-            { views::figures::all(
-                r,
-                &a.comparisons,
-                &a.spectra,
-                &a.histograms,
-                &reps::metrics::RepsWeights::new(p.weights).unwrap_or(reps::metrics::EQUAL),
-                &p.figure_models,
-            ) }
+            { views::figures::all(r, &a.comparisons, &a.histograms, &p.figure_models) }
         </>
     }
 }

@@ -54,29 +54,11 @@ pub fn analyse(
         ..Default::default()
     };
     let comparisons = compare_models(&loaded.input, &options, progress)?;
-    // Every model's spectrum, so that the reader can pick Figure 2's models on the page.
-    let spectra = loaded
-        .input
-        .models
-        .iter()
-        .filter_map(|m| {
-            let layer = m
-                .layer("fc")
-                .or_else(|| m.layer("logits"))
-                .or_else(|| m.layers.last().map(|x| &x.1))?;
-            let s = reps::metrics::LayerStats::compute(layer, None, options.top_m).ok()?;
-            Some((
-                m.name.clone(),
-                s.eigenvalues.into_iter().filter(|&x| x > 0.0).collect(),
-            ))
-        })
-        .collect();
     Ok(Analysis {
         description: loaded.description.clone(),
         histograms: loaded.histograms.clone(),
         comparisons,
         default_layers,
-        spectra,
         timings: Timings::default(),
     })
 }
@@ -111,25 +93,27 @@ mod tests {
             a.comparisons.report(&a.default_layers, None).unwrap(),
             direct
         );
-        // Every model, each with a positive, non-increasing FC spectrum.
-        assert_eq!(a.spectra.len(), 25);
-        let names: Vec<&str> = a.spectra.iter().map(|(n, _)| n.as_str()).collect();
-        let models: Vec<&str> = loaded
-            .input
-            .models
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
-        assert_eq!(names, models);
-        for (n, s) in &a.spectra {
+        // Every model carries the spectrum of its logits layer (fc): positive, non-increasing, the
+        // eigenvalues of that layer computed on their own.
+        assert_eq!(a.comparisons.models.len(), 25);
+        for (m, input) in a.comparisons.models.iter().zip(&loaded.input.models) {
+            assert_eq!(m.logits.as_deref(), Some("fc"));
+            let s = m.spectra.get("fc").unwrap();
+            let own = reps::metrics::LayerStats::compute(input.layer("fc").unwrap(), None, 10)
+                .unwrap()
+                .eigenvalues;
+            let positive: Vec<f64> = own.into_iter().filter(|&x| x > 0.0).collect();
+            assert_eq!(s, &positive, "{}", m.name);
             assert!(
                 !s.is_empty() && s.len() <= 10,
-                "{n}: {} eigenvalues",
+                "{}: {} eigenvalues",
+                m.name,
                 s.len()
             );
             assert!(
                 s.windows(2).all(|w| w[0] >= w[1] && w[1] > 0.0),
-                "{n}: {s:?}"
+                "{}: {s:?}",
+                m.name
             );
         }
         let message = Response::Done {

@@ -63,8 +63,6 @@ pub struct Analysis {
     /// The layers the tables average over until the reader picks others: the paper's layers when
     /// every model has them, else all shared layers.
     pub default_layers: Vec<String>,
-    /// The positive eigenvalues of the FC layer (else `logits`, else the last layer) by model.
-    pub spectra: Vec<(String, Vec<f64>)>,
     /// Where the worker's time went (seconds; zero where not measured).
     pub timings: Timings,
 }
@@ -76,7 +74,7 @@ pub struct Timings {
     pub read: f64,
     /// Decoding the bytes into activations.
     pub decode: f64,
-    /// Comparing every model with the reference on every layer, and the spectra.
+    /// Comparing every model with the reference on every layer.
     pub analyse: f64,
 }
 

@@ -4,9 +4,11 @@ mod csv_output;
 mod load;
 pub mod table;
 
+pub use load::load_inputs;
+
 use crate::cli::{AnalyzeArgs, Format};
 use crate::output_file::write_atomic;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use reps::metrics::RepsWeights;
 use reps::{analysis::analyze_with_progress, AnalysisOptions};
@@ -22,7 +24,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         .as_deref()
         .map(RepsWeights::parse)
         .transpose()
-        .context("--weights")?;
+        .map_err(flag_error)?;
     let options = AnalysisOptions {
         reference: args.reference.clone(),
         layers: args.layers.clone(),
@@ -38,7 +40,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
         bar.set_message(format!("{} / {}", p.model, p.layer));
-    })?;
+    })
+    .map_err(flag_error)?;
     bar.finish_and_clear();
     report.notes.extend(loaded.warnings);
     let text = match args.format {
@@ -54,4 +57,15 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         None => print!("{text}"),
     }
     Ok(())
+}
+
+/// A library error about an analysis option, in the command line's terms: the option's name
+/// becomes its flag (`top_m` → `--top-m`). Other errors pass as they are.
+pub fn flag_error(e: reps::RepsError) -> anyhow::Error {
+    match e {
+        reps::RepsError::Option { option, reason } => {
+            anyhow::anyhow!("--{}: {reason}", option.replace('_', "-"))
+        }
+        other => other.into(),
+    }
 }

@@ -1,8 +1,8 @@
 //! Human-readable tables in the layout of the paper's Tables 1–3, plus per-model and per-layer scores.
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
-use reps::analysis::{LabelSource, ModelReport, SCORE_LABELS};
-use reps::formats::snapshot::ModelKind;
+use reps::analysis::{scores_present, LabelSource, ModelReport, Worse};
+use reps::metrics::COMPONENTS;
 use reps::Report;
 use std::fmt::Write;
 
@@ -12,7 +12,7 @@ fn f(v: Option<f64>, digits: usize) -> String {
 }
 
 /// Columns of names rather than numbers, left-aligned; every other column is right-aligned.
-const TEXT_COLUMNS: [&str; 6] = ["Model", "Kind", "Layer", "Metric", "Configuration", ""];
+const TEXT_COLUMNS: [&str; 6] = ["Model", "Method", "Layer", "Metric", "Configuration", ""];
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -56,58 +56,54 @@ pub fn render(report: &Report, description: &str) -> String {
     out
 }
 
+/// A parameter as written (`0.05`, `4`).
+fn parameter(p: Option<f64>) -> String {
+    p.map(|p| format!("{p}")).unwrap_or_default()
+}
+
+/// Table 1: the reference's accuracy, then a column group per method (in the order found): each
+/// model's parameter (its name when it has none) and accuracy.
 fn table1(report: &Report) -> String {
     let mut out = String::from("Table 1: accuracy\n");
     let acc = |m: &ModelReport| f(m.accuracy, 4);
-    let groups: Vec<(&str, ModelKind)> = vec![
-        ("Fraction", ModelKind::Coreset),
-        ("Ratio", ModelKind::Prune),
-        ("Bits", ModelKind::Quant),
-    ];
-    let columns: Vec<Vec<&ModelReport>> = groups
-        .iter()
-        .map(|(_, k)| report.models.iter().filter(|m| m.kind == *k).collect())
-        .collect();
     if let Some(orig) = report.models.iter().find(|m| m.name == report.reference) {
         let _ = writeln!(out, "reference {}: {}", orig.name, acc(orig));
     }
-    let rows = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let groups = report.methods();
+    let rows = groups.iter().map(|g| g.models.len()).max().unwrap_or(0);
     if rows > 0 {
-        let mut t = table(&["Coreset", "Acc.", "Pruning", "Acc.", "Quantization", "Acc."]);
+        let headers: Vec<String> = groups
+            .iter()
+            .flat_map(|g| {
+                let head = match g.parameter_name {
+                    Some(p) => format!("{} ({p})", g.method),
+                    None => g.method.to_string(),
+                };
+                [head, "Acc.".to_string()]
+            })
+            .collect();
+        let header: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let mut t = table(&header);
+        for (i, g) in groups.iter().enumerate() {
+            // The parameter column is text when it holds model names.
+            if g.models.iter().any(|m| m.parameter.is_none()) {
+                if let Some(c) = t.column_mut(2 * i) {
+                    c.set_cell_alignment(CellAlignment::Left);
+                }
+            }
+        }
         for r in 0..rows {
             let mut row = Vec::new();
-            for (g, col) in columns.iter().enumerate() {
-                match col.get(r) {
-                    Some(m) => {
-                        let p = m.parameter.map_or("?".into(), |p| {
-                            if g == 2 {
-                                format!("{p:.0}")
-                            } else {
-                                format!("{p:.2}")
-                            }
-                        });
-                        row.push(p);
-                        row.push(acc(m));
+            for g in &groups {
+                match g.models.get(r) {
+                    Some(m) if m.parameter.is_some() => {
+                        row.extend([parameter(m.parameter), acc(m)])
                     }
-                    None => {
-                        row.push(String::new());
-                        row.push(String::new());
-                    }
+                    Some(m) => row.extend([m.name.clone(), acc(m)]),
+                    None => row.extend([String::new(), String::new()]),
                 }
             }
             t.add_row(row);
-        }
-        let _ = writeln!(out, "{t}");
-    }
-    let others: Vec<&ModelReport> = report
-        .models
-        .iter()
-        .filter(|m| matches!(m.kind, ModelKind::External))
-        .collect();
-    if !others.is_empty() {
-        let mut t = table(&["Model", "Acc.", "Drop"]);
-        for m in others {
-            t.add_row(vec![m.name.clone(), acc(m), f(m.accuracy_drop, 4)]);
         }
         let _ = writeln!(out, "{t}");
     }
@@ -117,7 +113,8 @@ fn table1(report: &Report) -> String {
 fn table2(report: &Report) -> String {
     let mut out = String::from(
         "Table 2: correlation with accuracy drop over the compressed models (signed; a similarity that\n\
-         falls as the drop grows correlates negatively; the paper reports the opposite sign)\n",
+         falls as the drop grows correlates negatively, a distance positively: \"Sign\" is the sign\n\
+         that tracks damage; the paper reports similarities with the opposite sign)\n",
     );
     let best = report
         .correlations
@@ -125,9 +122,10 @@ fn table2(report: &Report) -> String {
         .filter_map(|(k, c)| c.plcc.map(|p| (k, p.abs())))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(k, _)| k.to_string());
-    let mut t = table(&["Metric", "PLCC", "SRCC", "KRCC", ""]);
+    let mut t = table(&["Metric", "Sign", "PLCC", "SRCC", "KRCC", ""]);
     let mut reasons = Vec::new();
-    for (key, label) in SCORE_LABELS {
+    for score in scores_present(report.user_weights.is_some()) {
+        let (key, label) = (score.key, score.label);
         let Some(c) = report.correlations.get(key) else {
             continue;
         };
@@ -136,8 +134,13 @@ fn table2(report: &Report) -> String {
         } else {
             ""
         };
+        let sign = match score.worse {
+            Worse::Lower => "−",
+            Worse::Higher => "+",
+        };
         t.add_row(vec![
             label.to_string(),
+            sign.to_string(),
             f(c.plcc, 4),
             f(c.srcc, 4),
             f(c.krcc, 4),
@@ -156,15 +159,15 @@ fn table2(report: &Report) -> String {
 
 fn table3(report: &Report) -> String {
     let mut out = String::from("Table 3: sensitivity of REPS PLCC to the component weights\n");
-    let mut t = table(&[
-        "Configuration",
-        "α (s_e)",
-        "β (s_alive)",
-        "γ (s_s)",
-        "δ (s_d)",
-        "PLCC",
-    ]);
-    let row = |name: &str, w: &[f64; 4], p: String| {
+    let weights: Vec<String> = COMPONENTS
+        .iter()
+        .map(|c| format!("{} ({})", c.weight, c.symbol))
+        .collect();
+    let mut header = vec!["Configuration"];
+    header.extend(weights.iter().map(String::as_str));
+    header.push("PLCC");
+    let mut t = table(&header);
+    let row = |name: &str, w: &[f64], p: String| {
         let mut r = vec![name.to_string()];
         r.extend(w.iter().map(|x| format!("{x:.2}")));
         r.push(p);
@@ -189,41 +192,22 @@ fn table3(report: &Report) -> String {
     out + "\n"
 }
 
+/// Every model with every score of the registry (short headers).
 fn models_table(report: &Report) -> String {
     let mut out = String::from("Per-model scores (means over the analysed layers)\n");
-    let mut header = vec![
-        "Model", "Kind", "Param", "Acc.", "Drop", "REPS w", "REPS eq",
-    ];
-    if report.user_weights.is_some() {
-        header.push("REPS you");
-    }
-    header.extend([
-        "s_e", "s_alive", "s_s", "s_d", "CKA", "Agree", "KL", "W-sim",
-    ]);
+    let scores: Vec<_> = scores_present(report.user_weights.is_some()).collect();
+    let mut header = vec!["Model", "Method", "Param", "Acc.", "Drop"];
+    header.extend(scores.iter().map(|s| s.short));
     let mut t = table(&header);
     for m in &report.models {
         let mut r = vec![
             m.name.clone(),
-            m.kind.as_str().to_string(),
-            m.parameter.map(|p| format!("{p}")).unwrap_or_default(),
+            m.method.clone(),
+            parameter(m.parameter),
             f(m.accuracy, 4),
             f(m.accuracy_drop, 4),
-            f(m.reps_weighted, 4),
-            f(m.reps_equal, 4),
         ];
-        if report.user_weights.is_some() {
-            r.push(f(m.reps_user, 4));
-        }
-        r.extend([
-            f(Some(m.effective_rank), 3),
-            f(Some(m.alive), 3),
-            f(m.separation, 3),
-            f(Some(m.decay), 3),
-            f(Some(m.cka), 3),
-            f(m.baselines.prediction_agreement, 3),
-            f(m.baselines.kl_divergence, 3),
-            f(m.baselines.weight_similarity, 3),
-        ]);
+        r.extend(scores.iter().map(|s| f((s.of_model)(m), 3)));
         t.add_row(r);
     }
     let _ = writeln!(out, "{t}");

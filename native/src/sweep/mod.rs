@@ -20,8 +20,9 @@ use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use config::{DatasetChoice, SweepConfig};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use plan::ModelSpec;
-use reps::formats::snapshot::{self, ModelKind, Snapshot, SnapshotModel};
+use plan::{Method, ModelSpec};
+use reps::formats::snapshot::{self, Snapshot, SnapshotModel};
+use reps::histogram::{shared_range, weight_histogram, FINE_BINS};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -183,13 +184,13 @@ impl Run<'_> {
         let classes = self.classes();
         let all_train: Vec<usize> = (0..self.data.train.len()).collect();
         let started = Instant::now();
-        let net = match spec.kind {
-            ModelKind::Original => self.train_fresh(&spec.name, &all_train, None)?,
-            ModelKind::Prune | ModelKind::Quant => {
+        let net = match spec.method {
+            Method::Original => self.train_fresh(&spec.name, &all_train, None)?,
+            Method::Prune | Method::Quant => {
                 let original = self.original()?;
                 let mut weights = original.weights()?;
                 let p = spec.parameter.expect("compressed models have a parameter");
-                if spec.kind == ModelKind::Prune {
+                if spec.method == Method::Prune {
                     let mut tensors: Vec<Vec<f32>> = weights
                         .iter_mut()
                         .map(|w| std::mem::take(&mut w.values))
@@ -212,7 +213,7 @@ impl Run<'_> {
                 net.set_weights(&weights)?;
                 net
             }
-            ModelKind::Coreset | ModelKind::External => {
+            Method::Coreset => {
                 let f = spec.parameter.expect("coresets have a fraction");
                 let by_class = self.data.train.by_class(classes);
                 let coreset = match self.cfg.coreset {
@@ -231,7 +232,7 @@ impl Run<'_> {
         };
         net.save(&self.paths.checkpoint(&spec.name))?;
         let accuracy = evaluate(&net, &self.data.test, EVAL_BATCH)?;
-        let (layers, logits) = extract::extract(
+        let layers = extract::extract(
             &net,
             &self.data.test,
             &self.samples,
@@ -239,7 +240,11 @@ impl Run<'_> {
             EVAL_BATCH,
         )?;
         let flat = net.flat_weights()?;
-        if spec.kind == ModelKind::Original {
+        // The model's own fine histogram: the snapshot's shared-range histograms are made from
+        // these at the end, without reading the checkpoints again.
+        let (lo, hi) = shared_range([flat.as_slice()]);
+        let histogram = weight_histogram(&flat, lo, hi, FINE_BINS)?;
+        if spec.method == Method::Original {
             self.original_weights = Some(flat.clone());
             self.original = Some(net);
         }
@@ -253,15 +258,17 @@ impl Run<'_> {
             spec.name,
             started.elapsed().as_secs_f64()
         ))?;
+        let (method, parameter_name) = spec.method.names();
         Ok(SnapshotModel {
             name: spec.name.clone(),
-            kind: spec.kind,
+            method: method.into(),
             parameter: spec.parameter,
+            parameter_name: parameter_name.map(str::to_string),
             accuracy: Some(accuracy),
             weight_similarity: Some(weight_similarity),
-            histogram: None,
+            histogram: Some(histogram),
             layers,
-            logits: Some(logits),
+            logits: Some(extract::LOGITS_LAYER.into()),
         })
     }
 
@@ -272,15 +279,16 @@ impl Run<'_> {
             producer_version: env!("CARGO_PKG_VERSION").into(),
             dataset: self.data.name.clone(),
             architecture: "resnet18".into(),
-            width: self.cfg.width as u32,
-            seed: self.cfg.seed,
+            width: Some(self.cfg.width as u32),
+            seed: Some(self.cfg.seed),
             preset: format!("{:?}", self.cfg.preset).to_lowercase(),
             sample_indices: self.samples.iter().map(|&i| i as u32).collect(),
-            labels: self
-                .samples
-                .iter()
-                .map(|&i| self.data.test.labels[i] as u32)
-                .collect(),
+            labels: Some(
+                self.samples
+                    .iter()
+                    .map(|&i| self.data.test.labels[i] as u32)
+                    .collect(),
+            ),
             class_names: self.data.class_names.clone(),
             models,
         }

@@ -3,12 +3,11 @@
 
 use super::Run;
 use crate::analyze::table;
-use crate::model::Network;
 use crate::output_file::write_atomic;
 use anyhow::Result;
 use reps::analysis::{analyze, AnalysisInput, AnalysisOptions};
 use reps::formats::snapshot::{self, SnapshotModel};
-use reps::histogram::{shared_range, weight_histogram, HISTOGRAM_BINS};
+use reps::histogram::{rebin, shared_histogram_range, HISTOGRAM_BINS};
 
 /// Writes `sweep.reps`, `tables.md` and `results.json` and prints the tables.
 pub(super) fn write_all(
@@ -24,39 +23,28 @@ pub(super) fn write_all(
         print!("{}", std::fs::read_to_string(out.join("tables.md"))?);
         return Ok(());
     }
-    // Histograms need one range over all models: read every checkpoint's weights twice at most.
-    let classes = run.data.class_names.len();
-    let weights: Vec<Vec<f32>> = models
-        .iter()
-        .map(|m| {
-            Network::load(
-                &run.paths.checkpoint(&m.name),
-                run.cfg.width,
-                classes,
-                &run.device,
-            )?
-            .flat_weights()
-        })
-        .collect::<Result<_>>()?;
-    let (lo, hi) = shared_range(weights.iter().map(Vec::as_slice));
-    for (m, w) in models.iter_mut().zip(&weights) {
-        m.histogram = Some(weight_histogram(w, lo, hi, HISTOGRAM_BINS)?);
+    // Each model file holds a fine histogram on the model's own range: count them again onto
+    // the range shared by all models. (Model files of earlier versions have none; their models
+    // are left out of Figure 1.)
+    let (lo, hi) = shared_histogram_range(models.iter().filter_map(|m| m.histogram.as_ref()));
+    for m in &mut models {
+        m.histogram = m
+            .histogram
+            .as_ref()
+            .map(|h| rebin(h, lo, hi, HISTOGRAM_BINS))
+            .transpose()?;
     }
-    drop(weights);
     let snap = run.snapshot(models);
     write_atomic(&snapshot_path, &snapshot::encode(&snap)?)?;
     let name = snapshot_path.display().to_string();
-    let input = AnalysisInput::from_snapshot(&name, &snap)?;
+    let description = snap.description(&name);
+    let accuracies: Vec<(String, Option<f64>)> = snap
+        .models
+        .iter()
+        .map(|m| (m.name.clone(), m.accuracy))
+        .collect();
+    let input = AnalysisInput::from_snapshot(&name, snap)?;
     let report = analyze(&input, &AnalysisOptions::default())?;
-    let description = format!(
-        "{} · resnet18 (width {}) · {} · seed {} · {} models · N = {}",
-        name,
-        run.cfg.width,
-        snap.dataset,
-        snap.seed,
-        snap.models.len(),
-        snap.sample_indices.len()
-    );
     let tables = table::render(&report, &description);
     let md = format!(
         "# train-sweep results\n\nPreset `{:?}`, {} epochs, batch {}, lr {}, {} training and {} test images; this run made {} models in {:.0} s.\n\n```text\n{}```\n",
@@ -75,7 +63,7 @@ pub(super) fn write_all(
         "config": run.cfg,
         "train_images": run.data.train.len(),
         "test_images": run.data.test.len(),
-        "accuracies": snap.models.iter().map(|m| (m.name.clone(), m.accuracy)).collect::<Vec<_>>(),
+        "accuracies": accuracies,
         "report": report,
     });
     write_atomic(

@@ -1,53 +1,69 @@
 //! The 25 models of a sweep: what each is and in which order they are made.
 
 use super::config::SweepConfig;
-use reps::formats::snapshot::ModelKind;
+
+/// How a model of the sweep is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Trained on the whole training set: the reference.
+    Original,
+    /// Trained from scratch on a fraction of the training set.
+    Coreset,
+    /// Global unstructured magnitude pruning of the original.
+    Prune,
+    /// Post-training weight quantization of the original.
+    Quant,
+}
+
+impl Method {
+    /// The method's name in the snapshot and the reports, and its parameter's name.
+    pub fn names(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Method::Original => ("original", None),
+            Method::Coreset => ("coreset", Some("fraction")),
+            Method::Prune => ("prune", Some("ratio")),
+            Method::Quant => ("quant", Some("bits")),
+        }
+    }
+}
 
 /// One model to produce.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelSpec {
     pub name: String,
-    pub kind: ModelKind,
+    pub method: Method,
     /// Coreset fraction, pruning ratio or bit width.
     pub parameter: Option<f64>,
 }
 
 /// Models in the order of the paper's tables: the original, coresets, pruning, quantization.
 pub fn table_order(cfg: &SweepConfig) -> Vec<ModelSpec> {
+    let spec = |method: Method, parameter: f64| ModelSpec {
+        name: format!("{}-{parameter}", method.names().0),
+        method,
+        parameter: Some(parameter),
+    };
     let mut out = vec![ModelSpec {
         name: "original".into(),
-        kind: ModelKind::Original,
+        method: Method::Original,
         parameter: None,
     }];
-    out.extend(cfg.fractions.iter().map(|f| ModelSpec {
-        name: format!("coreset-{f}"),
-        kind: ModelKind::Coreset,
-        parameter: Some(*f),
-    }));
-    out.extend(cfg.ratios.iter().map(|r| ModelSpec {
-        name: format!("prune-{r}"),
-        kind: ModelKind::Prune,
-        parameter: Some(*r),
-    }));
-    out.extend(cfg.bits.iter().map(|b| ModelSpec {
-        name: format!("quant-{b}"),
-        kind: ModelKind::Quant,
-        parameter: Some(*b as f64),
-    }));
+    out.extend(cfg.fractions.iter().map(|&f| spec(Method::Coreset, f)));
+    out.extend(cfg.ratios.iter().map(|&r| spec(Method::Prune, r)));
+    out.extend(cfg.bits.iter().map(|&b| spec(Method::Quant, b as f64)));
     out
 }
 
 /// The order of work: the original first (everything derives from it), then the cheap pruned and
 /// quantized models, then the coresets (each a full training run), largest first.
 pub fn work_order(cfg: &SweepConfig) -> Vec<ModelSpec> {
-    let all = table_order(cfg);
-    let rank = |k: ModelKind| match k {
-        ModelKind::Original => 0,
-        ModelKind::Prune => 1,
-        ModelKind::Quant => 2,
-        _ => 3,
+    let rank = |m: Method| match m {
+        Method::Original => 0,
+        Method::Prune => 1,
+        Method::Quant => 2,
+        Method::Coreset => 3,
     };
-    let mut v = all;
-    v.sort_by_key(|m| rank(m.kind));
+    let mut v = table_order(cfg);
+    v.sort_by_key(|m| rank(m.method));
     v
 }

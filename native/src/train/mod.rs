@@ -33,7 +33,6 @@ pub struct TrainConfig {
 #[derive(Clone, Debug, Default)]
 pub struct TrainReport {
     pub final_loss: f64,
-    pub train_accuracy: f64,
     pub images_per_second: f64,
 }
 
@@ -122,7 +121,6 @@ pub fn train(
             ));
         }
         report.final_loss = loss_sum / count.max(1) as f64;
-        report.train_accuracy = correct as f64 / count.max(1) as f64;
     }
     report.images_per_second = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
     Ok(report)

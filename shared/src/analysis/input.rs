@@ -1,8 +1,9 @@
 //! What an analysis reads: models with their layers, logits and accuracies, and the labels.
 
 use crate::activations::Activations;
+use crate::activations::Values;
 use crate::error::{RepsError, Result};
-use crate::formats::snapshot::{ModelKind, Snapshot};
+use crate::formats::snapshot::{Reduction, Snapshot, SnapshotLayer, SnapshotModel};
 use crate::formats::ModelFile;
 use crate::metrics::RepsWeights;
 
@@ -23,17 +24,21 @@ pub fn default_layers(shared: &[String]) -> Vec<String> {
 #[derive(Clone, Debug)]
 pub struct ModelInput {
     pub name: String,
-    pub kind: ModelKind,
-    /// Coreset fraction, pruning ratio or bit width.
+    /// How it was made (`original`, `coreset`, `prune`, `quant`, a user's method, `external`).
+    pub method: String,
+    /// The method's parameter (coreset fraction, pruning ratio, bit width, ...).
     pub parameter: Option<f64>,
+    /// What the parameter is.
+    pub parameter_name: Option<String>,
     /// Test accuracy, when known.
     pub accuracy: Option<f64>,
     /// Cosine similarity of its weights with the reference's, when known.
     pub weight_similarity: Option<f64>,
     /// Layers by name, each N × D.
     pub layers: Vec<(String, Activations)>,
-    /// Logits N × K, for the baselines, pseudo-labels and accuracy.
-    pub logits: Option<Activations>,
+    /// The layer of `layers` that holds the logits (N × K), for the baselines, pseudo-labels and
+    /// accuracy.
+    pub logits: Option<String>,
     /// Where it came from (a file name), for messages.
     pub source: String,
 }
@@ -42,6 +47,11 @@ impl ModelInput {
     /// The layer named `name`.
     pub fn layer(&self, name: &str) -> Option<&Activations> {
         self.layers.iter().find(|(k, _)| k == name).map(|(_, a)| a)
+    }
+
+    /// The logits, N × K.
+    pub fn logits(&self) -> Option<&Activations> {
+        self.logits.as_deref().and_then(|l| self.layer(l))
     }
 }
 
@@ -92,47 +102,98 @@ impl AnalysisInput {
             .collect()
     }
 
-    /// All models of a snapshot, with its labels.
-    pub fn from_snapshot(file: &str, s: &Snapshot) -> Result<Self> {
-        let n = s.sample_indices.len();
+    /// All models of a snapshot, with its labels. The snapshot's values move into the input
+    /// (nothing is copied).
+    pub fn from_snapshot(file: &str, s: Snapshot) -> Result<Self> {
+        let n = s.samples();
         let models = s
             .models
-            .iter()
+            .into_iter()
             .map(|m| {
-                let wrap = |layer: &str, e: RepsError| {
-                    RepsError::file(file, format!("model '{}', layer '{layer}': {e}", m.name))
-                };
                 let layers = m
                     .layers
-                    .iter()
+                    .into_iter()
                     .map(|l| {
-                        Ok((
-                            l.name.clone(),
-                            l.to_activations(n).map_err(|e| wrap(&l.name, e))?,
-                        ))
+                        let shape = l.sample_shape.iter().map(|&d| d as usize).collect();
+                        let a = Activations::new(n, shape, Values::F32(l.values)).map_err(|e| {
+                            RepsError::file(
+                                file,
+                                format!("model '{}', layer '{}': {e}", m.name, l.name),
+                            )
+                        })?;
+                        Ok((l.name, a))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let logits = m
-                    .logits
-                    .as_ref()
-                    .map(|l| l.to_activations(n).map_err(|e| wrap("logits", e)))
-                    .transpose()?;
                 Ok(ModelInput {
-                    name: m.name.clone(),
-                    kind: m.kind,
+                    name: m.name,
+                    method: m.method,
                     parameter: m.parameter,
+                    parameter_name: m.parameter_name,
                     accuracy: m.accuracy,
                     weight_similarity: m.weight_similarity,
                     layers,
-                    logits,
+                    logits: m.logits,
                     source: file.to_string(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let labels = (!s.labels.is_empty()).then(|| (s.labels.clone(), file.to_string()));
+        let labels = s
+            .labels
+            .filter(|l| !l.is_empty())
+            .map(|l| (l, file.to_string()));
         let input = AnalysisInput { models, labels };
         input.check_consistent()?;
         Ok(input)
+    }
+
+    /// A snapshot of these models (the inverse of [`AnalysisInput::from_snapshot`]), written by
+    /// `producer`: every layer as it is (values stored as f32, as snapshots store them), the
+    /// labels, and each model's method, parameter, accuracy and weight similarity. The samples
+    /// are numbered `0..N` in the order of the rows.
+    pub fn to_snapshot(&self, producer: &str, producer_version: &str) -> Snapshot {
+        let n = self
+            .models
+            .first()
+            .map_or(0, |m| m.layers.first().map_or(0, |(_, a)| a.rows()));
+        let to_u32 = |shape: &[usize]| shape.iter().map(|&d| d as u32).collect::<Vec<u32>>();
+        let models = self
+            .models
+            .iter()
+            .map(|m| SnapshotModel {
+                name: m.name.clone(),
+                method: m.method.clone(),
+                parameter: m.parameter,
+                parameter_name: m.parameter_name.clone(),
+                accuracy: m.accuracy,
+                weight_similarity: m.weight_similarity,
+                histogram: None,
+                layers: m
+                    .layers
+                    .iter()
+                    .map(|(name, a)| SnapshotLayer {
+                        name: name.clone(),
+                        original_shape: to_u32(a.sample_shape()),
+                        reduction: Reduction::AsIs,
+                        sample_shape: to_u32(a.sample_shape()),
+                        values: a.values().to_f32(),
+                    })
+                    .collect(),
+                logits: m.logits.clone(),
+            })
+            .collect();
+        Snapshot {
+            producer: producer.to_string(),
+            producer_version: producer_version.to_string(),
+            dataset: String::new(),
+            architecture: String::new(),
+            width: None,
+            seed: None,
+            preset: String::new(),
+            sample_indices: (0..n as u32).collect(),
+            labels: self.labels.as_ref().map(|(l, _)| l.clone()),
+            class_names: Vec::new(),
+            models,
+        }
     }
 
     /// Per-model files (one model each). Labels come from `labels` when given, else from the
@@ -177,8 +238,9 @@ impl AnalysisInput {
             .into_iter()
             .map(|f| ModelInput {
                 name: f.name,
-                kind: ModelKind::External,
-                parameter: None,
+                method: f.method.unwrap_or_else(|| "external".into()),
+                parameter: f.parameter,
+                parameter_name: f.parameter_name,
                 accuracy: f.accuracy,
                 weight_similarity: None,
                 layers: f.layers,
@@ -208,8 +270,16 @@ impl AnalysisInput {
                     format!("model '{}' has no layers", m.name),
                 ));
             }
-            let logits = m.logits.iter().map(|l| ("logits", l));
-            for (key, a) in m.layers.iter().map(|(k, a)| (k.as_str(), a)).chain(logits) {
+            if let Some(l) = m.logits.as_deref().filter(|l| m.layer(l).is_none()) {
+                return Err(RepsError::file(
+                    &m.source,
+                    format!(
+                        "model '{}': its logits name the layer '{l}', which it does not have",
+                        m.name
+                    ),
+                ));
+            }
+            for (key, a) in &m.layers {
                 if a.rows() != n {
                     return Err(RepsError::Mismatch {
                         file: m.source.clone(),

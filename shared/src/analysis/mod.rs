@@ -5,6 +5,7 @@ mod input;
 mod named_map;
 mod open;
 mod report;
+mod scores;
 mod sensitivity;
 
 pub use input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
@@ -12,6 +13,7 @@ pub use named_map::NamedMap;
 pub use open::{model_name, open_files, OpenedFiles};
 pub use report::{
     analyze, analyze_with_progress, compare_models, Baselines, Comparisons, LabelSource,
-    ModelComparisons, ModelReport, Progress, Report, SCORE_LABELS,
+    MethodGroup, ModelComparisons, ModelReport, Progress, Report,
 };
+pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};
 pub use sensitivity::{best_weights, sensitivity_table, BestWeights, SensitivityRow, TABLE3};

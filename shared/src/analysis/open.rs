@@ -48,25 +48,17 @@ pub fn open_files(
             });
         }
         let s = snapshot::decode(first_name, first)?;
-        let mut input = AnalysisInput::from_snapshot(first_name, &s)?;
-        if labels.is_some() {
-            input.labels = labels;
-            input.check_consistent()?;
-        }
-        let description = format!(
-            "{first_name} · {} (width {}) · {} · seed {} · {} models · N = {}",
-            s.architecture,
-            s.width,
-            s.dataset,
-            s.seed,
-            s.models.len(),
-            s.sample_indices.len()
-        );
+        let description = s.description(first_name);
         let histograms = s
             .models
             .iter()
             .filter_map(|m| m.histogram.clone().map(|h| (m.name.clone(), h)))
             .collect();
+        let mut input = AnalysisInput::from_snapshot(first_name, s)?;
+        if labels.is_some() {
+            input.labels = labels;
+            input.check_consistent()?;
+        }
         return Ok(OpenedFiles {
             input,
             description,

@@ -2,36 +2,16 @@
 
 use super::input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput};
 use super::named_map::NamedMap;
+use super::scores::{score, scores_present};
 use super::sensitivity::{best_weights, sensitivity_table, BestWeights, SensitivityRow};
 use crate::baselines::LogitBaselines;
 use crate::error::{RepsError, Result};
-use crate::formats::snapshot::ModelKind;
-use crate::metrics::{compare_layers, LayerComparison, LayerStats, RepsWeights, EQUAL, WEIGHTED};
+use crate::metrics::{
+    compare_layers, LayerComparison, LayerStats, PerComponent, RepsWeights, COMPONENTS, EQUAL,
+    WEIGHTED,
+};
 use crate::stats::{correlate, Correlations};
 use serde::{Deserialize, Serialize};
-
-/// Display names of the model-level scores that `Report::correlations` holds, in the order of the
-/// paper's Table 2 (baselines, CKA, components, REPS), for tables in the terminal and the browser.
-pub const SCORE_LABELS: [(&str, &str); 15] = [
-    ("weight_similarity", "Weight Similarity"),
-    ("prediction_agreement", "Prediction Agreement"),
-    ("logits_cosine", "Logits Cosine"),
-    ("logits_l2", "Logits L2"),
-    ("kl_divergence", "KL Divergence"),
-    ("wasserstein", "Wasserstein Distance"),
-    ("cka", "Linear CKA"),
-    ("cka_debiased", "Linear CKA (debiased)"),
-    ("effective_rank", "Effective Rank"),
-    ("alive", "Alive Neurons"),
-    ("separation", "Class Separation"),
-    ("decay", "Eigenvalue Decay Similarity"),
-    ("reps_weighted", "REPS (weighted)"),
-    ("reps_equal", "REPS (equal weights)"),
-    ("reps_user", "REPS (your weights)"),
-];
-
-/// Reads one model-level score out of a model's report.
-type ScoreOf = fn(&ModelReport) -> Option<f64>;
 
 /// Where the labels for class separation came from (DESIGN.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,8 +40,16 @@ pub struct Baselines {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelReport {
     pub name: String,
-    pub kind: ModelKind,
+    /// The same as `method`: the name of this field before methods became open strings, kept for
+    /// one more release so that existing readers of the JSON keep working.
+    pub kind: String,
+    /// How the model was made: `original`, `coreset`, `prune`, `quant`, a user's own method
+    /// (`distill`, `lowrank`, ...), or `external` when its file does not say.
+    pub method: String,
+    /// The method's parameter (coreset fraction, pruning ratio, bit width, ...).
     pub parameter: Option<f64>,
+    /// What the parameter is (`fraction`, `ratio`, `bits`, or as the file says).
+    pub parameter_name: Option<String>,
     pub accuracy: Option<f64>,
     /// `acc_ref − acc_model`.
     pub accuracy_drop: Option<f64>,
@@ -98,6 +86,47 @@ pub struct Report {
     pub best_weights: Option<BestWeights>,
     /// Things the reader should know (accuracies computed from labels, missing inputs, ...).
     pub notes: Vec<String>,
+}
+
+/// The compressed models of one method, for tables and charts that group by method.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MethodGroup<'a> {
+    pub method: &'a str,
+    /// The first parameter name its models give.
+    pub parameter_name: Option<&'a str>,
+    /// Its models, in report order.
+    pub models: Vec<&'a ModelReport>,
+}
+
+impl Report {
+    /// The methods of the models other than the reference, in the order they first appear, each
+    /// with its models: the column groups of Table 1 and the series of the charts. A method no
+    /// one has heard of is a group like any other.
+    pub fn methods(&self) -> Vec<MethodGroup<'_>> {
+        let mut out: Vec<MethodGroup<'_>> = Vec::new();
+        for m in self.models.iter().filter(|m| m.name != self.reference) {
+            match out.iter_mut().find(|g| g.method == m.method) {
+                Some(g) => {
+                    g.parameter_name = g.parameter_name.or(m.parameter_name.as_deref());
+                    g.models.push(m);
+                }
+                None => out.push(MethodGroup {
+                    method: &m.method,
+                    parameter_name: m.parameter_name.as_deref(),
+                    models: vec![m],
+                }),
+            }
+        }
+        out
+    }
+}
+
+impl ModelReport {
+    /// The model-level component scores in `metrics::COMPONENTS` order (their model-level
+    /// scores in the registry).
+    pub fn components(&self) -> PerComponent<Option<f64>> {
+        std::array::from_fn(|k| score(COMPONENTS[k].key).and_then(|s| (s.of_model)(self)))
+    }
 }
 
 /// Progress of a running analysis: `done` of `total` (model, layer) steps, and the current step.
@@ -137,7 +166,10 @@ pub fn compare_models(
 ) -> Result<Comparisons> {
     input.check_consistent()?;
     if options.top_m == 0 {
-        return Err(RepsError::Invalid("--top-m must be at least 1".into()));
+        return Err(RepsError::Option {
+            option: "top_m",
+            reason: "the number of eigenvalues in the decay fit must be at least 1".into(),
+        });
     }
     let models = &input.models;
     let ref_index = match &options.reference {
@@ -154,7 +186,7 @@ pub fn compare_models(
     let mut notes = Vec::new();
 
     // Labels: given, else the reference's predictions, else none.
-    let (labels, label_source) = match (&input.labels, &reference.logits) {
+    let (labels, label_source) = match (&input.labels, reference.logits()) {
         (Some((l, _)), _) => (Some(l.clone()), LabelSource::Labels),
         (None, Some(logits)) => (Some(logits.row_argmax()), LabelSource::Pseudo),
         (None, None) => {
@@ -168,6 +200,7 @@ pub fn compare_models(
     let total = layers.len() * models.len();
     let mut done = 0;
     let mut per_model: Vec<NamedMap<LayerComparison>> = vec![NamedMap::default(); models.len()];
+    let mut spectra: Vec<NamedMap<Vec<f64>>> = vec![NamedMap::default(); models.len()];
     let chunk = parallel::threads().max(1);
     for layer in &layers {
         let ref_stats = LayerStats::compute(
@@ -180,7 +213,8 @@ pub fn compare_models(
         for group in indexed.chunks(chunk) {
             let results = parallel::map(group, |&(i, m)| {
                 if i == ref_index {
-                    return Ok(compare_layers(&ref_stats, &ref_stats));
+                    let cmp = compare_layers(&ref_stats, &ref_stats);
+                    return Ok((cmp, positive(&ref_stats.eigenvalues)));
                 }
                 let stats = LayerStats::compute(
                     m.layer(layer).expect("chosen layers exist"),
@@ -188,10 +222,15 @@ pub fn compare_models(
                     options.top_m,
                 )
                 .map_err(|e| in_layer(m, layer, e))?;
-                Ok(compare_layers(&ref_stats, &stats))
+                Ok((
+                    compare_layers(&ref_stats, &stats),
+                    positive(&stats.eigenvalues),
+                ))
             });
-            for (&(i, m), cmp) in group.iter().zip(results) {
-                per_model[i].push(layer.clone(), cmp?);
+            for (&(i, m), result) in group.iter().zip(results) {
+                let (cmp, eigenvalues) = result?;
+                per_model[i].push(layer.clone(), cmp);
+                spectra[i].push(layer.clone(), eigenvalues);
                 done += 1;
                 progress(Progress {
                     done,
@@ -207,7 +246,7 @@ pub fn compare_models(
     let accuracies: Vec<Option<f64>> = models
         .iter()
         .map(|m| {
-            m.accuracy.or_else(|| match (&input.labels, &m.logits) {
+            m.accuracy.or_else(|| match (&input.labels, m.logits()) {
                 (Some((l, _)), Some(logits)) => {
                     let pred = logits.row_argmax();
                     let hits = pred.iter().zip(l).filter(|(p, y)| p == y).count();
@@ -227,13 +266,16 @@ pub fn compare_models(
     // The reference's weight similarity to itself is 1 when weights are known at all.
     let weights_known = models.iter().any(|m| m.weight_similarity.is_some());
     let mut out = Vec::with_capacity(models.len());
-    for (i, (m, layer_map)) in models.iter().zip(per_model).enumerate() {
+    for (i, ((m, layer_map), spectra)) in models.iter().zip(per_model).zip(spectra).enumerate() {
         out.push(ModelComparisons {
             name: m.name.clone(),
-            kind: m.kind,
+            method: m.method.clone(),
             parameter: m.parameter,
+            parameter_name: m.parameter_name.clone(),
             accuracy: accuracies[i],
+            logits: m.logits.clone(),
             layers: layer_map,
+            spectra,
             baselines: baselines(reference, m, i == ref_index, weights_known)?,
         });
     }
@@ -251,11 +293,17 @@ pub fn compare_models(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelComparisons {
     pub name: String,
-    pub kind: ModelKind,
+    /// How the model was made (see [`ModelReport::method`]).
+    pub method: String,
     pub parameter: Option<f64>,
+    pub parameter_name: Option<String>,
     /// Given, or measured on the analysed samples from labels and logits.
     pub accuracy: Option<f64>,
+    /// The layer that holds the model's logits, when it has logits.
+    pub logits: Option<String>,
     pub layers: NamedMap<LayerComparison>,
+    /// The positive eigenvalues of each compared layer (descending), for spectrum plots.
+    pub spectra: NamedMap<Vec<f64>>,
     pub baselines: Baselines,
 }
 
@@ -309,8 +357,10 @@ impl Comparisons {
                 };
                 ModelReport {
                     name: m.name.clone(),
-                    kind: m.kind,
+                    kind: m.method.clone(),
+                    method: m.method.clone(),
                     parameter: m.parameter,
+                    parameter_name: m.parameter_name.clone(),
                     accuracy: m.accuracy,
                     accuracy_drop: match (ref_acc, m.accuracy) {
                         (Some(r), Some(a)) => Some(r - a),
@@ -370,52 +420,23 @@ fn model_level_statistics(
         .map(|(_, r)| r)
         .collect();
     let drops: Option<Vec<f64>> = compressed.iter().map(|r| r.accuracy_drop).collect();
-    let series: [(&str, ScoreOf); 15] = [
-        ("reps_weighted", |r| r.reps_weighted),
-        ("reps_equal", |r| r.reps_equal),
-        ("reps_user", |r| r.reps_user),
-        ("effective_rank", |r| Some(r.effective_rank)),
-        ("alive", |r| Some(r.alive)),
-        ("separation", |r| r.separation),
-        ("decay", |r| Some(r.decay)),
-        ("cka", |r| Some(r.cka)),
-        ("cka_debiased", |r| r.cka_debiased),
-        ("prediction_agreement", |r| r.baselines.prediction_agreement),
-        ("logits_cosine", |r| r.baselines.logits_cosine),
-        ("logits_l2", |r| r.baselines.logits_l2),
-        ("kl_divergence", |r| r.baselines.kl_divergence),
-        ("wasserstein", |r| r.baselines.wasserstein),
-        ("weight_similarity", |r| r.baselines.weight_similarity),
-    ];
     let mut correlations = NamedMap::default();
-    for (name, get) in &series {
-        if *name == "reps_user" && user_weights.is_none() {
-            continue;
-        }
+    for score in scores_present(user_weights.is_some()) {
         let c = match &drops {
             None => Correlations::undefined("accuracy is not known for every model"),
             Some(d) => match compressed
                 .iter()
-                .map(|r| get(r))
+                .map(|r| (score.of_model)(r))
                 .collect::<Option<Vec<f64>>>()
             {
                 None => Correlations::undefined("not available for every model"),
                 Some(s) => correlate(&s, d),
             },
         };
-        correlations.push(*name, c);
+        correlations.push(score.key, c);
     }
-    let components: Vec<[Option<f64>; 4]> = compressed
-        .iter()
-        .map(|r| {
-            [
-                Some(r.effective_rank),
-                Some(r.alive),
-                r.separation,
-                Some(r.decay),
-            ]
-        })
-        .collect();
+    let components: Vec<PerComponent<Option<f64>>> =
+        compressed.iter().map(|r| r.components()).collect();
     let (sensitivity, best) = match &drops {
         Some(d) => (
             sensitivity_table(&components, d, user_weights),
@@ -458,6 +479,11 @@ mod parallel {
     }
 }
 
+/// The positive values of a descending spectrum.
+fn positive(eigenvalues: &[f64]) -> Vec<f64> {
+    eigenvalues.iter().copied().filter(|&x| x > 0.0).collect()
+}
+
 fn names(models: &[ModelInput]) -> String {
     models
         .iter()
@@ -487,7 +513,10 @@ fn choose_layers(
     match wanted {
         Some(list) => {
             if list.is_empty() {
-                return Err(RepsError::Invalid("--layers names no layer".into()));
+                return Err(RepsError::Option {
+                    option: "layers",
+                    reason: "names no layer".into(),
+                });
             }
             for l in list {
                 if let Some(m) = models.iter().find(|m| m.layer(l).is_none()) {
@@ -521,7 +550,7 @@ fn baselines(
     } else {
         m.weight_similarity
     };
-    let (Some(rl), Some(ml)) = (&reference.logits, &m.logits) else {
+    let (Some(rl), Some(ml)) = (reference.logits(), m.logits()) else {
         return Ok(Baselines {
             weight_similarity,
             ..Baselines::default()

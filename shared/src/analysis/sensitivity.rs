@@ -1,11 +1,11 @@
 //! Sensitivity of REPS to its component weights (paper Table 3), and the best weights on the simplex.
 
-use crate::metrics::RepsWeights;
+use crate::metrics::{PerComponent, RepsWeights, COMPONENT_COUNT};
 use crate::stats::pearson;
 use serde::{Deserialize, Serialize};
 
 /// The six weight configurations of the paper's Table 3, in its order.
-pub const TABLE3: [(&str, [f64; 4]); 6] = [
+pub const TABLE3: [(&str, PerComponent<f64>); 6] = [
     ("Weighted (proposed)", [0.15, 0.05, 0.35, 0.45]),
     ("Equal weights", [0.25, 0.25, 0.25, 0.25]),
     ("Rank-only", [1.0, 0.0, 0.0, 0.0]),
@@ -18,7 +18,7 @@ pub const TABLE3: [(&str, [f64; 4]); 6] = [
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SensitivityRow {
     pub name: String,
-    pub weights: [f64; 4],
+    pub weights: PerComponent<f64>,
     pub plcc: Option<f64>,
     /// Why `plcc` is missing, when it is.
     pub reason: Option<String>,
@@ -26,14 +26,14 @@ pub struct SensitivityRow {
 
 /// Model-level REPS for weights `w` from each model's mean components (REPS is linear in the
 /// components, so the mean over layers of `REPS^l` equals REPS of the mean components).
-fn scores(components: &[[Option<f64>; 4]], w: &RepsWeights) -> Option<Vec<f64>> {
+fn scores(components: &[PerComponent<Option<f64>>], w: &RepsWeights) -> Option<Vec<f64>> {
     components.iter().map(|c| w.combine(*c)).collect()
 }
 
 /// PLCC of model-level REPS against `drops` for Table 3's configurations, then `user` (if any).
-/// `components[i]` holds model i's mean (effective rank, alive, separation, decay) scores.
+/// `components[i]` holds model i's mean component scores (in `metrics::COMPONENTS` order).
 pub fn sensitivity_table(
-    components: &[[Option<f64>; 4]],
+    components: &[PerComponent<Option<f64>>],
     drops: &[f64],
     user: Option<RepsWeights>,
 ) -> Vec<SensitivityRow> {
@@ -65,7 +65,7 @@ pub fn sensitivity_table(
 pub struct BestWeights {
     /// Weights (α, β, γ, δ) on the grid of step 0.05 with the most negative PLCC against drop
     /// (REPS is a similarity, so a strong predictor correlates negatively with accuracy drop).
-    pub weights: [f64; 4],
+    pub weights: PerComponent<f64>,
     /// Their in-sample PLCC (optimistic: chosen on the same models).
     pub plcc: f64,
     /// Leave-one-model-out PLCC: each model's REPS computed with the weights chosen on the other
@@ -73,26 +73,38 @@ pub struct BestWeights {
     pub loo_plcc: Option<f64>,
 }
 
-fn simplex_grid(steps: usize) -> Vec<[f64; 4]> {
-    let mut out = Vec::new();
-    for a in 0..=steps {
-        for b in 0..=steps - a {
-            for c in 0..=steps - a - b {
-                let d = steps - a - b - c;
-                let s = steps as f64;
-                out.push([a as f64 / s, b as f64 / s, c as f64 / s, d as f64 / s]);
-            }
+/// Every weight vector on the simplex whose entries are multiples of `1 / steps`, in
+/// lexicographic order of the entries (the first component's weight varies slowest).
+fn simplex_grid(steps: usize) -> Vec<PerComponent<f64>> {
+    fn fill(prefix: &mut Vec<usize>, left: usize, steps: usize, out: &mut Vec<PerComponent<f64>>) {
+        if prefix.len() + 1 == COMPONENT_COUNT {
+            prefix.push(left);
+            out.push(std::array::from_fn(|k| prefix[k] as f64 / steps as f64));
+            prefix.pop();
+            return;
+        }
+        for x in 0..=left {
+            prefix.push(x);
+            fill(prefix, left - x, steps, out);
+            prefix.pop();
         }
     }
+    let mut out = Vec::new();
+    fill(
+        &mut Vec::with_capacity(COMPONENT_COUNT),
+        steps,
+        steps,
+        &mut out,
+    );
     out
 }
 
 fn best_on(
-    components: &[[Option<f64>; 4]],
+    components: &[PerComponent<Option<f64>>],
     drops: &[f64],
-    grid: &[[f64; 4]],
-) -> Option<([f64; 4], f64)> {
-    let mut best: Option<([f64; 4], f64)> = None;
+    grid: &[PerComponent<f64>],
+) -> Option<(PerComponent<f64>, f64)> {
+    let mut best: Option<(PerComponent<f64>, f64)> = None;
     for w in grid {
         let Some(s) = scores(components, &RepsWeights(*w)) else {
             continue;
@@ -106,10 +118,13 @@ fn best_on(
     best
 }
 
-/// Searches the weight simplex (grid step 0.05, 1771 points) for the weights whose REPS has the
+/// Searches the weight simplex (grid step 0.05: 1771 points for four components) for the weights whose REPS has the
 /// most negative PLCC with accuracy drop, and estimates the result by leave-one-model-out.
 /// `None` when no weights give a defined PLCC (fewer than 3 models, constant drops).
-pub fn best_weights(components: &[[Option<f64>; 4]], drops: &[f64]) -> Option<BestWeights> {
+pub fn best_weights(
+    components: &[PerComponent<Option<f64>>],
+    drops: &[f64],
+) -> Option<BestWeights> {
     let grid = simplex_grid(20);
     let (weights, plcc) = best_on(components, drops, &grid)?;
     let n = components.len();
@@ -130,4 +145,27 @@ pub fn best_weights(components: &[[Option<f64>; 4]], drops: &[f64]) -> Option<Be
         plcc,
         loo_plcc,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The grid has C(steps + K − 1, K − 1) points, each on the simplex, in the order of nested
+    /// loops over the components (ties in the search go to the first).
+    #[test]
+    fn simplex_grid_is_complete_and_ordered() {
+        let grid = simplex_grid(20);
+        assert_eq!(grid.len(), 1771); // C(23, 3)
+        let mut nested = Vec::new();
+        for a in 0..=20usize {
+            for b in 0..=20 - a {
+                for c in 0..=20 - a - b {
+                    let d = 20 - a - b - c;
+                    nested.push([a, b, c, d].map(|x| x as f64 / 20.0));
+                }
+            }
+        }
+        assert_eq!(grid, nested);
+    }
 }

@@ -16,6 +16,8 @@ pub enum ArrayData {
     F32(Vec<f32>),
     F64(Vec<f64>),
     Int(Vec<i64>),
+    /// Strings (numpy's `U` and `S` dtypes; text in a `.safetensors` header's metadata).
+    Text(Vec<String>),
 }
 
 impl ArrayData {
@@ -25,6 +27,7 @@ impl ArrayData {
             ArrayData::F32(v) => v.len(),
             ArrayData::F64(v) => v.len(),
             ArrayData::Int(v) => v.len(),
+            ArrayData::Text(v) => v.len(),
         }
     }
 
@@ -35,7 +38,28 @@ impl ArrayData {
 
     /// Whether the values are floating point.
     pub fn is_float(&self) -> bool {
-        !matches!(self, ArrayData::Int(_))
+        matches!(self, ArrayData::F32(_) | ArrayData::F64(_))
+    }
+
+    /// The single number of a one-element numeric array (a numpy scalar, or `(1,)`).
+    pub fn scalar(&self) -> Option<f64> {
+        if self.len() != 1 {
+            return None;
+        }
+        match self {
+            ArrayData::F32(v) => Some(v[0] as f64),
+            ArrayData::F64(v) => Some(v[0]),
+            ArrayData::Int(v) => Some(v[0] as f64),
+            ArrayData::Text(_) => None,
+        }
+    }
+
+    /// The single string of a one-element text array.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            ArrayData::Text(v) if v.len() == 1 => Some(&v[0]),
+            _ => None,
+        }
     }
 }
 
@@ -81,7 +105,7 @@ pub(crate) fn checked_bytes(file: &str, key: &str, shape: &[u64], item: u64) -> 
 }
 
 /// Reorders Fortran-order (column-major) data of `shape` into C order.
-pub(crate) fn fortran_to_c<T: Copy>(data: &[T], shape: &[usize]) -> Vec<T> {
+pub(crate) fn fortran_to_c<T: Clone>(data: &[T], shape: &[usize]) -> Vec<T> {
     if shape.len() < 2 {
         return data.to_vec();
     }
@@ -95,7 +119,7 @@ pub(crate) fn fortran_to_c<T: Copy>(data: &[T], shape: &[usize]) -> Vec<T> {
     }
     for _ in 0..n {
         let offset: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
-        out.push(data[offset]);
+        out.push(data[offset].clone());
         // Increment the C-order multi-index (last axis fastest).
         for k in (0..shape.len()).rev() {
             index[k] += 1;

@@ -9,7 +9,7 @@ mod safetensors;
 pub mod snapshot;
 
 pub use array::{ArrayData, RawArray, MAX_ARRAY_BYTES};
-pub use model_file::{model_file_from_arrays, ModelFile, Skipped};
+pub use model_file::{model_file_from_arrays, ModelFile, Skipped, RESERVED_KEYS};
 pub use npy::parse_npy;
 pub use npz::parse_npz;
 pub use safetensors::parse_safetensors;

@@ -15,10 +15,16 @@ pub struct ModelFile {
     pub layers: Vec<(String, Activations)>,
     /// Integer labels of the N samples (key `labels`).
     pub labels: Option<Vec<u32>>,
-    /// Logits, N × K (key `logits`).
-    pub logits: Option<Activations>,
+    /// The layer holding the logits, N × K: `logits` when the file has that key.
+    pub logits: Option<String>,
     /// Test accuracy in [0, 1] (key `accuracy`).
     pub accuracy: Option<f64>,
+    /// How the model was made (key `method`, a string).
+    pub method: Option<String>,
+    /// The method's parameter (key `parameter`, a number).
+    pub parameter: Option<f64>,
+    /// What the parameter is (key `parameter_name`, a string).
+    pub parameter_name: Option<String>,
     /// Arrays that were not used, and why.
     pub skipped: Vec<Skipped>,
 }
@@ -30,16 +36,23 @@ pub struct Skipped {
     pub reason: String,
 }
 
-impl ModelFile {
-    /// Number of samples N.
-    pub fn samples(&self) -> usize {
-        self.layers.first().map_or(0, |(_, a)| a.rows())
-    }
-}
+/// Keys of a model file that are not layers. The last three describe the model; a
+/// `.safetensors` file gives them in its header's `__metadata__`.
+pub const RESERVED_KEYS: [&str; 5] = [
+    "labels",
+    "accuracy",
+    "method",
+    "parameter",
+    "parameter_name",
+];
 
-/// Turns decoded arrays into a model: reserved keys `labels` (integers, length N), `logits`
-/// (N × K, also a layer named `logits`) and `accuracy` (a scalar in [0, 1]); every other float
-/// array of rank ≥ 2 whose first axis is N is a layer, flattened per sample. N is the length of
+/// The reserved keys read from a `.safetensors` header's `__metadata__`.
+pub(crate) const METADATA_KEYS: [&str; 3] = ["method", "parameter", "parameter_name"];
+
+/// Turns decoded arrays into a model: reserved keys `labels` (integers, length N), `accuracy` (a
+/// scalar in [0, 1]), `method` and `parameter_name` (strings) and `parameter` (a finite number, or
+/// a string holding one); `logits` (N × K) is a layer that also serves as the logits; every other
+/// float array of rank ≥ 2 whose first axis is N is a layer, flattened per sample. N is the length of
 /// `labels`, else the first axis of `logits`, else that of the first float array of rank ≥ 2.
 /// Non-finite values are an error naming the file, key and sample.
 pub fn model_file_from_arrays(
@@ -49,10 +62,14 @@ pub fn model_file_from_arrays(
 ) -> Result<ModelFile> {
     let mut labels = None;
     let mut accuracy = None;
+    let (mut method, mut parameter, mut parameter_name) = (None, None, None);
     for (key, a) in &arrays {
         match key.as_str() {
             "labels" => labels = Some(parse_labels(file, key, a)?),
             "accuracy" => accuracy = Some(parse_accuracy(file, key, a)?),
+            "method" => method = Some(parse_name(file, key, a)?),
+            "parameter_name" => parameter_name = Some(parse_name(file, key, a)?),
+            "parameter" => parameter = Some(parse_parameter(file, key, a)?),
             _ => {}
         }
     }
@@ -69,7 +86,7 @@ pub fn model_file_from_arrays(
             arrays
                 .iter()
                 .find(|(k, a)| {
-                    k != "labels" && k != "accuracy" && a.data.is_float() && a.shape.len() >= 2
+                    !RESERVED_KEYS.contains(&k.as_str()) && a.data.is_float() && a.shape.len() >= 2
                 })
                 .map(|(_, a)| a.shape[0])
         });
@@ -83,7 +100,7 @@ pub fn model_file_from_arrays(
     let mut logits = None;
     let mut skipped = Vec::new();
     for (key, a) in arrays {
-        if key == "labels" || key == "accuracy" {
+        if RESERVED_KEYS.contains(&key.as_str()) {
             continue;
         }
         let skip = |reason: String| Skipped {
@@ -91,7 +108,11 @@ pub fn model_file_from_arrays(
             reason,
         };
         if !a.data.is_float() {
-            skipped.push(skip("integer array (only float arrays are layers)".into()));
+            let what = match a.data {
+                ArrayData::Text(_) => "text",
+                _ => "integer array",
+            };
+            skipped.push(skip(format!("{what} (only float arrays are layers)")));
             continue;
         }
         if a.shape.len() < 2 {
@@ -122,12 +143,12 @@ pub fn model_file_from_arrays(
         let values = match a.data {
             ArrayData::F32(v) => Values::F32(v),
             ArrayData::F64(v) => Values::F64(v),
-            ArrayData::Int(_) => unreachable!("checked is_float"),
+            ArrayData::Int(_) | ArrayData::Text(_) => unreachable!("checked is_float"),
         };
         let act = Activations::new(n, a.shape[1..].to_vec(), values)
             .map_err(|e| RepsError::array(file, &key, e.to_string()))?;
         if key == "logits" {
-            logits = Some(act.clone());
+            logits = Some(key.clone());
         }
         layers.push((key, act));
     }
@@ -146,8 +167,64 @@ pub fn model_file_from_arrays(
         labels,
         logits,
         accuracy,
+        method,
+        parameter,
+        parameter_name,
         skipped,
     })
+}
+
+/// A method or parameter name: one non-empty string without control characters, at most 200
+/// bytes.
+fn parse_name(file: &str, key: &str, a: &RawArray) -> Result<String> {
+    let err = |r: String| RepsError::array(file, key, r);
+    let text = a.data.text().ok_or_else(|| {
+        err(format!(
+            "must be a single string (np.savez(..., {key}=\"name\")), got {} of shape {:?}",
+            kind_of(&a.data),
+            a.shape
+        ))
+    })?;
+    let text = text.trim();
+    if text.is_empty() || text.len() > 200 || text.chars().any(char::is_control) {
+        return Err(err(format!(
+            "'{}' is not a usable name (1 to 200 characters, no control characters)",
+            text.escape_debug()
+        )));
+    }
+    Ok(text.to_string())
+}
+
+/// The method's parameter: one finite number (or, in `.safetensors` metadata, a string holding
+/// one).
+fn parse_parameter(file: &str, key: &str, a: &RawArray) -> Result<f64> {
+    let err = |r: String| RepsError::array(file, key, r);
+    let v = match (a.data.scalar(), a.data.text()) {
+        (Some(v), _) => v,
+        (None, Some(t)) => t
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| err(format!("'{}' is not a number", t.escape_debug())))?,
+        _ => {
+            return Err(err(format!(
+                "must be a single number, got {} of shape {:?}",
+                kind_of(&a.data),
+                a.shape
+            )))
+        }
+    };
+    if !v.is_finite() {
+        return Err(err(format!("{v} is not a finite number")));
+    }
+    Ok(v)
+}
+
+fn kind_of(data: &ArrayData) -> &'static str {
+    match data {
+        ArrayData::F32(_) | ArrayData::F64(_) => "floats",
+        ArrayData::Int(_) => "integers",
+        ArrayData::Text(_) => "text",
+    }
 }
 
 /// Labels: integers (or integral floats) ≥ 0, shape `(N,)` or `(N, 1)`.
@@ -178,22 +255,18 @@ pub(crate) fn parse_labels(file: &str, key: &str, a: &RawArray) -> Result<Vec<u3
             .map(|(i, &x)| as_int(i, x as f64))
             .collect(),
         ArrayData::F64(v) => v.iter().enumerate().map(|(i, &x)| as_int(i, x)).collect(),
+        ArrayData::Text(_) => Err(err("labels must be integers, got text".into())),
     }
 }
 
 /// Accuracy: one finite number in [0, 1].
 fn parse_accuracy(file: &str, key: &str, a: &RawArray) -> Result<f64> {
-    if a.data.len() != 1 {
+    let Some(v) = a.data.scalar() else {
         return Err(RepsError::array(
             file,
             key,
             format!("accuracy must be a single number, got shape {:?}", a.shape),
         ));
-    }
-    let v = match &a.data {
-        ArrayData::F32(v) => v[0] as f64,
-        ArrayData::F64(v) => v[0],
-        ArrayData::Int(v) => v[0] as f64,
     };
     if !(0.0..=1.0).contains(&v) {
         return Err(RepsError::array(

@@ -5,8 +5,9 @@ use crate::error::{RepsError, Result};
 use npyz::{DType, NpyFile, Order, TypeChar};
 use std::io::Cursor;
 
-/// Parses one `.npy` array: float (f16, f32, f64) or integer (8 to 64 bits, signed or unsigned),
-/// either byte order, C or Fortran order. The header's claimed size is checked against the bytes
+/// Parses one `.npy` array: float (f16, f32, f64), integer (8 to 64 bits, signed or unsigned) or
+/// text (numpy's `U` and `S` dtypes, as `np.savez(..., method="distill")` writes), either byte
+/// order, C or Fortran order. The header's claimed size is checked against the bytes
 /// present before anything is allocated. `key` names the array in errors.
 pub fn parse_npy(file: &str, key: &str, bytes: &[u8]) -> Result<RawArray> {
     let err = |reason: String| RepsError::array(file, key, reason);
@@ -23,10 +24,10 @@ pub fn parse_npy(file: &str, key: &str, bytes: &[u8]) -> Result<RawArray> {
     let supported = matches!(
         (char_, size),
         (TypeChar::Float, 2 | 4 | 8) | (TypeChar::Int | TypeChar::Uint, 1 | 2 | 4 | 8)
-    );
+    ) || matches!(char_, TypeChar::UnicodeStr | TypeChar::ByteStr);
     if !supported {
         return Err(err(format!(
-            "dtype '{type_str}' is not supported (use float16/32/64 or an integer type)"
+            "dtype '{type_str}' is not supported (use float16/32/64, an integer type or a string)"
         )));
     }
     let shape_u64 = header.shape().to_vec();
@@ -58,6 +59,9 @@ pub fn parse_npy(file: &str, key: &str, bytes: &[u8]) -> Result<RawArray> {
         (TypeChar::Uint, 1) => ints(file_data.into_vec::<u8>().map_err(io)?),
         (TypeChar::Uint, 2) => ints(file_data.into_vec::<u16>().map_err(io)?),
         (TypeChar::Uint, 4) => ints(file_data.into_vec::<u32>().map_err(io)?),
+        (TypeChar::UnicodeStr | TypeChar::ByteStr, _) => {
+            ArrayData::Text(file_data.into_vec::<String>().map_err(io)?)
+        }
         (TypeChar::Uint, _) => ArrayData::Int(
             file_data
                 .into_vec::<u64>()
@@ -73,6 +77,7 @@ pub fn parse_npy(file: &str, key: &str, bytes: &[u8]) -> Result<RawArray> {
             ArrayData::F32(v) => ArrayData::F32(fortran_to_c(&v, &shape)),
             ArrayData::F64(v) => ArrayData::F64(fortran_to_c(&v, &shape)),
             ArrayData::Int(v) => ArrayData::Int(fortran_to_c(&v, &shape)),
+            ArrayData::Text(v) => ArrayData::Text(fortran_to_c(&v, &shape)),
         }
     } else {
         data

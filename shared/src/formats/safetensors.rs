@@ -1,14 +1,20 @@
 //! `.safetensors` files, from a byte slice.
 
 use super::array::{checked_bytes, ArrayData, RawArray};
+use super::model_file::METADATA_KEYS;
 use crate::error::{RepsError, Result};
 use safetensors::{Dtype, SafeTensors};
 
 /// Parses every tensor of a `.safetensors` file, sorted by name: floats (F16, BF16, F32, F64)
-/// and integers (8 to 64 bits). Data is little-endian and not assumed aligned.
+/// and integers (8 to 64 bits). Data is little-endian and not assumed aligned. The reserved keys
+/// of a model file that describe it (`method`, `parameter`, `parameter_name`) are read from the
+/// header's `__metadata__` (string values) and come after the tensors as one-element text arrays.
 pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<(String, RawArray)>> {
-    let st = SafeTensors::deserialize(bytes)
-        .map_err(|e| RepsError::file(file, format!("not a valid .safetensors file: {e}")))?;
+    let not_valid = |e: safetensors::SafeTensorError| {
+        RepsError::file(file, format!("not a valid .safetensors file: {e}"))
+    };
+    let st = SafeTensors::deserialize(bytes).map_err(not_valid)?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(not_valid)?;
     let mut names: Vec<String> = st.names().into_iter().map(str::to_string).collect();
     names.sort();
     let mut out = Vec::with_capacity(names.len());
@@ -53,6 +59,14 @@ pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<(String, RawArr
         let array =
             RawArray::new(shape, data).map_err(|e| RepsError::array(file, &key, e.to_string()))?;
         out.push((key, array));
+    }
+    if let Some(metadata) = header.metadata() {
+        for key in METADATA_KEYS {
+            if let Some(value) = metadata.get(key) {
+                let text = ArrayData::Text(vec![value.clone()]);
+                out.push((key.to_string(), RawArray::new(Vec::new(), text)?));
+            }
+        }
     }
     Ok(out)
 }

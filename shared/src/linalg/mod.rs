@@ -9,5 +9,5 @@ mod centered;
 mod spectrum;
 
 pub use centered::CenteredMatrix;
+pub use spectrum::Kernel;
 pub(crate) use spectrum::{kernel_inner_product as spectrum_kernel_inner_product, spectrum};
-pub use spectrum::{lower_inner_product, symmetric_eigenvalues_desc, Kernel};

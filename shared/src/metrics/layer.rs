@@ -2,7 +2,7 @@
 
 use super::{
     alive_fraction, cka_from_stats, decay_fit, decay_score, effective_rank, effective_rank_score,
-    separation_ratio, separation_score, DecayFit, RepsWeights,
+    separation_ratio, separation_score, DecayFit, PerComponent, RepsWeights, COMPONENTS,
 };
 use crate::activations::Activations;
 use crate::error::Result;
@@ -88,14 +88,9 @@ pub struct LayerComparison {
 }
 
 impl LayerComparison {
-    /// The four components in weight order, separation possibly missing.
-    pub fn components(&self) -> [Option<f64>; 4] {
-        [
-            Some(self.effective_rank),
-            Some(self.alive),
-            self.separation,
-            Some(self.decay),
-        ]
+    /// The component scores in [`COMPONENTS`] order (separation possibly missing).
+    pub fn components(&self) -> PerComponent<Option<f64>> {
+        std::array::from_fn(|k| (COMPONENTS[k].of)(self))
     }
 
     /// `REPS^l = α s_e + β s_alive + γ s_s + δ s_d` (eq. 9) with the given weights.

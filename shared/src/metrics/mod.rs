@@ -5,6 +5,7 @@
 
 mod alive;
 mod cka;
+mod components;
 mod decay;
 mod effective_rank;
 mod layer;
@@ -13,6 +14,7 @@ mod separation;
 
 pub use alive::alive_fraction;
 pub use cka::{cka_from_stats, linear_cka, linear_cka_debiased, CkaPair};
+pub use components::{Component, PerComponent, COMPONENTS, COMPONENT_COUNT};
 pub use decay::{decay_fit, decay_score, DecayFit};
 pub use effective_rank::{effective_rank, effective_rank_score};
 pub use layer::{compare_layers, LayerComparison, LayerStats};

@@ -1,65 +1,82 @@
-//! The weights `(α, β, γ, δ)` of REPS (paper eq. 9).
+//! The weights `(α, β, γ, δ)` of REPS (paper eq. 9), one per entry of [`COMPONENTS`].
 
+use super::components::{PerComponent, COMPONENTS, COMPONENT_COUNT};
 use crate::error::{RepsError, Result};
 use serde::{Deserialize, Serialize};
 
-/// Weights of the four components, in the order effective rank, alive, separation, decay.
+/// Weights of the components, in [`COMPONENTS`] order.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RepsWeights(pub [f64; 4]);
+pub struct RepsWeights(pub PerComponent<f64>);
 
 /// The paper's weighted variant `(0.15, 0.05, 0.35, 0.45)`.
 pub const WEIGHTED: RepsWeights = RepsWeights([0.15, 0.05, 0.35, 0.45]);
 /// The equal-weight variant `(0.25, 0.25, 0.25, 0.25)`.
-pub const EQUAL: RepsWeights = RepsWeights([0.25, 0.25, 0.25, 0.25]);
+pub const EQUAL: RepsWeights = RepsWeights([0.25; COMPONENT_COUNT]);
+
+/// Why user weights were refused.
+fn invalid(reason: String) -> RepsError {
+    RepsError::Option {
+        option: "weights",
+        reason,
+    }
+}
 
 impl RepsWeights {
-    /// User weights: four finite, non-negative numbers with a positive sum, rescaled to sum 1.
-    pub fn new(w: [f64; 4]) -> Result<Self> {
+    /// User weights: finite, non-negative numbers with a positive sum, rescaled to sum 1.
+    pub fn new(w: PerComponent<f64>) -> Result<Self> {
         if w.iter().any(|x| !x.is_finite() || *x < 0.0) {
-            return Err(RepsError::Invalid(format!(
+            return Err(invalid(format!(
                 "REPS weights must be finite and non-negative, got {w:?}"
             )));
         }
         let sum: f64 = w.iter().sum();
         if sum <= 0.0 {
-            return Err(RepsError::Invalid(
-                "REPS weights must not all be zero".into(),
-            ));
+            return Err(invalid("REPS weights must not all be zero".into()));
         }
         Ok(RepsWeights(w.map(|x| x / sum)))
     }
 
-    /// Parses `"a,b,c,d"` (the `--weights` flag).
+    /// Parses `"a,b,c,d"`: one number per component, in [`COMPONENTS`] order.
     pub fn parse(text: &str) -> Result<Self> {
         let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-        if parts.len() != 4 {
-            return Err(RepsError::Invalid(format!(
-                "expected four comma-separated weights (effective rank, alive, separation, decay), got '{text}'"
+        if parts.len() != COMPONENT_COUNT {
+            let names: Vec<&str> = COMPONENTS.iter().map(|c| c.key).collect();
+            return Err(invalid(format!(
+                "expected {COMPONENT_COUNT} comma-separated weights ({}), got '{text}'",
+                names.join(", ")
             )));
         }
-        let mut w = [0.0; 4];
+        let mut w = [0.0; COMPONENT_COUNT];
         for (slot, p) in w.iter_mut().zip(&parts) {
             *slot = p
                 .parse::<f64>()
-                .map_err(|_| RepsError::Invalid(format!("'{p}' in --weights is not a number")))?;
+                .map_err(|_| invalid(format!("'{p}' is not a number")))?;
         }
         Self::new(w)
     }
 
-    /// The weights actually applied: these when class separation is available; otherwise γ = 0 and
-    /// the other three rescaled to sum 1 (DESIGN.md §2). `None` when nothing is left to weigh.
-    pub fn effective(&self, separation_available: bool) -> Option<[f64; 4]> {
-        if separation_available {
+    /// The weights actually applied when only the components marked in `available` exist: these
+    /// weights when all do; otherwise the missing ones get 0 and the others are rescaled to sum 1
+    /// (DESIGN.md §2: without labels class separation is left out). `None` when nothing is left
+    /// to weigh.
+    pub fn effective(&self, available: PerComponent<bool>) -> Option<PerComponent<f64>> {
+        if available.iter().all(|&a| a) {
             return Some(self.0);
         }
-        let [a, b, _, d] = self.0;
-        let rest = a + b + d;
-        (rest > 0.0).then(|| [a / rest, b / rest, 0.0, d / rest])
+        let rest: f64 = self
+            .0
+            .iter()
+            .zip(available)
+            .filter(|(_, a)| *a)
+            .map(|(w, _)| w)
+            .sum();
+        (rest > 0.0)
+            .then(|| std::array::from_fn(|k| if available[k] { self.0[k] / rest } else { 0.0 }))
     }
 
-    /// `Σ w_k · component_k`, with the separation component possibly missing.
-    pub fn combine(&self, components: [Option<f64>; 4]) -> Option<f64> {
-        let w = self.effective(components[2].is_some())?;
+    /// `Σ w_k · component_k` with [`RepsWeights::effective`] weights for the components present.
+    pub fn combine(&self, components: PerComponent<Option<f64>>) -> Option<f64> {
+        let w = self.effective(components.map(|c| c.is_some()))?;
         Some(
             w.iter()
                 .zip(components)

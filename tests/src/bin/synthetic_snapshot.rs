@@ -9,7 +9,7 @@
 //! noise and silences units in proportion to a severity that grows along the paper's grid, and
 //! its logits (hence its accuracy) degrade with it.
 
-use reps::formats::snapshot::{encode, ModelKind, Snapshot, SnapshotLayer, SnapshotModel};
+use reps::formats::snapshot::{encode, Reduction, Snapshot, SnapshotLayer, SnapshotModel};
 use reps::histogram::WeightHistogram;
 use std::process::ExitCode;
 
@@ -79,26 +79,26 @@ fn main() -> ExitCode {
     let ref_logits: Vec<f64> = (0..n * k)
         .map(|i| 3.0 * f64::from(labels[i / k] as usize == i % k) + rng.normal())
         .collect();
-    let mut plan: Vec<(String, ModelKind, Option<f64>, f64)> =
-        vec![("original".into(), ModelKind::Original, None, 0.0)];
+    let mut plan: Vec<(String, &str, Option<(&str, f64)>, f64)> =
+        vec![("original".into(), "original", None, 0.0)];
     for f in [0.8, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01] {
         plan.push((
             format!("coreset-{f}"),
-            ModelKind::Coreset,
-            Some(f),
+            "coreset",
+            Some(("fraction", f)),
             1.0 - f64::sqrt(f),
         ));
     }
     for r in [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9] {
-        plan.push((format!("prune-{r}"), ModelKind::Prune, Some(r), r * r));
+        plan.push((format!("prune-{r}"), "prune", Some(("ratio", r)), r * r));
     }
     for b in [8u32, 7, 6, 5, 4, 3, 2, 1] {
         let s = 2f64.powi(-(b as i32) + 1).min(1.0);
-        plan.push((format!("quant-{b}"), ModelKind::Quant, Some(b as f64), s));
+        plan.push((format!("quant-{b}"), "quant", Some(("bits", b as f64)), s));
     }
     let models = plan
         .into_iter()
-        .map(|(name, kind, parameter, s)| {
+        .map(|(name, method, parameter, s)| {
             let layers = shapes
                 .iter()
                 .zip(&reference)
@@ -118,6 +118,8 @@ fn main() -> ExitCode {
                         .collect();
                     SnapshotLayer {
                         name: lname.to_string(),
+                        original_shape: shape.clone(),
+                        reduction: Reduction::AsIs,
                         sample_shape: shape.clone(),
                         values,
                     }
@@ -137,8 +139,10 @@ fn main() -> ExitCode {
             let mut layers = layers;
             let fc = SnapshotLayer {
                 name: "fc".into(),
+                original_shape: vec![k as u32],
+                reduction: Reduction::AsIs,
                 sample_shape: vec![k as u32],
-                values: logits.clone(),
+                values: logits,
             };
             layers.push(fc);
             let counts = (0..50)
@@ -149,8 +153,9 @@ fn main() -> ExitCode {
                 .collect();
             SnapshotModel {
                 name,
-                kind,
-                parameter,
+                method: method.into(),
+                parameter: parameter.map(|p| p.1),
+                parameter_name: parameter.map(|p| p.0.to_string()),
                 accuracy: Some(hits as f64 / n as f64),
                 weight_similarity: Some(1.0 - 0.5 * s),
                 histogram: Some(WeightHistogram {
@@ -159,11 +164,7 @@ fn main() -> ExitCode {
                     counts,
                 }),
                 layers,
-                logits: Some(SnapshotLayer {
-                    name: "logits".into(),
-                    sample_shape: vec![k as u32],
-                    values: logits,
-                }),
+                logits: Some("fc".into()),
             }
         })
         .collect();
@@ -172,11 +173,11 @@ fn main() -> ExitCode {
         producer_version: env!("CARGO_PKG_VERSION").into(),
         dataset: "synthetic classes".into(),
         architecture: "resnet18".into(),
-        width: w as u32,
-        seed: args.seed,
+        width: Some(w as u32),
+        seed: Some(args.seed),
         preset: "synthetic".into(),
         sample_indices: (0..n as u32).collect(),
-        labels,
+        labels: Some(labels),
         class_names: (0..k).map(|c| format!("class {c}")).collect(),
         models,
     };

@@ -3,39 +3,50 @@
 //! against accuracy drop with its regression line.
 
 use super::charts::{chart, Chart, Series};
-use reps::analysis::{Comparisons, Report};
-use reps::formats::snapshot::ModelKind;
+use reps::analysis::{Comparisons, MethodGroup, Report};
 use reps::histogram::WeightHistogram;
-use reps::metrics::RepsWeights;
 use yew::prelude::*;
 
-/// The paper's Figure 2 models when present (C50, C10, P50, P90, Q4, Q2 and the original), else the
-/// reference and the first five others.
-pub fn selected_models(r: &Report) -> Vec<String> {
-    let paper = [
-        "coreset-0.5",
-        "coreset-0.1",
-        "prune-0.5",
-        "prune-0.9",
-        "quant-4",
-        "quant-2",
-    ];
-    let mut out = vec![r.reference.clone()];
-    let present: Vec<&str> = paper
+/// The paper's Figure 2 picks as (method, parameter): C50, C10, P50, P90, Q4, Q2.
+const PAPER_PICKS: [(&str, f64); 6] = [
+    ("coreset", 0.5),
+    ("coreset", 0.1),
+    ("prune", 0.5),
+    ("prune", 0.9),
+    ("quant", 4.0),
+    ("quant", 2.0),
+];
+
+/// Up to two models of a method: its paper picks when the method has them, else the model in the
+/// middle of its list and its last (most compressed in a sweep's order).
+fn picks<'a>(g: &MethodGroup<'a>) -> Vec<&'a str> {
+    let paper: Vec<&str> = g
+        .models
         .iter()
-        .copied()
-        .filter(|p| r.models.iter().any(|m| m.name == *p))
-        .collect();
-    if present.len() >= 3 {
-        out.extend(present.iter().map(|s| s.to_string()));
-    } else {
-        out.extend(
-            r.models
+        .filter(|m| {
+            PAPER_PICKS
                 .iter()
-                .filter(|m| m.name != r.reference)
-                .take(5)
-                .map(|m| m.name.clone()),
-        );
+                .any(|(method, p)| *method == g.method && m.parameter == Some(*p))
+        })
+        .map(|m| m.name.as_str())
+        .collect();
+    if !paper.is_empty() {
+        return paper;
+    }
+    let mut out = vec![g.models[g.models.len() / 2].name.as_str()];
+    let last = g.models[g.models.len() - 1].name.as_str();
+    if !out.contains(&last) {
+        out.push(last);
+    }
+    out
+}
+
+/// Figure 2's default models, chosen from the methods and parameters in the report: the
+/// reference, then per method (in the order found) up to two models ([`picks`]).
+pub fn selected_models(r: &Report) -> Vec<String> {
+    let mut out = vec![r.reference.clone()];
+    for g in r.methods() {
+        out.extend(picks(&g).into_iter().map(str::to_string));
     }
     out
 }
@@ -74,39 +85,31 @@ fn per_layer(
     })
 }
 
-/// One scatter series per kind of model, from `(kind, point)` pairs.
-fn by_kind(points: impl IntoIterator<Item = (ModelKind, (f64, f64))>) -> Vec<Series> {
-    let points: Vec<(ModelKind, (f64, f64))> = points.into_iter().collect();
-    [
-        ModelKind::Coreset,
-        ModelKind::Prune,
-        ModelKind::Quant,
-        ModelKind::External,
-        ModelKind::Original,
-    ]
-    .iter()
-    .map(|k| Series {
-        name: k.as_str().into(),
-        points: points
-            .iter()
-            .filter(|(kind, _)| kind == k)
-            .map(|(_, p)| *p)
-            .collect(),
-        line: false,
-    })
-    .filter(|s| !s.points.is_empty())
-    .collect()
+/// One scatter series per method, in the order the methods first appear, from `(method, point)`
+/// pairs: every method gets its own series (and colour), known or not.
+fn by_method<'a>(points: impl IntoIterator<Item = (&'a str, (f64, f64))>) -> Vec<Series> {
+    let mut out: Vec<Series> = Vec::new();
+    for (method, p) in points {
+        match out.iter_mut().find(|s| s.name == method) {
+            Some(s) => s.points.push(p),
+            None => out.push(Series {
+                name: method.to_string(),
+                points: vec![p],
+                line: false,
+            }),
+        }
+    }
+    out
 }
 
-/// Every figure. `layers` holds every model on every compared layer; `spectra` the FC eigenvalues by model;
-/// `histograms` the snapshot's weight histograms; `models` the models that Figure 2 (a)–(c), (e)–(g)
-/// draw (default [`selected_models`]).
+/// Every figure of `r` (a report with the sliders' weights as the user's weights). `layers` holds
+/// every model on every compared layer, with their spectra; `histograms` the snapshot's weight
+/// histograms; `models` the models that Figure 2 (a)–(c), (e)–(g) draw (default
+/// [`selected_models`]).
 pub fn all(
     r: &Report,
     layers: &Comparisons,
-    spectra: &[(String, Vec<f64>)],
     histograms: &[(String, WeightHistogram)],
-    w: &RepsWeights,
     models: &[String],
 ) -> Html {
     let reps_drop = chart(&Chart {
@@ -114,29 +117,28 @@ pub fn all(
         title: "REPS (your weights) against accuracy drop".into(),
         x_label: "accuracy drop".into(),
         y_label: "REPS".into(),
-        series: by_kind(
+        series: by_method(
             r.models
                 .iter()
                 .filter(|m| m.name != r.reference)
-                .filter_map(|m| {
-                    let reps = w.combine([
-                        Some(m.effective_rank),
-                        Some(m.alive),
-                        m.separation,
-                        Some(m.decay),
-                    ])?;
-                    Some((m.kind, (m.accuracy_drop?, reps)))
-                }),
+                .filter_map(|m| Some((m.method.as_str(), (m.accuracy_drop?, m.reps_user?)))),
         ),
         log: false,
         regression: true,
         x_names: vec![],
     });
     let hist_models: Vec<&(String, WeightHistogram)> = {
-        let wanted = [r.reference.as_str(), "coreset-0.5", "prune-0.5", "quant-4"];
+        // The reference and the first pick of each method.
+        let wanted: Vec<String> = std::iter::once(r.reference.clone())
+            .chain(
+                r.methods()
+                    .iter()
+                    .filter_map(|g| picks(g).first().map(|s| s.to_string())),
+            )
+            .collect();
         let v: Vec<_> = histograms
             .iter()
-            .filter(|(n, _)| wanted.contains(&n.as_str()))
+            .filter(|(n, _)| wanted.contains(n))
             .collect();
         if v.len() >= 2 {
             v
@@ -174,16 +176,36 @@ pub fn all(
             x_names: vec![],
         })
     });
+    // The spectrum of each model's logits layer (else its last compared layer).
+    let spectra: Vec<(&str, &Vec<f64>)> = layers
+        .models
+        .iter()
+        .filter(|m| models.contains(&m.name))
+        .filter_map(|m| {
+            let layer = m
+                .logits
+                .as_deref()
+                .filter(|l| m.spectra.get(l).is_some())
+                .or_else(|| layers.layers.last().map(String::as_str))?;
+            Some((m.name.as_str(), m.spectra.get(layer)?))
+        })
+        .collect();
+    let spectrum_layer = layers
+        .models
+        .first()
+        .and_then(|m| m.logits.clone())
+        .filter(|l| layers.layers.contains(l))
+        .or_else(|| layers.layers.last().cloned())
+        .unwrap_or_default();
     let spectrum = chart(&Chart {
         id: "fig2e-spectrum".into(),
-        title: "(e) eigenvalue spectrum of fc (log-log)".into(),
+        title: format!("(e) eigenvalue spectrum of {spectrum_layer} (log-log)"),
         x_label: "index i".into(),
         y_label: "eigenvalue λ_i".into(),
         series: spectra
             .iter()
-            .filter(|(name, _)| models.contains(name))
             .map(|(name, ev)| Series {
-                name: name.clone(),
+                name: name.to_string(),
                 points: ev
                     .iter()
                     .enumerate()
@@ -210,8 +232,8 @@ pub fn all(
                     title: "(d) separation (last layer) against prediction agreement".into(),
                     x_label: "prediction agreement".into(),
                     y_label: "separation ratio r_s".into(),
-                    series: by_kind(layers.models.iter().filter_map(|m| {
-                        Some((m.kind, (m.baselines.prediction_agreement?, m.layers.0.last()?.1.raw.separation?)))
+                    series: by_method(layers.models.iter().filter_map(|m| {
+                        Some((m.method.as_str(), (m.baselines.prediction_agreement?, m.layers.0.last()?.1.raw.separation?)))
                     })),
                     log: false,
                     regression: true,

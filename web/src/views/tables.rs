@@ -1,10 +1,9 @@
-//! Tables 1–3 and the per-model scores, with live REPS weights. Every number cell carries its full
-//! value in `data-value` (for tests and copying) and shows 4 decimals.
+//! Tables 1–3 and the per-model scores of a report computed with the slider weights as the user's
+//! weights (`reps_user`). Every number cell carries its full value in `data-value` (for tests and
+//! copying) and shows 4 decimals. The score columns and rows follow the score registry.
 
-use reps::analysis::{ModelReport, Report, SCORE_LABELS};
-use reps::formats::snapshot::ModelKind;
-use reps::metrics::RepsWeights;
-use reps::stats::{correlate, pearson};
+use reps::analysis::{scores_present, Report};
+use reps::metrics::COMPONENTS;
 use yew::prelude::*;
 
 fn num(key: String, v: Option<f64>) -> Html {
@@ -16,59 +15,34 @@ fn num(key: String, v: Option<f64>) -> Html {
     }
 }
 
-/// Model-level REPS with `w` (REPS is linear in the components, averaged over layers).
-fn live_reps(m: &ModelReport, w: &RepsWeights) -> Option<f64> {
-    w.combine([
-        Some(m.effective_rank),
-        Some(m.alive),
-        m.separation,
-        Some(m.decay),
-    ])
-}
-
 fn table1(r: &Report) -> Html {
-    let groups = [
-        ("Coreset", "Fraction", ModelKind::Coreset),
-        ("Pruning", "Ratio", ModelKind::Prune),
-        ("Quantization", "Bits", ModelKind::Quant),
-    ];
-    let cols: Vec<Vec<&ModelReport>> = groups
-        .iter()
-        .map(|g| r.models.iter().filter(|m| m.kind == g.2).collect())
-        .collect();
-    let rows = cols.iter().map(Vec::len).max().unwrap_or(0);
-    let others: Vec<&ModelReport> = r
-        .models
-        .iter()
-        .filter(|m| matches!(m.kind, ModelKind::External | ModelKind::Original))
-        .collect();
+    let groups = r.methods();
+    let rows = groups.iter().map(|g| g.models.len()).max().unwrap_or(0);
+    let reference = r.models.iter().find(|m| m.name == r.reference);
     html! {
         <section id="table1">
             <h2>{ "Table 1: accuracy" }</h2>
+            if let Some(m) = reference {
+                <p>{ format!("Reference {}: ", m.name) }<span class="num" data-key={format!("acc:{}", m.name)} data-value={m.accuracy.map(|a| a.to_string())}>{ m.accuracy.map(|a| format!("{a:.4}")).unwrap_or_else(|| "n/a".into()) }</span></p>
+            }
             if rows > 0 {
                 <table>
-                    <thead><tr>{ for groups.iter().map(|g| html! { <><th>{ g.0 }</th><th>{ "Acc." }</th></> }) }</tr></thead>
+                    <thead><tr>{ for groups.iter().map(|g| html! { <><th data-method={g.method.to_string()}>{ match g.parameter_name { Some(p) => format!("{} ({p})", g.method), None => g.method.to_string() } }</th><th>{ "Acc." }</th></> }) }</tr></thead>
                     <tbody>
                     { for (0..rows).map(|i| html! {
-                        <tr>{ for cols.iter().map(|c| match c.get(i) {
-                            Some(m) => html! { <><td class="num">{ m.parameter.map(|p| p.to_string()).unwrap_or_default() }</td>{ num(format!("acc:{}", m.name), m.accuracy) }</> },
+                        <tr>{ for groups.iter().map(|g| match g.models.get(i) {
+                            Some(m) => html! { <><td class={classes!(m.parameter.is_some().then_some("num"))} title={m.name.clone()}>{ m.parameter.map(|p| p.to_string()).unwrap_or_else(|| m.name.clone()) }</td>{ num(format!("acc:{}", m.name), m.accuracy) }</> },
                             None => html! { <><td/><td/></> },
                         }) }</tr>
                     }) }
                     </tbody>
                 </table>
             }
-            <table>
-                <thead><tr><th>{ "Model" }</th><th>{ "Acc." }</th><th>{ "Drop" }</th></tr></thead>
-                <tbody>{ for others.iter().map(|m| html! {
-                    <tr><td>{ &m.name }</td>{ num(format!("acc:{}", m.name), m.accuracy) }{ num(format!("drop:{}", m.name), m.accuracy_drop) }</tr>
-                }) }</tbody>
-            </table>
         </section>
     }
 }
 
-fn table2(r: &Report, live: &reps::stats::Correlations) -> Html {
+fn table2(r: &Report) -> Html {
     let best = r
         .correlations
         .iter()
@@ -82,25 +56,24 @@ fn table2(r: &Report, live: &reps::stats::Correlations) -> Html {
             <table>
                 <thead><tr><th>{ "Metric" }</th><th>{ "PLCC" }</th><th>{ "SRCC" }</th><th>{ "KRCC" }</th></tr></thead>
                 <tbody>
-                { for SCORE_LABELS.iter().filter_map(|(k, label)| r.correlations.get(k).map(|c| (k, label, c))).map(|(k, label, c)| html! {
-                    <tr class={classes!((best.as_deref() == Some(*k)).then_some("best"))} title={c.reason.clone().unwrap_or_default()}>
-                        <td>{ *label }</td>{ num(format!("plcc:{k}"), c.plcc) }{ num(format!("srcc:{k}"), c.srcc) }{ num(format!("krcc:{k}"), c.krcc) }
+                { for scores_present(r.user_weights.is_some()).filter_map(|s| r.correlations.get(s.key).map(|c| (s, c))).map(|(s, c)| { let k = s.key; html! {
+                    <tr class={classes!((best.as_deref() == Some(k)).then_some("best"), s.needs_user_weights.then_some("live"))} title={c.reason.clone().unwrap_or_default()}>
+                        <td>{ s.label }</td>{ num(format!("plcc:{k}"), c.plcc) }{ num(format!("srcc:{k}"), c.srcc) }{ num(format!("krcc:{k}"), c.krcc) }
                     </tr>
-                }) }
-                <tr class="live"><td>{ "REPS (your weights)" }</td>{ num("plcc:live".into(), live.plcc) }{ num("srcc:live".into(), live.srcc) }{ num("krcc:live".into(), live.krcc) }</tr>
+                } }) }
                 </tbody>
             </table>
         </section>
     }
 }
 
-fn table3(
-    r: &Report,
-    w: &RepsWeights,
-    live_plcc: Option<f64>,
-    on_weight: Callback<(usize, f64)>,
-) -> Html {
-    let names = ["α (s_e)", "β (s_alive)", "γ (s_s)", "δ (s_d)"];
+/// Table 3 with a slider per component; `raw` are the sliders' values (the report holds them
+/// rescaled to sum 1 in its "User weights" row).
+fn table3(r: &Report, raw: &[f64], on_weight: Callback<(usize, f64)>) -> Html {
+    let names: Vec<String> = COMPONENTS
+        .iter()
+        .map(|c| format!("{} ({})", c.weight, c.symbol))
+        .collect();
     html! {
         <section id="table3">
             <h2>{ "Table 3: sensitivity of REPS to its weights" }</h2>
@@ -111,16 +84,15 @@ fn table3(
                     let el: web_sys::HtmlInputElement = e.target_unchecked_into();
                     cb.emit((k, el.value().parse().unwrap_or(0.0)));
                 });
-                html! { <label>{ *n }<input type="range" id={format!("w{k}")} min="0" max="1" step="0.05" value={w.0[k].to_string()} {oninput} /><span>{ format!("{:.2}", w.0[k]) }</span></label> }
+                html! { <label>{ n }<input type="range" id={format!("w{k}")} min="0" max="1" step="0.05" value={raw[k].to_string()} {oninput} /><span>{ format!("{:.2}", raw[k]) }</span></label> }
             }) }
             </div>
             <table>
-                <thead><tr><th>{ "Configuration" }</th>{ for names.iter().map(|n| html! { <th>{ *n }</th> }) }<th>{ "PLCC" }</th></tr></thead>
+                <thead><tr><th>{ "Configuration" }</th>{ for names.iter().map(|n| html! { <th>{ n }</th> }) }<th>{ "PLCC" }</th></tr></thead>
                 <tbody>
                 { for r.sensitivity.iter().map(|s| html! {
                     <tr><td>{ &s.name }</td>{ for s.weights.iter().map(|x| html! { <td class="num">{ format!("{x:.2}") }</td> }) }{ num(format!("sens:{}", s.name), s.plcc) }</tr>
                 }) }
-                <tr class="live"><td>{ "Your weights (normalised)" }</td>{ for w.0.iter().map(|x| html! { <td class="num">{ format!("{x:.2}") }</td> }) }{ num("sens:live".into(), live_plcc) }</tr>
                 if let Some(b) = &r.best_weights {
                     <tr><td>{ "Best on the simplex (leave-one-model-out PLCC)" }</td>{ for b.weights.iter().map(|x| html! { <td class="num">{ format!("{x:.2}") }</td> }) }{ num("sens:best".into(), b.loo_plcc) }</tr>
                 }
@@ -130,22 +102,24 @@ fn table3(
     }
 }
 
-fn models(r: &Report, w: &RepsWeights) -> Html {
+/// Every model with every score of the registry; cells keyed `score:<key>:<model>`.
+fn models(r: &Report) -> Html {
+    let scores: Vec<_> = scores_present(r.user_weights.is_some()).collect();
     html! {
         <section id="models">
             <h2>{ "Per-model scores (means over the analysed layers)" }</h2>
             <table>
-                <thead><tr>{ for ["Model", "Kind", "Acc.", "Drop", "REPS (yours)", "REPS w", "REPS eq", "s_e", "s_alive", "s_s", "s_d", "CKA", "Agreement"].iter().map(|h| html! { <th>{ *h }</th> }) }</tr></thead>
+                <thead><tr>
+                    { for ["Model", "Method", "Parameter", "Acc.", "Drop"].iter().map(|h| html! { <th>{ *h }</th> }) }
+                    { for scores.iter().map(|s| html! { <th title={s.label}>{ s.short }</th> }) }
+                </tr></thead>
                 <tbody>
                 { for r.models.iter().map(|m| html! {
                     <tr>
-                        <td>{ &m.name }</td><td>{ m.kind.as_str() }</td>
+                        <td>{ &m.name }</td><td>{ &m.method }</td>
+                        <td class="num">{ m.parameter.map(|p| p.to_string()).unwrap_or_default() }</td>
                         { num(format!("acc2:{}", m.name), m.accuracy) }{ num(format!("drop2:{}", m.name), m.accuracy_drop) }
-                        { num(format!("live:{}", m.name), live_reps(m, w)) }
-                        { num(format!("repsw:{}", m.name), m.reps_weighted) }{ num(format!("repse:{}", m.name), m.reps_equal) }
-                        { num(format!("se:{}", m.name), Some(m.effective_rank)) }{ num(format!("alive:{}", m.name), Some(m.alive)) }
-                        { num(format!("ss:{}", m.name), m.separation) }{ num(format!("sd:{}", m.name), Some(m.decay)) }
-                        { num(format!("cka:{}", m.name), Some(m.cka)) }{ num(format!("agree:{}", m.name), m.baselines.prediction_agreement) }
+                        { for scores.iter().map(|s| num(format!("score:{}:{}", s.key, m.name), (s.of_model)(m))) }
                     </tr>
                 }) }
                 </tbody>
@@ -160,50 +134,34 @@ fn opt(v: Option<f64>) -> String {
 
 /// A "download CSV" button for the per-model scores, Table 2 and Table 3 of `r`.
 fn csv_buttons(r: &Report) -> Html {
+    let scores: Vec<_> = scores_present(r.user_weights.is_some()).collect();
     let models = {
         let rows: Vec<Vec<String>> = r
             .models
             .iter()
             .map(|m| {
-                vec![
+                let mut row = vec![
                     m.name.clone(),
-                    m.kind.as_str().into(),
+                    m.method.clone(),
                     opt(m.parameter),
+                    m.parameter_name.clone().unwrap_or_default(),
                     opt(m.accuracy),
                     opt(m.accuracy_drop),
-                    opt(m.reps_weighted),
-                    opt(m.reps_equal),
-                    m.effective_rank.to_string(),
-                    m.alive.to_string(),
-                    opt(m.separation),
-                    m.decay.to_string(),
-                    m.cka.to_string(),
-                    opt(m.baselines.prediction_agreement),
-                    opt(m.baselines.kl_divergence),
-                    opt(m.baselines.weight_similarity),
-                ]
+                ];
+                row.extend(scores.iter().map(|s| opt((s.of_model)(m))));
+                row
             })
             .collect();
-        super::download::csv(
-            &[
-                "model",
-                "kind",
-                "parameter",
-                "accuracy",
-                "accuracy_drop",
-                "reps_weighted",
-                "reps_equal",
-                "effective_rank",
-                "alive",
-                "separation",
-                "decay",
-                "cka",
-                "prediction_agreement",
-                "kl_divergence",
-                "weight_similarity",
-            ],
-            &rows,
-        )
+        let mut header = vec![
+            "model",
+            "method",
+            "parameter",
+            "parameter_name",
+            "accuracy",
+            "accuracy_drop",
+        ];
+        header.extend(scores.iter().map(|s| s.key));
+        super::download::csv(&header, &rows)
     };
     let table2 = super::download::csv(
         &["metric", "plcc", "srcc", "krcc", "reason"],
@@ -220,19 +178,18 @@ fn csv_buttons(r: &Report) -> Html {
             })
             .collect::<Vec<_>>(),
     );
+    let mut header3 = vec!["configuration"];
+    header3.extend(COMPONENTS.iter().map(|c| c.key));
+    header3.push("plcc");
     let table3 = super::download::csv(
-        &["configuration", "alpha", "beta", "gamma", "delta", "plcc"],
+        &header3,
         &r.sensitivity
             .iter()
             .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.weights[0].to_string(),
-                    s.weights[1].to_string(),
-                    s.weights[2].to_string(),
-                    s.weights[3].to_string(),
-                    opt(s.plcc),
-                ]
+                let mut row = vec![s.name.clone()];
+                row.extend(s.weights.iter().map(f64::to_string));
+                row.push(opt(s.plcc));
+                row
             })
             .collect::<Vec<_>>(),
     );
@@ -243,26 +200,15 @@ fn csv_buttons(r: &Report) -> Html {
     html! { <p class="csv">{ button("models.csv", models) }{ button("table2.csv", table2) }{ button("table3.csv", table3) }</p> }
 }
 
-/// Every table, with REPS recomputed live for the slider weights `raw` (rescaled to sum 1).
-pub fn all(r: &Report, raw: [f64; 4], on_weight: Callback<(usize, f64)>) -> Html {
-    let w = RepsWeights::new(raw).unwrap_or(RepsWeights(reps::metrics::EQUAL.0));
-    let compressed: Vec<&ModelReport> = r.models.iter().filter(|m| m.name != r.reference).collect();
-    let drops: Option<Vec<f64>> = compressed.iter().map(|m| m.accuracy_drop).collect();
-    let scores: Option<Vec<f64>> = compressed.iter().map(|m| live_reps(m, &w)).collect();
-    let live = match (&scores, &drops) {
-        (Some(s), Some(d)) => correlate(s, d),
-        _ => reps::stats::Correlations::undefined("accuracy or a component is missing"),
-    };
-    let live_plcc = match (&scores, &drops) {
-        (Some(s), Some(d)) => pearson(s, d).ok(),
-        _ => None,
-    };
+/// Every table of `r` (a report with the sliders' weights as the user's weights); `raw` are the
+/// sliders' values.
+pub fn all(r: &Report, raw: &[f64], on_weight: Callback<(usize, f64)>) -> Html {
     html! {
         <>
             { table1(r) }
-            { table2(r, &live) }
-            { table3(r, &w, live_plcc, on_weight) }
-            { models(r, &w) }
+            { table2(r) }
+            { table3(r, raw, on_weight) }
+            { models(r) }
             { csv_buttons(r) }
         </>
     }

@@ -1,45 +1,52 @@
-//! The `.reps` snapshot, format version 1 (DESIGN.md §3): the 8-byte magic `REPSSNAP`, a u16
-//! little-endian format version, then a postcard-encoded [`Snapshot`].
+//! The `.reps` snapshot (DESIGN.md §3): the 8-byte magic `REPSSNAP`, a u16 little-endian format
+//! version, then a postcard-encoded body.
 //!
-//! postcard is not self-describing, so any change to these types needs a new version number and a
-//! new golden file (`shared/tests/golden/`). The body holds no `usize`, so wasm32 and 64-bit
-//! targets read the same bytes.
+//! This build writes version 2 ([`Snapshot`]) and reads versions 1 ([`v1`], translated on
+//! reading) and 2. postcard is not self-describing, so any change to these types needs a new
+//! version number and a new golden file (`shared/tests/golden/`); the one exception is a new
+//! variant appended at the end of [`Reduction`], which older files never contain. The body holds
+//! no `usize`, so wasm32 and 64-bit targets read the same bytes.
+//!
+//! Version 2 differs from version 1 in three ways: a model's method is an open string with an
+//! optional named parameter (version 1 had a closed list of kinds); every layer records the shape
+//! at its capture point and the reduction applied; and the logits name a layer instead of holding
+//! a copy of it.
 
-use crate::activations::{Activations, Values};
+mod v1;
+
 use crate::error::{RepsError, Result};
 use crate::histogram::WeightHistogram;
 use serde::{Deserialize, Serialize};
 
 /// The first 8 bytes of every snapshot.
 pub const MAGIC: &[u8; 8] = b"REPSSNAP";
-/// The format version this build writes and reads.
-pub const VERSION: u16 = 1;
+/// The format version this build writes.
+pub const VERSION: u16 = 2;
+/// Every format version this build reads.
+pub const READABLE_VERSIONS: [u16; 2] = [1, 2];
 
-/// How a model of a sweep was made.
+/// What was done to a capture point's activations before they were stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelKind {
-    /// The uncompressed reference.
-    Original,
-    /// Trained from scratch on a fraction of the training set.
-    Coreset,
-    /// Global unstructured magnitude pruning.
-    Prune,
-    /// Post-training weight quantization.
-    Quant,
-    /// A model from a user's file.
-    External,
+#[serde(rename_all = "snake_case")]
+pub enum Reduction {
+    /// Stored as captured.
+    AsIs,
+    /// Averaged over the spatial axes (global average pooling: C × H × W → C).
+    Pooled,
+    /// Flattened per sample (C × H × W → C·H·W).
+    Flattened,
+    /// Not recorded (version-1 snapshots).
+    Unrecorded,
 }
 
-impl ModelKind {
-    /// The lowercase name used in JSON and tables.
-    pub fn as_str(&self) -> &'static str {
+impl Reduction {
+    /// The lowercase name used in descriptions.
+    pub fn as_str(self) -> &'static str {
         match self {
-            ModelKind::Original => "original",
-            ModelKind::Coreset => "coreset",
-            ModelKind::Prune => "prune",
-            ModelKind::Quant => "quant",
-            ModelKind::External => "external",
+            Reduction::AsIs => "as is",
+            Reduction::Pooled => "pooled",
+            Reduction::Flattened => "flattened",
+            Reduction::Unrecorded => "not recorded",
         }
     }
 }
@@ -47,9 +54,13 @@ impl ModelKind {
 /// One layer's activations of the N analysed samples.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotLayer {
-    /// torchvision-style name (`layer4.1.conv2`, `fc`, ...).
+    /// The capture point's name (torchvision style: `layer4.1.conv2`, `fc`, ...).
     pub name: String,
-    /// Shape of one sample's activation before flattening (product = D).
+    /// Shape of one sample's activation at the capture point, before the reduction.
+    pub original_shape: Vec<u32>,
+    /// The reduction applied.
+    pub reduction: Reduction,
+    /// Shape of one sample's activation as stored (product = D).
     pub sample_shape: Vec<u32>,
     /// Row-major N × D values.
     pub values: Vec<f32>,
@@ -59,59 +70,83 @@ pub struct SnapshotLayer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotModel {
     pub name: String,
-    pub kind: ModelKind,
-    /// Coreset fraction, pruning ratio or bit width; `None` for the original.
+    /// How it was made: `original`, `coreset`, `prune`, `quant`, or any other method's name.
+    pub method: String,
+    /// The method's parameter (coreset fraction, pruning ratio, bit width, ...).
     pub parameter: Option<f64>,
+    /// What the parameter is (`fraction`, `ratio`, `bits`, ...).
+    pub parameter_name: Option<String>,
     /// Accuracy on the full test set.
     pub accuracy: Option<f64>,
     /// Cosine similarity of the conv and linear weights with the original's.
     pub weight_similarity: Option<f64>,
-    /// 50-bin weight histogram on the range shared by all models of the snapshot.
+    /// Weight histogram (50 bins on the range shared by all models of a sweep's snapshot).
     pub histogram: Option<WeightHistogram>,
     pub layers: Vec<SnapshotLayer>,
-    /// Logits of the N samples (sample shape `[K]`).
-    pub logits: Option<SnapshotLayer>,
+    /// The name of the layer of `layers` that holds the logits (N × K).
+    pub logits: Option<String>,
 }
 
-/// A whole sweep: what produced it, the analysed samples, and every model's activations.
+/// A set of models on the same N samples: what produced it, the samples, and every model's
+/// activations.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// The program that wrote it (`reps native train-sweep`, `reps native pack`).
     pub producer: String,
     pub producer_version: String,
+    /// Empty when unknown (also `architecture`, `preset`).
     pub dataset: String,
     pub architecture: String,
-    pub width: u32,
-    pub seed: u64,
+    pub width: Option<u32>,
+    pub seed: Option<u64>,
     pub preset: String,
-    /// Test-set indices of the N analysed samples.
+    /// Indices of the N analysed samples in their dataset (`0..N` when the samples are simply the
+    /// rows of the files a snapshot was packed from). Its length is N.
     pub sample_indices: Vec<u32>,
-    /// Their labels.
-    pub labels: Vec<u32>,
+    /// Their labels, when known.
+    pub labels: Option<Vec<u32>>,
     pub class_names: Vec<String>,
     pub models: Vec<SnapshotModel>,
 }
 
-impl SnapshotLayer {
-    /// Builds a layer from activations (stored as f32).
-    pub fn from_activations(name: &str, a: &Activations) -> Self {
-        SnapshotLayer {
-            name: name.to_string(),
-            sample_shape: a.sample_shape().iter().map(|&d| d as u32).collect(),
-            values: a.values().to_f32(),
-        }
+impl Snapshot {
+    /// The number of analysed samples N.
+    pub fn samples(&self) -> usize {
+        self.sample_indices.len()
     }
 
-    /// The layer as an N × D activation matrix; checks length and finiteness.
-    pub fn to_activations(&self, rows: usize) -> Result<Activations> {
-        Activations::new(
-            rows,
-            self.sample_shape.iter().map(|&d| d as usize).collect(),
-            Values::F32(self.values.clone()),
-        )
+    /// One line about where the snapshot came from, for the head of a report.
+    pub fn description(&self, file: &str) -> String {
+        let mut parts = vec![file.to_string()];
+        if !self.architecture.is_empty() {
+            parts.push(match self.width {
+                Some(w) => format!("{} (width {w})", self.architecture),
+                None => self.architecture.clone(),
+            });
+        }
+        if !self.dataset.is_empty() {
+            parts.push(self.dataset.clone());
+        }
+        if let Some(seed) = self.seed {
+            parts.push(format!("seed {seed}"));
+        }
+        if self.architecture.is_empty() && self.dataset.is_empty() {
+            parts.push(format!("written by {}", self.producer));
+        }
+        parts.push(format!("{} models", self.models.len()));
+        parts.push(format!("N = {}", self.samples()));
+        parts.join(" · ")
     }
 }
 
-/// Encodes a snapshot: magic, version, postcard body.
+impl SnapshotModel {
+    /// The layer named `name`.
+    pub fn layer(&self, name: &str) -> Option<&SnapshotLayer> {
+        self.layers.iter().find(|l| l.name == name)
+    }
+}
+
+/// Encodes a snapshot in the current format version: magic, version, postcard body.
 pub fn encode(snapshot: &Snapshot) -> Result<Vec<u8>> {
     let body = postcard::to_allocvec(snapshot)
         .map_err(|e| RepsError::Invalid(format!("cannot encode snapshot: {e}")))?;
@@ -122,10 +157,8 @@ pub fn encode(snapshot: &Snapshot) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Decodes and validates a snapshot read from `file`: wrong magic, an unknown version, a
-/// truncated or corrupt body, trailing bytes, inconsistent sizes and non-finite values are errors
-/// that name the file (and the model and layer).
-pub fn decode(file: &str, bytes: &[u8]) -> Result<Snapshot> {
+/// The format version of a snapshot's bytes (after checking the magic).
+pub fn version(file: &str, bytes: &[u8]) -> Result<u16> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err(RepsError::file(
             file,
@@ -138,15 +171,32 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<Snapshot> {
             "truncated snapshot: no format version",
         ));
     }
-    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-    if version != VERSION {
-        return Err(RepsError::SnapshotVersion {
-            file: file.to_string(),
-            found: version,
-            supported: VERSION,
-        });
-    }
-    let (snapshot, rest): (Snapshot, &[u8]) = postcard::take_from_bytes(&bytes[10..])
+    Ok(u16::from_le_bytes([bytes[8], bytes[9]]))
+}
+
+/// Decodes and validates a snapshot of any readable version read from `file` (version 1 is
+/// translated into the current types). Wrong magic, an unknown version, a truncated or corrupt
+/// body, trailing bytes, inconsistent sizes, a logits reference to a missing layer, repeated
+/// model or layer names and non-finite values are errors that name the file (and the model and
+/// layer).
+pub fn decode(file: &str, bytes: &[u8]) -> Result<Snapshot> {
+    let snapshot = match version(file, bytes)? {
+        1 => body::<v1::SnapshotV1>(file, &bytes[10..])?.into(),
+        2 => body::<Snapshot>(file, &bytes[10..])?,
+        found => {
+            return Err(RepsError::SnapshotVersion {
+                file: file.to_string(),
+                found,
+                supported: VERSION,
+            })
+        }
+    };
+    validate(file, &snapshot)?;
+    Ok(snapshot)
+}
+
+fn body<T: serde::de::DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<T> {
+    let (value, rest): (T, &[u8]) = postcard::take_from_bytes(bytes)
         .map_err(|e| RepsError::file(file, format!("truncated or corrupt snapshot body: {e}")))?;
     if !rest.is_empty() {
         return Err(RepsError::file(
@@ -157,24 +207,34 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<Snapshot> {
             ),
         ));
     }
-    validate(file, &snapshot)?;
-    Ok(snapshot)
+    Ok(value)
 }
 
 fn validate(file: &str, s: &Snapshot) -> Result<()> {
-    let n = s.sample_indices.len();
-    if s.labels.len() != n {
-        return Err(RepsError::file(
-            file,
-            format!("{} labels for {n} samples", s.labels.len()),
-        ));
+    let n = s.samples();
+    if let Some(labels) = &s.labels {
+        if labels.len() != n {
+            return Err(RepsError::file(
+                file,
+                format!("{} labels for {n} samples", labels.len()),
+            ));
+        }
     }
     if s.models.is_empty() {
         return Err(RepsError::file(file, "the snapshot holds no models"));
     }
-    for m in &s.models {
-        for layer in m.layers.iter().chain(m.logits.as_ref()) {
+    for (i, m) in s.models.iter().enumerate() {
+        if s.models[..i].iter().any(|o| o.name == m.name) {
+            return Err(RepsError::file(
+                file,
+                format!("two models are named '{}'", m.name),
+            ));
+        }
+        for (j, layer) in m.layers.iter().enumerate() {
             let where_ = || format!("model '{}', layer '{}'", m.name, layer.name);
+            if m.layers[..j].iter().any(|o| o.name == layer.name) {
+                return Err(RepsError::file(file, format!("{}: stored twice", where_())));
+            }
             let d = layer
                 .sample_shape
                 .iter()
@@ -194,6 +254,17 @@ fn validate(file: &str, s: &Snapshot) -> Result<()> {
                 return Err(RepsError::file(
                     file,
                     format!("{}: non-finite value at flat index {i}", where_()),
+                ));
+            }
+        }
+        if let Some(logits) = &m.logits {
+            if m.layer(logits).is_none() {
+                return Err(RepsError::file(
+                    file,
+                    format!(
+                        "model '{}': its logits name the layer '{logits}', which it does not have",
+                        m.name
+                    ),
                 ));
             }
         }
