@@ -79,8 +79,9 @@ fn main() -> ExitCode {
     let ref_logits: Vec<f64> = (0..n * k)
         .map(|i| 3.0 * f64::from(labels[i / k] as usize == i % k) + rng.normal())
         .collect();
-    let mut plan: Vec<(String, &str, Option<(&str, f64)>, f64)> =
-        vec![("original".into(), "original", None, 0.0)];
+    // (name, method, (parameter name, value), damage)
+    type Planned<'a> = (String, &'a str, Option<(&'a str, f64)>, f64);
+    let mut plan: Vec<Planned> = vec![("original".into(), "original", None, 0.0)];
     for f in [0.8, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01] {
         plan.push((
             format!("coreset-{f}"),
