@@ -318,3 +318,38 @@ fn reports_and_comparisons_round_trip_through_postcard_and_json() {
         );
     }
 }
+
+/// The user's weights are a cheap addition to a report: removing them gives the report without
+/// them, and their numbers are the per-layer REPS averaged and correlated here by hand.
+#[test]
+fn user_weights_added_to_a_report_and_removed() {
+    let input = family(true);
+    let plain = analyze(&input, &AnalysisOptions::default()).unwrap();
+    let w = RepsWeights::new([0.4, 0.1, 0.3, 0.2]).unwrap();
+    let with = plain.with_user_weights(Some(w));
+    let direct = analyze(
+        &input,
+        &AnalysisOptions {
+            user_weights: Some(w),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(with, direct);
+    assert_eq!(with.with_user_weights(None), plain);
+    let mut reps = Vec::new();
+    let mut drops = Vec::new();
+    for m in with.models.iter().skip(1) {
+        let per_layer: Vec<f64> = m.layers.iter().map(|(_, c)| c.reps(&w).unwrap()).collect();
+        let mean = per_layer.iter().sum::<f64>() / per_layer.len() as f64;
+        assert!((m.reps_user.unwrap() - mean).abs() < 1e-15);
+        reps.push(mean);
+        drops.push(m.accuracy_drop.unwrap());
+    }
+    let r = reps::stats::pearson(&reps, &drops).unwrap();
+    let row = with.sensitivity.last().unwrap();
+    assert_eq!(row.name, "User weights");
+    assert!((row.plcc.unwrap() - r).abs() < 1e-12);
+    assert!((with.correlations.get("reps_user").unwrap().plcc.unwrap() - r).abs() < 1e-12);
+    assert_eq!(with.best_weights, plain.best_weights);
+}

@@ -191,22 +191,33 @@ pub fn app() -> Html {
         (Some((_, a)), _) => a.default_layers.clone(),
         (None, _) => Vec::new(),
     };
-    // The report of the chosen layers, with the sliders' weights as the user's weights (all
-    // sliders at zero count as equal weights).
-    let report: Rc<Option<Result<Report, String>>> = {
+    // The report of the chosen layers (rebuilt when they change), then the sliders' weights as
+    // the user's weights (all sliders at zero count as equal weights): a slider only recomputes
+    // what depends on the weights.
+    let base: Rc<Option<Result<Report, String>>> = {
         let shown = shown.clone();
         use_memo(
-            (shown.as_ref().map(|s| s.0), layers.clone(), *weights),
-            move |(_, layers, raw)| {
-                let w = RepsWeights::new(*raw).unwrap_or(EQUAL);
+            (shown.as_ref().map(|s| s.0), layers.clone()),
+            move |(_, layers)| {
                 shown.as_ref().map(|(_, a)| {
                     a.comparisons
-                        .report(layers, Some(w))
+                        .report(layers, None)
                         .map_err(|e| e.to_string())
                 })
             },
         )
     };
+    let report: Rc<Option<Result<Report, String>>> = use_memo(
+        (shown.as_ref().map(|s| s.0), layers.clone(), *weights),
+        move |(_, _, raw)| {
+            let w = RepsWeights::new(*raw).unwrap_or(EQUAL);
+            base.as_ref().as_ref().map(|r| {
+                r.as_ref()
+                    .map(|r| r.with_user_weights(Some(w)))
+                    .map_err(Clone::clone)
+            })
+        },
+    );
     // Figure 2's models: the reader's choice where every name still exists, else the default.
     let figure_models: Vec<String> = match (report.as_ref(), &*chosen_models) {
         (Some(Ok(r)), Some(c)) if c.iter().all(|n| r.models.iter().any(|m| &m.name == n)) => {

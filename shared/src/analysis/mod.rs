@@ -16,4 +16,6 @@ pub use report::{
     MethodGroup, ModelComparisons, ModelReport, Progress, Report,
 };
 pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};
-pub use sensitivity::{best_weights, sensitivity_table, BestWeights, SensitivityRow, TABLE3};
+pub use sensitivity::{
+    best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, TABLE3, USER_ROW,
+};

@@ -2,8 +2,11 @@
 
 use super::input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput};
 use super::named_map::NamedMap;
+use super::scores::Score;
 use super::scores::{score, scores_present};
-use super::sensitivity::{best_weights, sensitivity_table, BestWeights, SensitivityRow};
+use super::sensitivity::{
+    best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, USER_ROW,
+};
 use crate::baselines::LogitBaselines;
 use crate::error::{RepsError, Result};
 use crate::metrics::{
@@ -324,7 +327,8 @@ pub struct Comparisons {
 impl Comparisons {
     /// The report over `layers` (a non-empty subset of [`Comparisons::layers`], any order):
     /// model-level scores are means over those layers, then Table 2 and Table 3 over every model
-    /// but the reference. `user_weights` adds `reps_user` and a Table 3 row.
+    /// but the reference. `user_weights` adds `reps_user` and its rows
+    /// ([`Report::with_user_weights`]).
     pub fn report(&self, layers: &[String], user_weights: Option<RepsWeights>) -> Result<Report> {
         if layers.is_empty() {
             return Err(RepsError::Invalid("no layer chosen to report on".into()));
@@ -368,7 +372,7 @@ impl Comparisons {
                     },
                     reps_weighted: mean(&|c| c.reps(&WEIGHTED)),
                     reps_equal: mean(&|c| c.reps(&EQUAL)),
-                    reps_user: user_weights.and_then(|w| mean(&|c| c.reps(&w))),
+                    reps_user: None,
                     effective_rank: mean(&|c| Some(c.effective_rank)).unwrap_or(0.0),
                     alive: mean(&|c| Some(c.alive)).unwrap_or(0.0),
                     separation: mean(&|c| c.separation),
@@ -385,29 +389,101 @@ impl Comparisons {
                 }
             })
             .collect();
-        let (correlations, sensitivity, best_weights) =
-            model_level_statistics(&reports, ref_index, user_weights);
-        Ok(Report {
+        let (correlations, sensitivity, best_weights) = model_level_statistics(&reports, ref_index);
+        let report = Report {
             reference: self.reference.clone(),
             label_source: self.label_source,
             layers: layers.to_vec(),
             top_m: self.top_m,
-            user_weights: user_weights.map(|w| w.0),
+            user_weights: None,
             models: reports,
             correlations,
             sensitivity,
             best_weights,
             notes: self.notes.clone(),
+        };
+        Ok(match user_weights {
+            Some(w) => report.with_user_weights(Some(w)),
+            None => report,
         })
     }
 }
 
+impl Report {
+    /// The same report with the user's REPS weights `w` (or with none): each model's `reps_user`
+    /// (the mean over the report's layers of `REPS^l` with `w`), its Table 2 entry and its
+    /// Table 3 row ([`USER_ROW`]). Everything else is kept as it is; in particular the
+    /// best-weights search, which does not depend on `w`, is not run again, so that a weight
+    /// slider can move without recomputing the report.
+    pub fn with_user_weights(&self, w: Option<RepsWeights>) -> Report {
+        let mut r = self.clone();
+        r.user_weights = w.map(|w| w.0);
+        for m in &mut r.models {
+            m.reps_user = w.and_then(|w| {
+                let v: Option<Vec<f64>> = m.layers.iter().map(|(_, c)| c.reps(&w)).collect();
+                v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
+            });
+        }
+        let compressed: Vec<&ModelReport> =
+            r.models.iter().filter(|m| m.name != r.reference).collect();
+        let drops: Option<Vec<f64>> = compressed.iter().map(|m| m.accuracy_drop).collect();
+        r.correlations = NamedMap(
+            scores_present(w.is_some())
+                .map(|s| {
+                    let kept = self
+                        .correlations
+                        .get(s.key)
+                        .filter(|_| !s.needs_user_weights);
+                    let c = match kept {
+                        Some(c) => c.clone(),
+                        None => correlation(s, &compressed, drops.as_deref()),
+                    };
+                    (s.key.to_string(), c)
+                })
+                .collect(),
+        );
+        r.sensitivity.retain(|row| row.name != USER_ROW);
+        if let Some(w) = w {
+            let components: Vec<_> = compressed.iter().map(|m| m.components()).collect();
+            r.sensitivity.push(match &drops {
+                Some(d) => sensitivity_row(USER_ROW, &w, &components, d),
+                None => unknown_accuracy(sensitivity_row(USER_ROW, &w, &components, &[])),
+            });
+        }
+        r
+    }
+}
+
+/// Why a statistic against accuracy drop is missing when some accuracy is.
+const NO_ACCURACY: &str = "accuracy is not known for every model";
+
+/// A Table 3 row without a PLCC because accuracies are missing.
+fn unknown_accuracy(mut row: SensitivityRow) -> SensitivityRow {
+    row.plcc = None;
+    row.reason = Some(NO_ACCURACY.into());
+    row
+}
+
+/// Table 2's entry of `score` over the `compressed` models.
+fn correlation(score: &Score, compressed: &[&ModelReport], drops: Option<&[f64]>) -> Correlations {
+    let Some(d) = drops else {
+        return Correlations::undefined(NO_ACCURACY);
+    };
+    match compressed
+        .iter()
+        .map(|r| (score.of_model)(r))
+        .collect::<Option<Vec<f64>>>()
+    {
+        None => Correlations::undefined("not available for every model"),
+        Some(s) => correlate(&s, d),
+    }
+}
+
 /// Table 2 (every score against accuracy drop) and Table 3 over the compressed models (all but
-/// the reference).
+/// the reference), without the user's weights.
 fn model_level_statistics(
     reports: &[ModelReport],
     ref_index: usize,
-    user_weights: Option<RepsWeights>,
 ) -> (
     NamedMap<Correlations>,
     Vec<SensitivityRow>,
@@ -420,36 +496,30 @@ fn model_level_statistics(
         .map(|(_, r)| r)
         .collect();
     let drops: Option<Vec<f64>> = compressed.iter().map(|r| r.accuracy_drop).collect();
-    let mut correlations = NamedMap::default();
-    for score in scores_present(user_weights.is_some()) {
-        let c = match &drops {
-            None => Correlations::undefined("accuracy is not known for every model"),
-            Some(d) => match compressed
-                .iter()
-                .map(|r| (score.of_model)(r))
-                .collect::<Option<Vec<f64>>>()
-            {
-                None => Correlations::undefined("not available for every model"),
-                Some(s) => correlate(&s, d),
-            },
-        };
-        correlations.push(score.key, c);
-    }
+    let correlations = NamedMap(
+        scores_present(false)
+            .map(|s| {
+                (
+                    s.key.to_string(),
+                    correlation(s, &compressed, drops.as_deref()),
+                )
+            })
+            .collect(),
+    );
     let components: Vec<PerComponent<Option<f64>>> =
         compressed.iter().map(|r| r.components()).collect();
     let (sensitivity, best) = match &drops {
         Some(d) => (
-            sensitivity_table(&components, d, user_weights),
+            sensitivity_table(&components, d, None),
             best_weights(&components, d),
         ),
-        None => {
-            let mut rows = sensitivity_table(&components, &[], user_weights);
-            for r in &mut rows {
-                r.plcc = None;
-                r.reason = Some("accuracy is not known for every model".into());
-            }
-            (rows, None)
-        }
+        None => (
+            sensitivity_table(&components, &[], None)
+                .into_iter()
+                .map(unknown_accuracy)
+                .collect(),
+            None,
+        ),
     };
     (correlations, sensitivity, best)
 }

@@ -30,33 +30,44 @@ fn scores(components: &[PerComponent<Option<f64>>], w: &RepsWeights) -> Option<V
     components.iter().map(|c| w.combine(*c)).collect()
 }
 
-/// PLCC of model-level REPS against `drops` for Table 3's configurations, then `user` (if any).
+/// The name of the Table 3 row of the user's weights.
+pub const USER_ROW: &str = "User weights";
+
+/// One row of Table 3: PLCC against `drops` of model-level REPS with weights `w`.
 /// `components[i]` holds model i's mean component scores (in `metrics::COMPONENTS` order).
+pub fn sensitivity_row(
+    name: &str,
+    w: &RepsWeights,
+    components: &[PerComponent<Option<f64>>],
+    drops: &[f64],
+) -> SensitivityRow {
+    let (plcc, reason) = match scores(components, w) {
+        None => (None, Some("no component left to weigh".to_string())),
+        Some(s) => match pearson(&s, drops) {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
+    SensitivityRow {
+        name: name.to_string(),
+        weights: w.0,
+        plcc,
+        reason,
+    }
+}
+
+/// Table 3: [`sensitivity_row`] for each of its configurations, then for `user` (if any, as
+/// [`USER_ROW`]).
 pub fn sensitivity_table(
     components: &[PerComponent<Option<f64>>],
     drops: &[f64],
     user: Option<RepsWeights>,
 ) -> Vec<SensitivityRow> {
-    let configs = TABLE3
+    TABLE3
         .iter()
-        .map(|(n, w)| (n.to_string(), RepsWeights(*w)))
-        .chain(user.map(|w| ("User weights".to_string(), w)));
-    configs
-        .map(|(name, w)| {
-            let (plcc, reason) = match scores(components, &w) {
-                None => (None, Some("no component left to weigh".to_string())),
-                Some(s) => match pearson(&s, drops) {
-                    Ok(r) => (Some(r), None),
-                    Err(e) => (None, Some(e.to_string())),
-                },
-            };
-            SensitivityRow {
-                name,
-                weights: w.0,
-                plcc,
-                reason,
-            }
-        })
+        .map(|(n, w)| (*n, RepsWeights(*w)))
+        .chain(user.map(|w| (USER_ROW, w)))
+        .map(|(name, w)| sensitivity_row(name, &w, components, drops))
         .collect()
 }
 
