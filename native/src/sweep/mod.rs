@@ -258,12 +258,11 @@ impl Run<'_> {
             spec.name,
             started.elapsed().as_secs_f64()
         ))?;
-        let (method, parameter_name) = spec.method.names();
         Ok(SnapshotModel {
             name: spec.name.clone(),
-            method: method.into(),
+            method: spec.method.name().into(),
             parameter: spec.parameter,
-            parameter_name: parameter_name.map(str::to_string),
+            parameter_name: spec.method.parameter_name().map(str::to_string),
             accuracy: Some(accuracy),
             weight_similarity: Some(weight_similarity),
             histogram: Some(histogram),

@@ -1,6 +1,7 @@
 //! The 25 models of a sweep: what each is and in which order they are made.
 
 use super::config::SweepConfig;
+use reps::formats::snapshot::paper_parameter_name;
 
 /// How a model of the sweep is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,14 +17,19 @@ pub enum Method {
 }
 
 impl Method {
-    /// The method's name in the snapshot and the reports, and its parameter's name.
-    pub fn names(self) -> (&'static str, Option<&'static str>) {
+    /// The method's name in the snapshot and the reports.
+    pub fn name(self) -> &'static str {
         match self {
-            Method::Original => ("original", None),
-            Method::Coreset => ("coreset", Some("fraction")),
-            Method::Prune => ("prune", Some("ratio")),
-            Method::Quant => ("quant", Some("bits")),
+            Method::Original => "original",
+            Method::Coreset => "coreset",
+            Method::Prune => "prune",
+            Method::Quant => "quant",
         }
+    }
+
+    /// The name of its parameter (`reps::formats::snapshot::PAPER_METHODS`).
+    pub fn parameter_name(self) -> Option<&'static str> {
+        paper_parameter_name(self.name())
     }
 }
 
@@ -39,7 +45,7 @@ pub struct ModelSpec {
 /// Models in the order of the paper's tables: the original, coresets, pruning, quantization.
 pub fn table_order(cfg: &SweepConfig) -> Vec<ModelSpec> {
     let spec = |method: Method, parameter: f64| ModelSpec {
-        name: format!("{}-{parameter}", method.names().0),
+        name: format!("{}-{parameter}", method.name()),
         method,
         parameter: Some(parameter),
     };

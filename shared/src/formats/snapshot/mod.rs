@@ -25,6 +25,23 @@ pub const VERSION: u16 = 2;
 /// Every format version this build reads.
 pub const READABLE_VERSIONS: [u16; 2] = [1, 2];
 
+/// The paper's methods, as `train-sweep` makes them and version-1 snapshots name them, with the
+/// name of each one's parameter.
+pub const PAPER_METHODS: [(&str, Option<&str>); 4] = [
+    ("original", None),
+    ("coreset", Some("fraction")),
+    ("prune", Some("ratio")),
+    ("quant", Some("bits")),
+];
+
+/// The parameter name of one of the [`PAPER_METHODS`]; `None` for any other method.
+pub fn paper_parameter_name(method: &str) -> Option<&'static str> {
+    PAPER_METHODS
+        .iter()
+        .find(|(m, _)| *m == method)
+        .and_then(|(_, p)| *p)
+}
+
 /// What was done to a capture point's activations before they were stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

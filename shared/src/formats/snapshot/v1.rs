@@ -4,7 +4,7 @@
 //! Version 1 had a closed list of model kinds, stored a copy of the logits beside the layer they
 //! came from, and recorded neither the capture point's shape nor the reduction applied.
 
-use super::{Reduction, Snapshot, SnapshotLayer, SnapshotModel};
+use super::{paper_parameter_name, Reduction, Snapshot, SnapshotLayer, SnapshotModel};
 use crate::histogram::WeightHistogram;
 use serde::Deserialize;
 
@@ -19,14 +19,14 @@ pub(super) enum ModelKind {
 }
 
 impl ModelKind {
-    /// The method name and parameter name this kind becomes.
-    fn method(self) -> (&'static str, Option<&'static str>) {
+    /// The method this kind becomes.
+    fn method(self) -> &'static str {
         match self {
-            ModelKind::Original => ("original", None),
-            ModelKind::Coreset => ("coreset", Some("fraction")),
-            ModelKind::Prune => ("prune", Some("ratio")),
-            ModelKind::Quant => ("quant", Some("bits")),
-            ModelKind::External => ("external", None),
+            ModelKind::Original => "original",
+            ModelKind::Coreset => "coreset",
+            ModelKind::Prune => "prune",
+            ModelKind::Quant => "quant",
+            ModelKind::External => "external",
         }
     }
 }
@@ -80,7 +80,8 @@ impl From<Model> for SnapshotModel {
     /// to the layer holding the same values (`fc` in every sweep), or, when no layer does, a
     /// layer of their own.
     fn from(m: Model) -> Self {
-        let (method, parameter_name) = m.kind.method();
+        let method = m.kind.method();
+        let parameter_name = paper_parameter_name(method);
         let mut layers: Vec<SnapshotLayer> = m.layers.into_iter().map(layer).collect();
         let logits = m.logits.map(|l| {
             if let Some(same) = layers
