@@ -194,30 +194,6 @@ fn golden_v2_file_decodes_to_the_expected_snapshot() {
     assert_eq!(r.models[1].baselines.prediction_agreement, Some(1.0));
 }
 
-/// Every number (and string, and null) of `expected` is in `got` at the same path, exactly.
-fn assert_contains(expected: &Value, got: &Value, path: &str) {
-    match expected {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let g = got
-                    .get(k)
-                    .unwrap_or_else(|| panic!("{path}.{k} missing in the report"));
-                assert_contains(v, g, &format!("{path}.{k}"));
-            }
-        }
-        Value::Array(items) => {
-            let g = got
-                .as_array()
-                .unwrap_or_else(|| panic!("{path} is not an array"));
-            assert_eq!(items.len(), g.len(), "{path} length");
-            for (i, (e, gv)) in items.iter().zip(g).enumerate() {
-                assert_contains(e, gv, &format!("{path}[{i}]"));
-            }
-        }
-        other => assert_eq!(other, got, "{path}"),
-    }
-}
-
 /// The reports of the version-1 golden file and of the sample (version 1 when recorded, version 2
 /// now) equal, number for number, the reports computed before version 2 existed.
 #[test]
@@ -233,7 +209,7 @@ fn reports_are_unchanged_number_for_number() {
         let got = serde_json::to_value(&report).unwrap();
         let expected: Value =
             serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
-        assert_contains(&expected, &got, file);
+        common::json::assert_contains(&expected, &got, file, 0.0);
     }
     let sample = std::fs::read(SAMPLE).unwrap();
     assert_eq!(snapshot::version("sample.reps", &sample).unwrap(), 2);

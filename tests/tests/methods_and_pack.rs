@@ -6,11 +6,16 @@ use reps::analysis::SCORES;
 use reps_e2e::{native, python, stderr};
 use serde_json::Value;
 
-fn files(d: &str) -> Vec<String> {
-    ["ref.npz", "student.npz", "rank.npz", "quant.safetensors"]
+/// The files of `method_files.py`, written into a fresh folder (kept alive by the first value).
+fn method_files() -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_string();
+    python("method_files.py", &[&d]);
+    let files = ["ref.npz", "student.npz", "rank.npz", "quant.safetensors"]
         .iter()
         .map(|f| format!("{d}/{f}"))
-        .collect()
+        .collect();
+    (dir, files)
 }
 
 fn run(args: &[&str]) -> String {
@@ -21,10 +26,8 @@ fn run(args: &[&str]) -> String {
 
 #[test]
 fn methods_in_files_reach_json_tables_and_csv_and_pack_round_trips() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, files) = method_files();
     let d = dir.path().to_str().unwrap();
-    python("method_files.py", &[d]);
-    let files = files(d);
     let mut args: Vec<&str> = vec!["analyze"];
     args.extend(files.iter().map(String::as_str));
     args.extend(["--format", "json"]);
@@ -112,10 +115,7 @@ fn methods_in_files_reach_json_tables_and_csv_and_pack_round_trips() {
 
 #[test]
 fn every_registered_score_is_in_every_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    python("method_files.py", &[d]);
-    let files = files(d);
+    let (_dir, files) = method_files();
     let mut base: Vec<&str> = vec!["analyze"];
     base.extend(files.iter().map(String::as_str));
     base.extend(["--weights", "0.4,0.1,0.3,0.2"]);

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::needless_range_loop)]
 
 pub mod files;
+pub mod json;
 
 use reps::Activations;
 
