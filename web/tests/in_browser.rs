@@ -12,15 +12,28 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
-fn golden_snapshot_decodes_in_the_browser() {
-    let bytes = include_bytes!("../../shared/tests/golden/v1.reps");
-    let s = snapshot::decode("v1.reps", bytes).unwrap();
+fn golden_snapshots_decode_in_the_browser() {
+    // Version 1, read into the current types.
+    let v1 = include_bytes!("../../shared/tests/golden/v1.reps");
+    let s = snapshot::decode("v1.reps", v1).unwrap();
     assert_eq!(s.sample_indices, vec![3, 14, 15, 92]);
     assert_eq!(s.models.len(), 2);
     assert_eq!(s.models[1].parameter, Some(4.0));
-    // Re-encoding gives the same bytes: no usize or pointer width leaks into the format.
-    assert_eq!(snapshot::encode(&s).unwrap(), bytes.to_vec());
-    let mut truncated = bytes.to_vec();
+    assert_eq!(
+        (
+            s.models[1].method.as_str(),
+            s.models[1].parameter_name.as_deref()
+        ),
+        ("quant", Some("bits"))
+    );
+    assert_eq!(s.models[1].logits.as_deref(), Some("fc"));
+    // Version 2: re-encoding gives the same bytes (no usize or pointer width leaks into the
+    // format).
+    let v2 = include_bytes!("../../shared/tests/golden/v2.reps");
+    let s = snapshot::decode("v2.reps", v2).unwrap();
+    assert_eq!(s.models[1].method, "distill");
+    assert_eq!(snapshot::encode(&s).unwrap(), v2.to_vec());
+    let mut truncated = v1.to_vec();
     truncated.truncate(40);
     assert!(snapshot::decode("v1.reps", &truncated)
         .unwrap_err()
