@@ -126,6 +126,25 @@ impl Activations {
         (0..d).map(|j| self.values.get(i * d + j)).collect()
     }
 
+    /// The rows `rows` (any order, repeats allowed: a bootstrap resample), as a new matrix in
+    /// the same precision. Every index must be below [`Activations::rows`].
+    pub fn select_rows(&self, rows: &[usize]) -> Activations {
+        fn pick<T: Copy>(v: &[T], rows: &[usize], d: usize) -> Vec<T> {
+            rows.iter()
+                .flat_map(|&i| v[i * d..(i + 1) * d].iter().copied())
+                .collect()
+        }
+        let d = self.cols();
+        Activations {
+            rows: rows.len(),
+            sample_shape: self.sample_shape.clone(),
+            values: match &self.values {
+                Values::F32(v) => Values::F32(pick(v, rows, d)),
+                Values::F64(v) => Values::F64(pick(v, rows, d)),
+            },
+        }
+    }
+
     /// Argmax of every row (ties go to the lowest index); used for logits.
     pub fn row_argmax(&self) -> Vec<u32> {
         let d = self.cols();

@@ -7,8 +7,10 @@
 //! - [`metrics`]: the four REPS components (effective rank, alive neurons, class separation,
 //!   eigenvalue decay), per-layer and model-level REPS, linear CKA (biased and debiased);
 //! - [`baselines`]: prediction agreement, logits cosine/L2, KL divergence, Wasserstein, weight similarity;
-//! - [`stats`]: PLCC, SRCC (average ranks for ties), KRCC (tau-b);
-//! - [`analysis`]: the full report, Table 2 correlations and Table 3 sensitivity;
+//! - [`stats`]: PLCC, SRCC (average ranks for ties), KRCC (tau-b), bootstrap intervals,
+//!   permutation p-values and Steiger's test;
+//! - [`analysis`]: the full report, Table 2 correlations and Table 3 sensitivity, their
+//!   inference (intervals, stable regime, REPS against each score) and the paper's claims;
 //! - [`formats`]: `.npz`/`.npy`/`.safetensors` importers and the `.reps` snapshot, all from bytes;
 //! - [`histogram`]: 50-bin weight histograms on a shared range.
 //!
@@ -22,6 +24,7 @@ pub mod formats;
 pub mod histogram;
 mod linalg;
 pub mod metrics;
+mod parallel;
 pub mod stats;
 
 pub use activations::{Activations, Values};

@@ -256,6 +256,36 @@ impl AnalysisInput {
         Ok(input)
     }
 
+    /// The same models and labels on the samples `rows` (any order, repeats allowed: a bootstrap
+    /// resample of the samples). Every index must be below N.
+    pub fn select_rows(&self, rows: &[usize]) -> AnalysisInput {
+        AnalysisInput {
+            models: self
+                .models
+                .iter()
+                .map(|m| ModelInput {
+                    name: m.name.clone(),
+                    method: m.method.clone(),
+                    parameter: m.parameter,
+                    parameter_name: m.parameter_name.clone(),
+                    accuracy: m.accuracy,
+                    weight_similarity: m.weight_similarity,
+                    layers: m
+                        .layers
+                        .iter()
+                        .map(|(k, a)| (k.clone(), a.select_rows(rows)))
+                        .collect(),
+                    logits: m.logits.clone(),
+                    source: m.source.clone(),
+                })
+                .collect(),
+            labels: self
+                .labels
+                .as_ref()
+                .map(|(l, from)| (rows.iter().map(|&i| l[i]).collect(), from.clone())),
+        }
+    }
+
     /// Every model has the same N, every layer name the same D everywhere, labels have length N.
     pub fn check_consistent(&self) -> Result<()> {
         let Some(first) = self.models.first() else {

@@ -1,13 +1,21 @@
 //! The full analysis: every model against the reference on the chosen layers, the baselines, the
 //! correlations with accuracy drop (Table 2) and the weight sensitivity (Table 3).
 
+mod claims;
+mod inference;
 mod input;
 mod named_map;
 mod open;
 mod report;
+mod sample_bootstrap;
 mod scores;
 mod sensitivity;
 
+pub use claims::{Claim, Verdict, PARAMETER_DIRECTIONS, ROBUST_PLCC};
+pub use inference::{
+    is_stable, InferenceOptions, ScoreComparison, StableCorrelations, COMPARED, LEVEL,
+    MIN_STABLE_MODELS,
+};
 pub use input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
 pub use named_map::NamedMap;
 pub use open::{model_name, open_files, OpenedFiles};
@@ -15,6 +23,7 @@ pub use report::{
     analyze, analyze_with_progress, compare_models, Baselines, Comparisons, LabelSource,
     MethodGroup, ModelComparisons, ModelReport, Progress, Report,
 };
+pub use sample_bootstrap::sample_bootstrap;
 pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};
 pub use sensitivity::{
     best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, TABLE3, USER_ROW,

@@ -21,6 +21,11 @@ impl<T> NamedMap<T> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
+    /// The value named `name`, to change.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut T> {
+        self.0.iter_mut().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
     /// Appends an entry.
     pub fn push(&mut self, name: impl Into<String>, value: T) {
         self.0.push((name.into(), value));

@@ -1,5 +1,7 @@
 //! Running the analysis and the report it produces (the JSON schema of DESIGN.md §4).
 
+use super::claims::Claim;
+use super::inference::{InferenceOptions, ScoreComparison, StableCorrelations};
 use super::input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput};
 use super::named_map::NamedMap;
 use super::scores::Score;
@@ -13,6 +15,7 @@ use crate::metrics::{
     compare_layers, LayerComparison, LayerStats, PerComponent, RepsWeights, COMPONENTS, EQUAL,
     WEIGHTED,
 };
+use crate::parallel;
 use crate::stats::{correlate, Correlations};
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +65,10 @@ pub struct ModelReport {
     pub reps_equal: Option<f64>,
     /// ... with the user's weights, when given.
     pub reps_user: Option<f64>,
+    /// A 95% percentile bootstrap interval of `reps_weighted` over the analysed samples (the same
+    /// resampled rows for the reference and the model), when asked for
+    /// (`analysis::sample_bootstrap`).
+    pub reps_ci: Option<[f64; 2]>,
     /// Components averaged over layers.
     pub effective_rank: f64,
     pub alive: f64,
@@ -87,6 +94,15 @@ pub struct Report {
     pub correlations: NamedMap<Correlations>,
     pub sensitivity: Vec<SensitivityRow>,
     pub best_weights: Option<BestWeights>,
+    /// How the intervals, p-values and claims were computed; `None` when they were not
+    /// ([`Report::with_inference`]).
+    pub inference: Option<InferenceOptions>,
+    /// Table 2 over the models in the stable regime (after inference).
+    pub correlations_stable: Option<StableCorrelations>,
+    /// REPS against every other score, keyed `<a>_vs_<b>` (after inference).
+    pub comparisons: NamedMap<ScoreComparison>,
+    /// The paper's claims checked on these models (after inference).
+    pub claims: Vec<Claim>,
     /// Things the reader should know (accuracies computed from labels, missing inputs, ...).
     pub notes: Vec<String>,
 }
@@ -373,6 +389,7 @@ impl Comparisons {
                     reps_weighted: mean(&|c| c.reps(&WEIGHTED)),
                     reps_equal: mean(&|c| c.reps(&EQUAL)),
                     reps_user: None,
+                    reps_ci: None,
                     effective_rank: mean(&|c| Some(c.effective_rank)).unwrap_or(0.0),
                     alive: mean(&|c| Some(c.alive)).unwrap_or(0.0),
                     separation: mean(&|c| c.separation),
@@ -400,6 +417,10 @@ impl Comparisons {
             correlations,
             sensitivity,
             best_weights,
+            inference: None,
+            correlations_stable: None,
+            comparisons: NamedMap::default(),
+            claims: Vec::new(),
             notes: self.notes.clone(),
         };
         Ok(match user_weights {
@@ -455,7 +476,7 @@ impl Report {
 }
 
 /// Why a statistic against accuracy drop is missing when some accuracy is.
-const NO_ACCURACY: &str = "accuracy is not known for every model";
+pub(crate) const NO_ACCURACY: &str = "accuracy is not known for every model";
 
 /// A Table 3 row without a PLCC because accuracies are missing.
 fn unknown_accuracy(mut row: SensitivityRow) -> SensitivityRow {
@@ -464,16 +485,21 @@ fn unknown_accuracy(mut row: SensitivityRow) -> SensitivityRow {
     row
 }
 
+/// The values of `score` for `models`, when every one has it.
+pub(crate) fn score_values(score: &Score, models: &[&ModelReport]) -> Option<Vec<f64>> {
+    models.iter().map(|r| (score.of_model)(r)).collect()
+}
+
 /// Table 2's entry of `score` over the `compressed` models.
-fn correlation(score: &Score, compressed: &[&ModelReport], drops: Option<&[f64]>) -> Correlations {
+pub(crate) fn correlation(
+    score: &Score,
+    compressed: &[&ModelReport],
+    drops: Option<&[f64]>,
+) -> Correlations {
     let Some(d) = drops else {
         return Correlations::undefined(NO_ACCURACY);
     };
-    match compressed
-        .iter()
-        .map(|r| (score.of_model)(r))
-        .collect::<Option<Vec<f64>>>()
-    {
+    match score_values(score, compressed) {
         None => Correlations::undefined("not available for every model"),
         Some(s) => correlate(&s, d),
     }
@@ -522,31 +548,6 @@ fn model_level_statistics(
         ),
     };
     (correlations, sensitivity, best)
-}
-
-/// Independent work items, in parallel where there are threads (native targets) and one after the
-/// other in the browser.
-mod parallel {
-    /// How many items to hand out at once.
-    pub fn threads() -> usize {
-        #[cfg(not(target_arch = "wasm32"))]
-        return rayon::current_num_threads();
-        #[cfg(target_arch = "wasm32")]
-        return 1;
-    }
-
-    /// `f` of every item, in order.
-    pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            use rayon::prelude::*;
-            items.par_iter().map(f).collect()
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            items.iter().map(f).collect()
-        }
-    }
 }
 
 /// The positive values of a descending spectrum.

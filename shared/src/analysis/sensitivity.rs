@@ -22,6 +22,9 @@ pub struct SensitivityRow {
     pub plcc: Option<f64>,
     /// Why `plcc` is missing, when it is.
     pub reason: Option<String>,
+    /// The percentile bootstrap interval of `plcc` over models, after inference
+    /// (`Report::with_inference`).
+    pub plcc_ci: Option<[f64; 2]>,
 }
 
 /// Model-level REPS for weights `w` from each model's mean components (REPS is linear in the
@@ -53,6 +56,7 @@ pub fn sensitivity_row(
         weights: w.0,
         plcc,
         reason,
+        plcc_ci: None,
     }
 }
 

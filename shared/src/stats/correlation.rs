@@ -12,6 +12,8 @@ pub enum Undefined {
     Constant(&'static str),
     /// The series have different lengths.
     LengthMismatch(usize, usize),
+    /// A correlation is ±1, or two scores are the same up to scale (Steiger's test).
+    Perfect,
 }
 
 impl fmt::Display for Undefined {
@@ -20,6 +22,10 @@ impl fmt::Display for Undefined {
             Undefined::TooFewPoints(n) => write!(f, "fewer than 3 models ({n})"),
             Undefined::Constant(which) => write!(f, "the {which} series is constant"),
             Undefined::LengthMismatch(a, b) => write!(f, "series of lengths {a} and {b}"),
+            Undefined::Perfect => write!(
+                f,
+                "a correlation is ±1 or the two scores are the same up to scale"
+            ),
         }
     }
 }
@@ -118,22 +124,30 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Result<f64, Undefined> {
 
 /// PLCC, SRCC and KRCC of one score series against the accuracy drops. Each is `None` when
 /// undefined, and `reason` then says why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// The intervals and p-values are filled in by the report's inference
+/// (`analysis::Report::with_inference`), and are `None` until then: `*_ci` is the percentile
+/// bootstrap interval over models, `*_p` the two-sided permutation p-value of no association.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Correlations {
     pub plcc: Option<f64>,
     pub srcc: Option<f64>,
     pub krcc: Option<f64>,
     pub reason: Option<String>,
+    pub plcc_ci: Option<[f64; 2]>,
+    pub srcc_ci: Option<[f64; 2]>,
+    pub krcc_ci: Option<[f64; 2]>,
+    pub plcc_p: Option<f64>,
+    pub srcc_p: Option<f64>,
+    pub krcc_p: Option<f64>,
 }
 
 impl Correlations {
     /// All three undefined for `reason`.
     pub fn undefined(reason: impl Into<String>) -> Self {
         Correlations {
-            plcc: None,
-            srcc: None,
-            krcc: None,
             reason: Some(reason.into()),
+            ..Correlations::default()
         }
     }
 }
@@ -152,5 +166,81 @@ pub fn correlate(scores: &[f64], drops: &[f64]) -> Correlations {
         srcc: s.ok(),
         krcc: k.ok(),
         reason,
+        ..Correlations::default()
+    }
+}
+
+/// The three correlation statistics, in the order of [`Correlations`]' fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statistic {
+    Plcc,
+    Srcc,
+    Krcc,
+}
+
+impl Statistic {
+    pub const ALL: [Statistic; 3] = [Statistic::Plcc, Statistic::Srcc, Statistic::Krcc];
+
+    /// `plcc`, `srcc` or `krcc`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Statistic::Plcc => "plcc",
+            Statistic::Srcc => "srcc",
+            Statistic::Krcc => "krcc",
+        }
+    }
+
+    /// `PLCC`, `SRCC` or `KRCC`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Statistic::Plcc => "PLCC",
+            Statistic::Srcc => "SRCC",
+            Statistic::Krcc => "KRCC",
+        }
+    }
+}
+
+impl Correlations {
+    /// The value of `statistic`.
+    pub fn value(&self, statistic: Statistic) -> Option<f64> {
+        match statistic {
+            Statistic::Plcc => self.plcc,
+            Statistic::Srcc => self.srcc,
+            Statistic::Krcc => self.krcc,
+        }
+    }
+
+    /// The bootstrap interval of `statistic`, once inferred.
+    pub fn interval(&self, statistic: Statistic) -> Option<[f64; 2]> {
+        match statistic {
+            Statistic::Plcc => self.plcc_ci,
+            Statistic::Srcc => self.srcc_ci,
+            Statistic::Krcc => self.krcc_ci,
+        }
+    }
+
+    /// The permutation p-value of `statistic`, once inferred.
+    pub fn p_value(&self, statistic: Statistic) -> Option<f64> {
+        match statistic {
+            Statistic::Plcc => self.plcc_p,
+            Statistic::Srcc => self.srcc_p,
+            Statistic::Krcc => self.krcc_p,
+        }
+    }
+
+    /// Sets the interval and p-value of `statistic`.
+    pub(super) fn set_inference(
+        &mut self,
+        statistic: Statistic,
+        interval: Option<[f64; 2]>,
+        p: Option<f64>,
+    ) {
+        let (ci, pv) = match statistic {
+            Statistic::Plcc => (&mut self.plcc_ci, &mut self.plcc_p),
+            Statistic::Srcc => (&mut self.srcc_ci, &mut self.srcc_p),
+            Statistic::Krcc => (&mut self.krcc_ci, &mut self.krcc_p),
+        };
+        *ci = interval;
+        *pv = p;
     }
 }
