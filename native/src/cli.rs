@@ -257,6 +257,37 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "A,B,C,D")]
     pub weights: Option<String>,
 
+    /// Bootstrap resamples of the models for the 95% intervals of every correlation, of Table 3's
+    /// rows and of the differences between REPS and each other score (percentile intervals; 0
+    /// leaves them out).
+    #[arg(long, value_name = "B", default_value_t = 10_000)]
+    pub bootstrap: usize,
+
+    /// Random permutations of the accuracy drops for the two-sided p-value of every correlation
+    /// (0 leaves them out).
+    #[arg(long, value_name = "P", default_value_t = 10_000)]
+    pub permutations: usize,
+
+    /// Seed of the resampling: the same seed gives the same intervals and p-values, here and in
+    /// the viewer.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+
+    /// The stable regime: Table 2 again over the models whose accuracy drop is at most DROP
+    /// (needs at least 4 such models); also the threshold of the stable-then-cliff claims.
+    #[arg(long, value_name = "DROP", default_value_t = 0.05)]
+    pub stable_drop: f64,
+
+    /// Give each model's weighted REPS a 95% interval from B bootstrap resamples of the analysed
+    /// samples (the same rows for the reference and the model). Costs B analyses.
+    #[arg(long, value_name = "B", value_parser = clap::value_parser!(u32).range(1..))]
+    pub sample_bootstrap: Option<u32>,
+
+    /// Print only the paper's claims, each with its verdict (holds, fails, undecided) and the
+    /// statistics behind it (table format; JSON always holds them under `claims`).
+    #[arg(long)]
+    pub claims: bool,
+
     /// Output format: aligned tables for reading, JSON for programs, CSV (one row per model and
     /// layer) for spreadsheets.
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -1,7 +1,7 @@
 //! A snapshot written through crate `reps` and analysed by the `native` binary: the binary's JSON
 //! equals the library's report on the same file, and the tables group models by method.
 
-use reps::analysis::{analyze, AnalysisInput, AnalysisOptions};
+use reps::analysis::{analyze, AnalysisInput, AnalysisOptions, InferenceOptions};
 use reps::formats::snapshot::{self, Reduction, Snapshot, SnapshotLayer, SnapshotModel};
 use reps_e2e::{native, stderr};
 
@@ -121,7 +121,10 @@ fn binary_json_equals_library_report_and_tables_group_by_method() {
         user_weights: Some(reps::metrics::RepsWeights([0.1, 0.1, 0.4, 0.4])),
         ..Default::default()
     };
-    let lib = serde_json::to_value(analyze(&input, &options).unwrap()).unwrap();
+    // The binary adds the statistics with their defaults (seed 0).
+    let report = analyze(&input, &options).unwrap();
+    let lib =
+        serde_json::to_value(report.with_inference(&InferenceOptions::default()).unwrap()).unwrap();
     assert_eq!(got, lib);
     assert_eq!(got["layers"], serde_json::json!(["layer4.1.conv2", "fc"]));
     assert_eq!(got["models"][5]["method"], "prune");
@@ -130,6 +133,44 @@ fn binary_json_equals_library_report_and_tables_group_by_method() {
     assert_eq!(got["sensitivity"].as_array().unwrap().len(), 7);
     // Heavier damage, lower REPS: the correlation with drop is strongly negative.
     assert!(got["correlations"]["reps_equal"]["plcc"].as_f64().unwrap() < -0.7);
+    // Three models lose at most 0.05 (0.90 − 0.85 counts, rounding aside): too few for a
+    // stable-regime table.
+    let stable = &got["correlations_stable"];
+    assert_eq!(
+        stable["models"],
+        serde_json::json!(["coreset-0.8", "prune-0.3", "quant-8"])
+    );
+    assert!(stable["reason"].as_str().unwrap().contains("at least 4"));
+
+    // The claims, read by hand from the accuracies: every method is stable at its mildest level
+    // and loses more than 0.1 at the next (coreset 0.05 then 0.15, prune 0.02 then 0.52, quant 0
+    // then 0.8).
+    let out = native(&[
+        "analyze",
+        p,
+        "--claims",
+        "--bootstrap",
+        "500",
+        "--permutations",
+        "500",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let claims = String::from_utf8(out.stdout).unwrap();
+    for method in ["coreset", "prune", "quant"] {
+        assert!(
+            claims.contains(&format!("[holds] {method}: accuracy stays within 0.05")),
+            "{claims}"
+        );
+    }
+    assert!(
+        claims.contains("stable up to fraction 0.8 (drop 0.050); next: fraction 0.5 (drop 0.150)"),
+        "{claims}"
+    );
+    assert_eq!(claims.matches("\n  [").count(), 7, "{claims}");
+    assert!(
+        !claims.contains("Table 1"),
+        "--claims prints only the claims:\n{claims}"
+    );
 
     let table = String::from_utf8(native(&["analyze", p]).stdout).unwrap();
     let header = table

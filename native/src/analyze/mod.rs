@@ -10,8 +10,9 @@ use crate::cli::{AnalyzeArgs, Format};
 use crate::output_file::write_atomic;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
+use reps::analysis::{analyze_with_progress, sample_bootstrap, InferenceOptions};
 use reps::metrics::RepsWeights;
-use reps::{analysis::analyze_with_progress, AnalysisOptions};
+use reps::AnalysisOptions;
 
 /// Runs the subcommand.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
@@ -31,22 +32,51 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         top_m: args.top_m as usize,
         user_weights,
     };
-    let bar = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{spinner} analysing {msg} [{bar:30}] {pos}/{len} ({eta})")
+    let bar = |what: &str| {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} {what} {{msg}} [{{bar:30}}] {{pos}}/{{len}} ({{eta}})"
+            ))
             .expect("valid template")
             .progress_chars("=> "),
-    );
+        )
+    };
+    let analysing = bar("analysing");
     let mut report = analyze_with_progress(&loaded.input, &options, &mut |p| {
-        bar.set_length(p.total as u64);
-        bar.set_position(p.done as u64);
-        bar.set_message(format!("{} / {}", p.model, p.layer));
+        analysing.set_length(p.total as u64);
+        analysing.set_position(p.done as u64);
+        analysing.set_message(format!("{} / {}", p.model, p.layer));
     })
     .map_err(flag_error)?;
-    bar.finish_and_clear();
+    analysing.finish_and_clear();
+    if let Some(b) = args.sample_bootstrap {
+        let resampling = bar("resampling the samples");
+        sample_bootstrap(
+            &loaded.input,
+            &mut report,
+            b as usize,
+            args.seed,
+            &mut |done, total| {
+                resampling.set_length(total as u64);
+                resampling.set_position(done as u64);
+            },
+        )
+        .map_err(flag_error)?;
+        resampling.finish_and_clear();
+    }
+    let mut report = report
+        .with_inference(&InferenceOptions {
+            bootstrap: args.bootstrap,
+            permutations: args.permutations,
+            seed: args.seed,
+            stable_drop: args.stable_drop,
+        })
+        .map_err(flag_error)?;
     report.notes.extend(loaded.warnings);
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Csv => csv_output::render(&report)?,
+        Format::Table if args.claims => table::claims(&report),
         Format::Table => table::render(&report, &loaded.description),
     };
     match &args.out {

@@ -1,8 +1,9 @@
 //! Human-readable tables in the layout of the paper's Tables 1–3, plus per-model and per-layer scores.
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
-use reps::analysis::{scores_present, LabelSource, ModelReport, Worse};
+use reps::analysis::{scores_present, LabelSource, ModelReport, NamedMap, Worse, LEVEL};
 use reps::metrics::COMPONENTS;
+use reps::stats::{format_p_value, p_label, Correlations, Statistic};
 use reps::Report;
 use std::fmt::Write;
 
@@ -47,9 +48,14 @@ pub fn render(report: &Report, description: &str) -> String {
     );
     out += &table1(report);
     out += &table2(report);
+    out += &stable_table(report);
+    out += &comparisons_table(report);
     out += &table3(report);
     out += &models_table(report);
     out += &layers_table(report);
+    if !report.claims.is_empty() {
+        out += &claims(report);
+    }
     for note in &report.notes {
         let _ = writeln!(out, "note: {note}");
     }
@@ -110,14 +116,60 @@ fn table1(report: &Report) -> String {
     out + "\n"
 }
 
+/// An interval as `[lo, hi]`.
+fn interval(i: Option<[f64; 2]>, digits: usize) -> String {
+    i.map(|[lo, hi]| format!("[{lo:.digits$}, {hi:.digits$}]"))
+        .unwrap_or_default()
+}
+
+fn p_value(p: Option<f64>) -> String {
+    p.map(p_label).unwrap_or_default()
+}
+
+/// One correlation with, below it, its interval and p-value when inferred.
+fn statistic_cell(c: &Correlations, s: Statistic) -> String {
+    let lines = [
+        f(c.value(s), 4),
+        interval(c.interval(s), 3),
+        p_value(c.p_value(s)),
+    ];
+    let kept: Vec<&str> = lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !l.is_empty())
+        .collect();
+    kept.join("\n")
+}
+
 fn table2(report: &Report) -> String {
     let mut out = String::from(
         "Table 2: correlation with accuracy drop over the compressed models (signed; a similarity that\n\
          falls as the drop grows correlates negatively, a distance positively: \"Sign\" is the sign\n\
          that tracks damage; the paper reports similarities with the opposite sign)\n",
     );
-    let best = report
-        .correlations
+    out += &inference_line(report);
+    out + &correlation_table(report, &report.correlations)
+}
+
+/// How the intervals and p-values below a table were computed.
+fn inference_line(report: &Report) -> String {
+    match &report.inference {
+        Some(i) if i.bootstrap > 0 || i.permutations > 0 => format!(
+            "under each value: its {}% percentile bootstrap interval over models ({} resamples) and its two-sided\n\
+             permutation p-value ({} permutations), seed {}\n",
+            LEVEL * 100.0,
+            i.bootstrap,
+            i.permutations,
+            i.seed
+        ),
+        _ => String::new(),
+    }
+}
+
+/// Table 2's layout for one set of correlations, marking the strongest |PLCC|.
+fn correlation_table(report: &Report, correlations: &NamedMap<Correlations>) -> String {
+    let mut out = String::new();
+    let best = correlations
         .iter()
         .filter_map(|(k, c)| c.plcc.map(|p| (k, p.abs())))
         .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -126,7 +178,7 @@ fn table2(report: &Report) -> String {
     let mut reasons = Vec::new();
     for score in scores_present(report.user_weights.is_some()) {
         let (key, label) = (score.key, score.label);
-        let Some(c) = report.correlations.get(key) else {
+        let Some(c) = correlations.get(key) else {
             continue;
         };
         let mark = if best.as_deref() == Some(key) {
@@ -138,14 +190,10 @@ fn table2(report: &Report) -> String {
             Worse::Lower => "−",
             Worse::Higher => "+",
         };
-        t.add_row(vec![
-            label.to_string(),
-            sign.to_string(),
-            f(c.plcc, 4),
-            f(c.srcc, 4),
-            f(c.krcc, 4),
-            mark.to_string(),
-        ]);
+        let mut row = vec![label.to_string(), sign.to_string()];
+        row.extend(Statistic::ALL.map(|s| statistic_cell(c, s)));
+        row.push(mark.to_string());
+        t.add_row(row);
         if let Some(r) = &c.reason {
             reasons.push(format!("{label}: {r}"));
         }
@@ -153,6 +201,66 @@ fn table2(report: &Report) -> String {
     let _ = writeln!(out, "{t}");
     for r in reasons {
         let _ = writeln!(out, "  n/a — {r}");
+    }
+    out + "\n"
+}
+
+/// Table 2 over the models in the stable regime, or why there is none.
+fn stable_table(report: &Report) -> String {
+    let Some(s) = &report.correlations_stable else {
+        return String::new();
+    };
+    let mut out = format!(
+        "Table 2, stable regime: the {} model(s) with an accuracy drop of at most {}\n",
+        s.models.len(),
+        s.max_drop
+    );
+    if !s.models.is_empty() {
+        let _ = writeln!(out, "models: {}", s.models.join(", "));
+    }
+    match &s.reason {
+        Some(r) => out + &format!("  n/a — {r}\n\n"),
+        None => out + &correlation_table(report, &s.correlations),
+    }
+}
+
+/// REPS against every other score: the paired bootstrap interval of the difference of absolute
+/// PLCCs, and Steiger's test.
+fn comparisons_table(report: &Report) -> String {
+    if report.comparisons.0.is_empty() {
+        return String::new();
+    }
+    let label = |k: &str| reps::analysis::score(k).map_or(k.to_string(), |s| s.label.to_string());
+    let mut out = format!(
+        "Is REPS really better? |PLCC| of A minus |PLCC| of B, its {}% paired bootstrap interval, and\n\
+         Steiger's Z test of the two dependent correlations (two-sided p)\n",
+        LEVEL * 100.0
+    );
+    let mut t = table(&["Metric", "Diff.", "Interval", "Z", "p"]);
+    for (_, c) in report.comparisons.iter() {
+        t.add_row(vec![
+            format!("{} vs {}", label(&c.a), label(&c.b)),
+            c.diff.map_or("n/a".into(), |d| format!("{d:+.4}")),
+            interval(c.diff_ci, 3),
+            c.steiger_z.map_or("n/a".into(), |z| format!("{z:.2}")),
+            c.steiger_p.map_or("n/a".into(), format_p_value),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    out + "\n"
+}
+
+/// The paper's claims, each with its verdict and evidence.
+pub fn claims(report: &Report) -> String {
+    let mut out = String::from("The paper's claims on these models\n");
+    for c in &report.claims {
+        let _ = writeln!(
+            out,
+            "  [{}] {}\n      {}",
+            c.verdict.as_str(),
+            c.statement,
+            c.evidence
+        );
     }
     out + "\n"
 }
@@ -165,27 +273,34 @@ fn table3(report: &Report) -> String {
         .collect();
     let mut header = vec!["Configuration"];
     header.extend(weights.iter().map(String::as_str));
-    header.push("PLCC");
+    header.extend(["PLCC", "Interval"]);
     let mut t = table(&header);
-    let row = |name: &str, w: &[f64], p: String| {
+    let row = |name: &str, w: &[f64], p: String, i: String| {
         let mut r = vec![name.to_string()];
         r.extend(w.iter().map(|x| format!("{x:.2}")));
-        r.push(p);
+        r.extend([p, i]);
         r
     };
     for s in &report.sensitivity {
-        t.add_row(row(&s.name, &s.weights, f(s.plcc, 4)));
+        t.add_row(row(
+            &s.name,
+            &s.weights,
+            f(s.plcc, 4),
+            interval(s.plcc_ci, 3),
+        ));
     }
     if let Some(b) = &report.best_weights {
         t.add_row(row(
             "Best on simplex (in-sample)",
             &b.weights,
             format!("{:.4}", b.plcc),
+            String::new(),
         ));
         t.add_row(row(
             "  leave-one-model-out estimate",
             &b.weights,
             f(b.loo_plcc, 4),
+            String::new(),
         ));
     }
     let _ = writeln!(out, "{t}");
@@ -195,9 +310,20 @@ fn table3(report: &Report) -> String {
 /// Every model with every score of the registry (short headers).
 fn models_table(report: &Report) -> String {
     let mut out = String::from("Per-model scores (means over the analysed layers)\n");
+    if report.models.iter().any(|m| m.reps_ci.is_some()) {
+        let _ = writeln!(
+            out,
+            "REPS w interval: {}% percentile bootstrap interval over resamples of the analysed samples",
+            LEVEL * 100.0
+        );
+    }
     let scores: Vec<_> = scores_present(report.user_weights.is_some()).collect();
     let mut header = vec!["Model", "Method", "Param", "Acc.", "Drop"];
     header.extend(scores.iter().map(|s| s.short));
+    let sampled = report.models.iter().any(|m| m.reps_ci.is_some());
+    if sampled {
+        header.push("REPS w interval");
+    }
     let mut t = table(&header);
     for m in &report.models {
         let mut r = vec![
@@ -208,6 +334,9 @@ fn models_table(report: &Report) -> String {
             f(m.accuracy_drop, 4),
         ];
         r.extend(scores.iter().map(|s| f((s.of_model)(m), 3)));
+        if sampled {
+            r.push(interval(m.reps_ci, 3));
+        }
         t.add_row(r);
     }
     let _ = writeln!(out, "{t}");
