@@ -41,8 +41,11 @@ for (let i = 0; i < runs; i++) {
   await page.waitForFunction(drawnScript(name), null, { timeout: 300000, polling: 20 });
   const seconds = (performance.now() - t0) / 1000;
   const t = await page.$eval('#timings', (e) => ({ read: Number(e.dataset.read), decode: Number(e.dataset.decode), analyse: Number(e.dataset.analyse) }));
-  results.push({ seconds, ...t });
-  console.log(`run ${i + 1}: drop to drawn ${seconds.toFixed(2)} s (worker: read ${t.read.toFixed(2)} s, decode ${t.decode.toFixed(2)} s, analyse ${t.analyse.toFixed(2)} s)`);
+  // Then the statistics of the default layers (intervals, p-values, claims), in the worker.
+  await page.waitForSelector('#statistics[data-ready="true"]', { timeout: 300000 });
+  const infer = Number(await page.$eval('#statistics', (e) => e.dataset.seconds));
+  results.push({ seconds, infer, ...t });
+  console.log(`run ${i + 1}: drop to drawn ${seconds.toFixed(2)} s (worker: read ${t.read.toFixed(2)} s, decode ${t.decode.toFixed(2)} s, analyse ${t.analyse.toFixed(2)} s); statistics ${infer.toFixed(2)} s`);
 }
 await browser.close();
 server.close();
@@ -53,8 +56,10 @@ const multi = nativeRun(null);
 const single = nativeRun(1);
 const best = (k) => Math.min(...results.map((r) => r[k]));
 const wasm = best('decode') + best('analyse');
-console.log(`native decode ${multi.decode.toFixed(3)} s + analyse ${multi.analyse.toFixed(3)} s (${multi.threads} threads); ` +
-  `one thread ${single.decode.toFixed(3)} + ${single.analyse.toFixed(3)} s`);
+console.log(`native decode ${multi.decode.toFixed(3)} s + analyse ${multi.analyse.toFixed(3)} s + statistics ${multi.infer.toFixed(3)} s (${multi.threads} threads); ` +
+  `one thread ${single.decode.toFixed(3)} + ${single.analyse.toFixed(3)} + ${single.infer.toFixed(3)} s`);
+console.log(`statistics_wasm_s=${best('infer').toFixed(3)} statistics_native_s=${multi.infer.toFixed(3)} ` +
+  `statistics_native_1thread_s=${single.infer.toFixed(3)}`);
 console.log(`drop_to_drawn_s=${best('seconds').toFixed(2)} wasm_s=${wasm.toFixed(3)} ` +
   `wasm_native_ratio=${(wasm / (multi.decode + multi.analyse)).toFixed(2)} ` +
   `wasm_native_ratio_1thread=${(wasm / (single.decode + single.analyse)).toFixed(2)}`);

@@ -31,6 +31,12 @@ async function pageNumbers(page) {
   return page.$$eval('[data-key]', (cells) => Object.fromEntries(cells.map((c) => [c.dataset.key, c.dataset.value === undefined ? null : Number(c.dataset.value)])));
 }
 
+/** Waits until the worker's statistics for what the page shows have arrived (they add intervals
+ * and p-values to the tables a moment after the numbers). */
+async function statisticsReady(page) {
+  await page.waitForSelector('#statistics[data-ready="true"]', { timeout: 60000 });
+}
+
 /** A little-endian float64 .npy file (written here, independently of the importers under test). */
 function npy(shape, values) {
   let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
@@ -106,6 +112,66 @@ test('the bundled sample shows the numbers of native analyze, and the sliders re
   await page.close();
 });
 
+/** Every interval the page shows: `data-key` → [low, high]. */
+async function pageIntervals(page) {
+  return page.$$eval('.ci[data-key]', (spans) => Object.fromEntries(spans.map((s) => [s.dataset.key, [Number(s.dataset.lo), Number(s.dataset.hi)]])));
+}
+
+function closeInterval(got, want, what) {
+  if (want === null || want === undefined) return assert.equal(got, undefined, `${what}: the page shows an interval native has not`);
+  assert.ok(got, `${what}: no interval on the page`);
+  close(got[0], want[0], `${what} low`);
+  close(got[1], want[1], `${what} high`);
+}
+
+test('the statistics, computed in the worker, equal native analyze: intervals, p-values, the stable regime, REPS against each score, the claims and per-model intervals', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await statisticsReady(page);
+  const sample = join(root, 'www', 'sample.reps');
+  const report = analyzeJson([sample]);
+  const shown = await pageNumbers(page);
+  const intervals = await pageIntervals(page);
+  let checked = 0;
+  const table = (correlations, prefix) => {
+    for (const [k, c] of Object.entries(correlations)) {
+      for (const s of ['plcc', 'srcc', 'krcc']) {
+        if (c[s] === null) continue;
+        close(shown[`${prefix}${s}:${k}`], c[s], `${prefix}${s}:${k}`);
+        closeInterval(intervals[`ci:${prefix}${s}:${k}`], c[`${s}_ci`], `${prefix}${s}_ci:${k}`);
+        close(shown[`p:${prefix}${s}:${k}`], c[`${s}_p`], `${prefix}${s}_p:${k}`);
+        checked += 3;
+      }
+    }
+  };
+  table(report.correlations, '');
+  assert.equal(report.correlations_stable.reason, null);
+  table(report.correlations_stable.correlations, 'stable:');
+  assert.equal(await page.textContent('#stable-models'), `${report.correlations_stable.models.length} model(s): ${report.correlations_stable.models.join(', ')}`);
+  for (const s of report.sensitivity) { closeInterval(intervals[`ci:sens:${s.name}`], s.plcc_ci, `sens ${s.name}`); checked++; }
+  for (const [k, c] of Object.entries(report.comparisons)) {
+    close(shown[`diff:${k}`], c.diff, `diff ${k}`);
+    closeInterval(intervals[`diff_ci:${k}`], c.diff_ci, `diff_ci ${k}`);
+    close(shown[`steiger_p:${k}`], c.steiger_p, `steiger_p ${k}`);
+    checked += 3;
+  }
+  assert.ok(checked >= 14 * 9 + 25 * 3, `only ${checked} statistics compared`);
+  const claims = await page.$$eval('li.claim', (items) => items.map((i) => [i.dataset.claim, i.dataset.verdict]));
+  assert.deepEqual(claims, report.claims.map((c) => [c.id, c.verdict]));
+  assert.ok(claims.length >= 7);
+  // Per-model intervals: 100 resamples of the samples, the same as native --sample-bootstrap 100;
+  // the REPS-against-drop chart draws a whisker per compressed model.
+  assert.equal(await page.locator('#reps-vs-drop path.whisker').count(), 0);
+  await page.click('#sample-bootstrap');
+  await page.waitForSelector('.ci[data-key^="reps_ci:"]', { timeout: 120000 });
+  const sampled = analyzeJson([sample], ['--sample-bootstrap', '100']);
+  const perModel = await pageIntervals(page);
+  for (const m of sampled.models) closeInterval(perModel[`reps_ci:${m.name}`], m.reps_ci, `reps_ci ${m.name}`);
+  assert.equal(await page.locator('#reps-vs-drop path.whisker').count(), 24);
+  await page.screenshot({ path: join(shots, 'viewer-statistics.png'), fullPage: true });
+  await page.close();
+});
+
 test('numpy-written .npz files dropped on the page give the numbers of native analyze; a bad file shows its error and keeps the page', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'reps-viewer-'));
   execFileSync('python3', [join(root, 'tests', 'python', 'reference_reps.py'), dir]);
@@ -115,6 +181,7 @@ test('numpy-written .npz files dropped on the page give the numbers of native an
   await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
   await page.locator('.page').drop({ files });
   await page.waitForFunction(() => document.querySelector('#loaded')?.textContent.includes('5 activation files'), null, { timeout: 30000 });
+  await statisticsReady(page);
   const shown = await pageNumbers(page);
   const checked = compare(shown, analyzeJson(files));
   assert.ok(checked > 60, `only ${checked} numbers compared`);
@@ -191,6 +258,7 @@ test('the layer choice re-averages the tables like native analyze --layers, one 
   checked = compare(await pageNumbers(page), analyzeJson([sample], ['--layers', 'layer3']));
   assert.ok(checked >= 25 * 10, `only ${checked} numbers compared`);
   // Unchecking the last layer is refused: the tables keep their numbers.
+  await statisticsReady(page);
   const before = await pageNumbers(page);
   await box('layer3').click();
   assert.ok(await box('layer3').isChecked());

@@ -1,5 +1,6 @@
 //! Times, natively, the work the viewer's worker does for one dropped file: decoding it
-//! (`reps::analysis::open_files`) and analysing every shared layer (`web::load::analyse`), so that
+//! (`reps::analysis::open_files`), analysing every shared layer (`web::load::analyse`) and the
+//! statistics of the default report (`web::load::infer`: intervals, p-values, claims), so that
 //! `bench/viewer.mjs` can report the WebAssembly-to-native ratio of the same code.
 //!
 //! Usage: `cargo run --release -p web --example time_analysis -- FILE [REPEATS]`
@@ -18,7 +19,7 @@ fn main() -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     let name = path.rsplit('/').next().unwrap_or(path).to_string();
     let files = vec![(name, bytes)];
-    let (mut decode, mut analyse) = (f64::INFINITY, f64::INFINITY);
+    let (mut decode, mut analyse, mut infer) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
     let mut reps_equal = None;
     for _ in 0..repeats.max(1) {
         let t = Instant::now();
@@ -32,9 +33,12 @@ fn main() -> Result<(), String> {
             .report(&a.default_layers, None)
             .map_err(|e| e.to_string())?;
         reps_equal = r.correlations.get("reps_equal").and_then(|c| c.plcc);
+        let t = Instant::now();
+        web::load::infer(Some(&loaded), r, 0, &mut |_, _| {}).map_err(|e| e.to_string())?;
+        infer = infer.min(t.elapsed().as_secs_f64());
     }
     println!(
-        "{{\"decode\": {decode}, \"analyse\": {analyse}, \"threads\": {}, \"plcc_reps_equal\": {}}}",
+        "{{\"decode\": {decode}, \"analyse\": {analyse}, \"infer\": {infer}, \"threads\": {}, \"plcc_reps_equal\": {}}}",
         rayon_threads(),
         reps_equal.map_or("null".into(), |p| p.to_string())
     );

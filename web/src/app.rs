@@ -23,12 +23,26 @@ pub struct ViewerState {
     progress: Option<(String, usize, usize)>,
     status: Option<String>,
     error: Option<String>,
+    /// The last statistics job sent to the worker and what it was asked for, its answer (the
+    /// report with its statistics, for what it was asked for) and its progress (resampling the
+    /// samples: done, total).
+    inference_latest: (u32, InferenceKey),
+    inferred: Option<(InferenceKey, Rc<Report>)>,
+    /// Seconds the worker spent on the shown statistics.
+    inference_seconds: f64,
+    inference_progress: Option<(usize, usize)>,
 }
+
+/// What a report's statistics were computed for: the analysis job, the layers, and the number of
+/// sample resamples. Statistics are shown only for the current one.
+pub type InferenceKey = (Option<u32>, Vec<String>, u32);
 
 /// What changes the state.
 pub enum Action {
     /// A request went to the worker as `job`; `status` says what it does.
     Sent { job: u32, status: String },
+    /// A statistics request for `key` went to the worker as `job`.
+    SentInference { job: u32, key: InferenceKey },
     /// The worker answered.
     Worker(Response),
 }
@@ -44,6 +58,10 @@ impl Reducible for ViewerState {
                 s.status = Some(status);
                 s.progress = None;
             }
+            Action::SentInference { job, key } => {
+                s.inference_latest = (job, key);
+                s.inference_progress = None;
+            }
             Action::Worker(Response::Ready) => return self,
             Action::Worker(Response::Progress {
                 job,
@@ -51,10 +69,25 @@ impl Reducible for ViewerState {
                 done,
                 total,
             }) => {
-                if job != s.latest {
+                if job == s.inference_latest.0 {
+                    s.inference_progress = Some((done, total));
+                } else if job == s.latest {
+                    s.progress = Some((step, done, total));
+                } else {
                     return self;
                 }
-                s.progress = Some((step, done, total));
+            }
+            Action::Worker(Response::Inference {
+                job,
+                report,
+                seconds,
+            }) => {
+                if job != s.inference_latest.0 {
+                    return self;
+                }
+                s.inferred = Some((s.inference_latest.1.clone(), Rc::new(*report)));
+                s.inference_seconds = seconds;
+                s.inference_progress = None;
             }
             Action::Worker(Response::Done { job, analysis }) => {
                 // A newer result than the one shown replaces it, even if a later job is queued.
@@ -70,9 +103,10 @@ impl Reducible for ViewerState {
             }
             Action::Worker(Response::Failed { job, error })
             | Action::Worker(Response::Crashed { job, error }) => {
-                if job != 0 && job != s.latest {
+                if job != 0 && job != s.latest && job != s.inference_latest.0 {
                     return self;
                 }
+                s.inference_progress = None;
                 s.status = None;
                 s.progress = None;
                 s.error = Some(error);
@@ -109,6 +143,8 @@ pub fn app() -> Html {
     let weights = use_state(|| WEIGHTED.0);
     let chosen_layers = use_state(|| None::<Vec<String>>);
     let chosen_models = use_state(|| None::<Vec<String>>);
+    // Resamples of the analysed samples for per-model REPS intervals (0: none yet).
+    let sample_bootstrap = use_state(|| 0u32);
     let bridge = {
         let dispatcher = state.dispatcher();
         use_memo((), move |_| {
@@ -207,15 +243,58 @@ pub fn app() -> Html {
             },
         )
     };
+    // The worker fills in the statistics of the base report (intervals, p-values, the stable
+    // regime, the comparisons, the claims; per-model intervals when asked for): sent again when
+    // the layers, the analysis or the number of sample resamples change.
+    let key: InferenceKey = (
+        shown.as_ref().map(|s| s.0),
+        layers.clone(),
+        *sample_bootstrap,
+    );
+    {
+        let (bridge, dispatcher, base) = (bridge.clone(), state.dispatcher(), base.clone());
+        use_effect_with(key.clone(), move |key| {
+            if let Some(Ok(r)) = base.as_ref() {
+                let (report, sample_bootstrap) = (Box::new(r.clone()), key.2);
+                let job = bridge.send(
+                    |job| Request::Inference {
+                        job,
+                        report,
+                        sample_bootstrap,
+                    },
+                    Vec::new(),
+                );
+                dispatcher.dispatch(Action::SentInference {
+                    job,
+                    key: key.clone(),
+                });
+            }
+        });
+    }
+    // The statistics of the current choice, once the worker has sent them.
+    let inferred = state
+        .inferred
+        .clone()
+        .filter(|(k, _)| *k == key)
+        .map(|(_, r)| r);
+    let ready = inferred.is_some();
     let report: Rc<Option<Result<Report, String>>> = use_memo(
-        (shown.as_ref().map(|s| s.0), layers.clone(), *weights),
-        move |(_, _, raw)| {
+        (
+            shown.as_ref().map(|s| s.0),
+            layers.clone(),
+            *weights,
+            inferred.as_ref().map(Rc::as_ptr),
+        ),
+        move |(_, _, raw, _)| {
             let w = RepsWeights::new(*raw).unwrap_or(EQUAL);
-            base.as_ref().as_ref().map(|r| {
-                r.as_ref()
-                    .map(|r| r.with_user_weights(Some(w)))
-                    .map_err(Clone::clone)
-            })
+            match &inferred {
+                Some(r) => Some(Ok(r.with_user_weights(Some(w)))),
+                None => base.as_ref().as_ref().map(|r| {
+                    r.as_ref()
+                        .map(|r| r.with_user_weights(Some(w)))
+                        .map_err(Clone::clone)
+                }),
+            }
         },
     );
     // Figure 2's models: the reader's choice where every name still exists, else the default.
@@ -229,6 +308,10 @@ pub fn app() -> Html {
     let on_figure_models = {
         let chosen_models = chosen_models.clone();
         Callback::from(move |next: Vec<String>| chosen_models.set(Some(next)))
+    };
+    let on_sample_bootstrap = {
+        let sample_bootstrap = sample_bootstrap.clone();
+        Callback::from(move |_| sample_bootstrap.set(SAMPLE_RESAMPLES))
     };
     let on_layers = {
         let chosen_layers = chosen_layers.clone();
@@ -279,6 +362,7 @@ pub fn app() -> Html {
                                         on_change: on_layers,
                                     }) }
                                 </div>
+                                { statistics_status(&state, ready, *sample_bootstrap, on_sample_bootstrap) }
                                 <Views report={report.clone()} analysis={a.clone()} weights={*weights} {on_weight} {figure_models} {on_figure_models} />
                             </>
                         },
@@ -288,6 +372,32 @@ pub fn app() -> Html {
                 }
             }
         </div>
+    }
+}
+
+/// Resamples of the analysed samples behind the per-model REPS intervals the page offers.
+const SAMPLE_RESAMPLES: u32 = 100;
+
+/// Where the statistics stand, and the button that asks for per-model intervals.
+fn statistics_status(
+    state: &ViewerState,
+    ready: bool,
+    sample_bootstrap: u32,
+    on_click: Callback<MouseEvent>,
+) -> Html {
+    let text = match (ready, state.inference_progress) {
+        (_, Some((done, total))) => format!("Statistics: resampling the samples ({done}/{total})…"),
+        (false, None) => "Statistics: computing intervals, p-values and the claims in the worker…".into(),
+        (true, None) if sample_bootstrap > 0 => format!("Statistics: ready in {:.2} s; per-model REPS intervals from {sample_bootstrap} resamples of the analysed samples (whiskers on the REPS-against-drop chart while the weights are the paper's weighted ones).", state.inference_seconds),
+        (true, None) => format!("Statistics: ready in {:.2} s.", state.inference_seconds),
+    };
+    html! {
+        <p class="statistics" id="statistics" data-ready={ready.to_string()} data-seconds={state.inference_seconds.to_string()}>
+            { text }
+            if sample_bootstrap == 0 {
+                { " " }<button id="sample-bootstrap" onclick={on_click} disabled={!ready}>{ format!("Per-model REPS intervals ({SAMPLE_RESAMPLES} resamples of the samples)") }</button>
+            }
+        </p>
     }
 }
 

@@ -3,7 +3,10 @@
 //! worker calls it, and native unit tests check it.
 
 use crate::protocol::{Analysis, Timings};
-use reps::analysis::{compare_models, default_layers, AnalysisOptions, OpenedFiles, Progress};
+use reps::analysis::{
+    compare_models, default_layers, sample_bootstrap as sample_bootstrap_samples, AnalysisOptions,
+    InferenceOptions, OpenedFiles, Progress, Report,
+};
 use reps::RepsError;
 
 /// The most bytes of files the viewer reads at once. WebAssembly has 4 GiB of memory, and a file is
@@ -61,6 +64,31 @@ pub fn analyse(
         default_layers,
         timings: Timings::default(),
     })
+}
+
+/// What the worker answers to [`crate::protocol::Request::Inference`]: `report` with per-model
+/// REPS intervals from `sample_bootstrap` resamples of the loaded samples (none when 0), then its
+/// inference with the defaults of `native analyze` (`InferenceOptions::default()`: 10,000
+/// resamples and permutations, seed 0), so the browser shows the terminal's numbers.
+/// `progress(done, total)` follows the sample resamples.
+pub fn infer(
+    loaded: Option<&OpenedFiles>,
+    mut report: Report,
+    sample_bootstrap: u32,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report, RepsError> {
+    if sample_bootstrap > 0 {
+        let loaded =
+            loaded.ok_or_else(|| RepsError::Invalid("nothing is loaded to resample".into()))?;
+        sample_bootstrap_samples(
+            &loaded.input,
+            &mut report,
+            sample_bootstrap as usize,
+            InferenceOptions::default().seed,
+            progress,
+        )?;
+    }
+    report.with_inference(&InferenceOptions::default())
 }
 
 #[cfg(test)]
@@ -125,6 +153,43 @@ mod tests {
             message
         );
         assert!(decode::<Response>(&[0xff, 0xff, 0xff]).is_err());
+    }
+
+    /// The worker's statistics are `native analyze`'s (the same function, the same defaults),
+    /// and the filled report survives the trip to the page.
+    #[test]
+    fn worker_inference_equals_the_native_path_and_round_trips() {
+        let loaded = sample();
+        let base = analyze(&loaded.input, &Default::default()).unwrap();
+        let inferred = infer(Some(&loaded), base.clone(), 0, &mut |_, _| {}).unwrap();
+        assert_eq!(
+            inferred,
+            base.with_inference(&InferenceOptions::default()).unwrap()
+        );
+        assert!(inferred
+            .correlations
+            .get("reps_equal")
+            .unwrap()
+            .plcc_ci
+            .is_some());
+        assert!(!inferred.claims.is_empty());
+        let mut calls = 0;
+        let sampled = infer(Some(&loaded), base.clone(), 3, &mut |done, total| {
+            calls += 1;
+            assert_eq!((done, total), (calls, 3));
+        })
+        .unwrap();
+        assert!(sampled.models.iter().all(|m| m.reps_ci.is_some()));
+        assert!(infer(None, base, 3, &mut |_, _| {}).is_err());
+        let message = Response::Inference {
+            job: 3,
+            report: Box::new(sampled),
+            seconds: 0.25,
+        };
+        assert_eq!(
+            decode::<Response>(&encode(&message).unwrap()).unwrap(),
+            message
+        );
     }
 
     #[test]

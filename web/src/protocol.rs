@@ -2,7 +2,7 @@
 //! `Uint8Array`; dropped files travel beside a request as the browser's own `File` objects, which
 //! are handed to the worker without copying their contents.
 
-use reps::analysis::Comparisons;
+use reps::analysis::{Comparisons, Report};
 use reps::histogram::WeightHistogram;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,15 @@ pub enum Request {
     OpenUrl { job: u32, url: String },
     /// Analyse the loaded models again against another reference model.
     Reference { job: u32, name: String },
+    /// Fill in the statistics of a report the page built (intervals, p-values, the stable
+    /// regime, the comparisons, the claims: `Report::with_inference` with its defaults), first
+    /// resampling the loaded samples `sample_bootstrap` times for per-model REPS intervals (0:
+    /// none).
+    Inference {
+        job: u32,
+        report: Box<Report>,
+        sample_bootstrap: u32,
+    },
 }
 
 impl Request {
@@ -25,7 +34,8 @@ impl Request {
         match self {
             Request::OpenFiles { job }
             | Request::OpenUrl { job, .. }
-            | Request::Reference { job, .. } => *job,
+            | Request::Reference { job, .. }
+            | Request::Inference { job, .. } => *job,
         }
     }
 }
@@ -44,6 +54,13 @@ pub enum Response {
     },
     /// The job's result; it replaces what the page shows.
     Done { job: u32, analysis: Box<Analysis> },
+    /// The report of an [`Request::Inference`] job, with its statistics, and the seconds the
+    /// worker spent on them.
+    Inference {
+        job: u32,
+        report: Box<Report>,
+        seconds: f64,
+    },
     /// The job failed; what the page shows stays.
     Failed { job: u32, error: String },
     /// The worker crashed (a panic, or the browser stopped it) during `job`: the page starts a

@@ -2,7 +2,7 @@
 //! and reports progress. Its entry point is `src/bin/worker.rs`; the page talks to it through
 //! [`crate::bridge`].
 
-use crate::load::analyse;
+use crate::load::{analyse, infer};
 use crate::protocol::{decode, encode, Analysis, Request, Response, Timings};
 use futures::channel::mpsc;
 use futures::StreamExt;
@@ -77,6 +77,39 @@ async fn handle(
     let seconds_since = |t: f64| (js_sys::Date::now() - t) / 1000.0;
     let started = js_sys::Date::now();
     let (reference, files) = match request {
+        Request::Inference {
+            report,
+            sample_bootstrap,
+            ..
+        } => {
+            let mut last = 0.0;
+            let result = infer(
+                state.as_ref(),
+                *report,
+                sample_bootstrap,
+                &mut |done, total| {
+                    let now = js_sys::Date::now();
+                    if now - last >= PROGRESS_INTERVAL_MS || done == total {
+                        last = now;
+                        progress(scope, job, "resampling the samples".into(), done, total);
+                    }
+                },
+            );
+            return post(
+                scope,
+                &match result {
+                    Ok(report) => Response::Inference {
+                        job,
+                        report: Box::new(report),
+                        seconds: seconds_since(started),
+                    },
+                    Err(e) => Response::Failed {
+                        job,
+                        error: e.to_string(),
+                    },
+                },
+            );
+        }
         Request::OpenFiles { .. } => {
             let files: Array = parts.get(1).unchecked_into();
             (None, read_files(scope, job, &files).await)

@@ -99,3 +99,33 @@ fn worker_analysis_in_webassembly_equals_a_direct_report() {
         message
     );
 }
+
+/// The same seed gives the same intervals and p-values as on native targets, bit for bit
+/// (shared/tests/golden/inference-seed7.json, checked natively by shared/tests/inference.rs).
+#[wasm_bindgen_test]
+fn inference_in_webassembly_gives_the_native_bits() {
+    use reps::stats::{infer_correlations, Correlations};
+    let golden: serde_json::Value = serde_json::from_str(include_str!(
+        "../../shared/tests/golden/inference-seed7.json"
+    ))
+    .unwrap();
+    let v = |k: &str| -> Vec<f64> {
+        golden[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    let n = |k: &str| golden[k].as_u64().unwrap();
+    let got = infer_correlations(
+        &v("x"),
+        &v("y"),
+        n("resamples") as usize,
+        n("permutations") as usize,
+        n("seed"),
+        0.95,
+    );
+    let want: Correlations = serde_json::from_value(golden["correlations"].clone()).unwrap();
+    assert_eq!(got, want);
+}

@@ -10,12 +10,26 @@ pub const PALETTE: [&str; 8] = [
 ];
 
 /// One named set of points.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
     /// Draw a polyline through the points (else markers only).
     pub line: bool,
+    /// A vertical interval `(low, high)` per point, drawn as a whisker (an interval of the y
+    /// value); empty, or `None` for a point, draws none. Linear axes only.
+    pub whiskers: Vec<Option<(f64, f64)>>,
+}
+
+impl Series {
+    /// The whisker of point `i`, if any (finite ends only).
+    fn whisker(&self, i: usize) -> Option<(f64, f64)> {
+        self.whiskers
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|(lo, hi)| lo.is_finite() && hi.is_finite())
+    }
 }
 
 /// How a chart is drawn.
@@ -118,7 +132,21 @@ pub fn chart(c: &Chart) -> Html {
     if pts.is_empty() {
         return html! { <figure class="chart"><figcaption>{ &c.title }</figcaption><p class="note">{ "nothing to draw" }</p></figure> };
     }
-    let (mut x0, mut x1, mut y0, mut y1) = pts.iter().fold(
+    // The whiskers' ends count towards the y range.
+    let ends: Vec<(f64, f64)> = if c.log {
+        Vec::new()
+    } else {
+        c.series
+            .iter()
+            .flat_map(|s| {
+                s.points.iter().enumerate().filter_map(|(i, &(x, _))| {
+                    s.whisker(i).filter(|_| x.is_finite()).map(|w| (x, w))
+                })
+            })
+            .flat_map(|(x, (lo, hi))| [(x, lo), (x, hi)])
+            .collect()
+    };
+    let (mut x0, mut x1, mut y0, mut y1) = pts.iter().chain(&ends).fold(
         (f64::MAX, f64::MIN, f64::MAX, f64::MIN),
         |(a, b, cc, d), &(x, y)| (a.min(x), b.max(x), cc.min(y), d.max(y)),
     );
@@ -188,9 +216,15 @@ pub fn chart(c: &Chart) -> Html {
                     let color = PALETTE[k % PALETTE.len()];
                     let pts: Vec<(f64, f64, f64, f64)> = s.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite() && (!c.log || (*x > 0.0 && *y > 0.0))).map(|&(x, y)| (sx(tf(x)), sy(tf(y)), x, y)).collect();
                     let path: String = pts.iter().map(|p| format!("{:.1},{:.1}", p.0, p.1)).collect::<Vec<_>>().join(" ");
+                    let whiskers: Vec<(f64, f64, f64, f64, f64)> = if c.log { Vec::new() } else {
+                        s.points.iter().enumerate().filter_map(|(i, &(x, _))| s.whisker(i).filter(|_| x.is_finite()).map(|(lo, hi)| (sx(x), sy(lo), sy(hi), lo, hi))).collect()
+                    };
                     html! {
                         <g>
                             if s.line { <polyline points={path} fill="none" stroke={color} stroke-width="1.8" /> }
+                            { for whiskers.iter().map(|&(x, lo, hi, a, b)| html! {
+                                <path class="whisker" d={format!("M{:.1},{lo:.1}V{hi:.1}M{:.1},{lo:.1}h6M{:.1},{hi:.1}h6", x, x - 3.0, x - 3.0)} stroke={color} stroke-width="1.2" fill="none"><title>{ format!("{}: 95% interval [{a:.4}, {b:.4}]", s.name) }</title></path>
+                            }) }
                             { for pts.iter().map(|p| html! { <circle cx={format!("{:.1}", p.0)} cy={format!("{:.1}", p.1)} r="3.5" fill={color}><title>{ format!("{}: ({:.4}, {:.4})", s.name, p.2, p.3) }</title></circle> }) }
                             <rect x={(W - R + 12.0).to_string()} y={(T + 4.0 + 16.0 * k as f64).to_string()} width="10" height="10" fill={color} />
                             <text x={(W - R + 26.0).to_string()} y={(T + 13.0 + 16.0 * k as f64).to_string()}>{ &s.name }</text>

@@ -5,6 +5,7 @@
 use super::charts::{chart, Chart, Series};
 use reps::analysis::{Comparisons, MethodGroup, Report};
 use reps::histogram::WeightHistogram;
+use reps::metrics::WEIGHTED;
 use yew::prelude::*;
 
 /// The paper's Figure 2 picks as (method, parameter): C50, C10, P50, P90, Q4, Q2.
@@ -71,6 +72,7 @@ fn per_layer(
                 .filter_map(|(i, (_, c))| f(c).map(|v| (i as f64, v)))
                 .collect(),
             line: true,
+            ..Series::default()
         })
         .collect();
     chart(&Chart {
@@ -85,17 +87,23 @@ fn per_layer(
     })
 }
 
-/// One scatter series per method, in the order the methods first appear, from `(method, point)`
-/// pairs: every method gets its own series (and colour), known or not.
-fn by_method<'a>(points: impl IntoIterator<Item = (&'a str, (f64, f64))>) -> Vec<Series> {
+/// One scatter series per method, in the order the methods first appear, from `(method, point,
+/// whisker)` triples: every method gets its own series (and colour), known or not.
+fn by_method<'a>(
+    points: impl IntoIterator<Item = (&'a str, (f64, f64), Option<(f64, f64)>)>,
+) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();
-    for (method, p) in points {
+    for (method, p, w) in points {
         match out.iter_mut().find(|s| s.name == method) {
-            Some(s) => s.points.push(p),
+            Some(s) => {
+                s.points.push(p);
+                s.whiskers.push(w);
+            }
             None => out.push(Series {
                 name: method.to_string(),
                 points: vec![p],
-                line: false,
+                whiskers: vec![w],
+                ..Series::default()
             }),
         }
     }
@@ -112,6 +120,10 @@ pub fn all(
     histograms: &[(String, WeightHistogram)],
     models: &[String],
 ) -> Html {
+    // The per-model intervals are of REPS (weighted): drawn while the sliders hold those weights.
+    let whiskers = r
+        .user_weights
+        .is_some_and(|w| w.iter().zip(WEIGHTED.0).all(|(a, b)| (a - b).abs() < 1e-12));
     let reps_drop = chart(&Chart {
         id: "reps-vs-drop".into(),
         title: "REPS (your weights) against accuracy drop".into(),
@@ -121,7 +133,10 @@ pub fn all(
             r.models
                 .iter()
                 .filter(|m| m.name != r.reference)
-                .filter_map(|m| Some((m.method.as_str(), (m.accuracy_drop?, m.reps_user?)))),
+                .filter_map(|m| {
+                    let w = m.reps_ci.filter(|_| whiskers).map(|[lo, hi]| (lo, hi));
+                    Some((m.method.as_str(), (m.accuracy_drop?, m.reps_user?), w))
+                }),
         ),
         log: false,
         regression: true,
@@ -168,6 +183,7 @@ pub fn all(
                             })
                             .collect(),
                         line: true,
+                        ..Series::default()
                     }
                 })
                 .collect(),
@@ -212,6 +228,7 @@ pub fn all(
                     .map(|(i, l)| ((i + 1) as f64, *l))
                     .collect(),
                 line: true,
+                ..Series::default()
             })
             .collect(),
         log: true,
@@ -233,7 +250,7 @@ pub fn all(
                     x_label: "prediction agreement".into(),
                     y_label: "separation ratio r_s".into(),
                     series: by_method(layers.models.iter().filter_map(|m| {
-                        Some((m.method.as_str(), (m.baselines.prediction_agreement?, m.layers.0.last()?.1.raw.separation?)))
+                        Some((m.method.as_str(), (m.baselines.prediction_agreement?, m.layers.0.last()?.1.raw.separation?), None))
                     })),
                     log: false,
                     regression: true,

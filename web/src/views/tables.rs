@@ -2,8 +2,9 @@
 //! weights (`reps_user`). Every number cell carries its full value in `data-value` (for tests and
 //! copying) and shows 4 decimals. The score columns and rows follow the score registry.
 
-use reps::analysis::{scores_present, Report};
+use reps::analysis::{scores_present, NamedMap, Report};
 use reps::metrics::COMPONENTS;
+use reps::stats::{p_label, Correlations, Statistic};
 use yew::prelude::*;
 
 fn num(key: String, v: Option<f64>) -> Html {
@@ -42,27 +43,62 @@ fn table1(r: &Report) -> Html {
     }
 }
 
-fn table2(r: &Report) -> Html {
-    let best = r
-        .correlations
+/// An interval as `[lo, hi]` (3 decimals), its ends in `data-lo` / `data-hi`, keyed `key`.
+pub fn interval(key: String, i: Option<[f64; 2]>) -> Html {
+    match i {
+        Some([lo, hi]) => html! {
+            <span class="ci" data-key={key} data-lo={lo.to_string()} data-hi={hi.to_string()}>{ format!("[{lo:.3}, {hi:.3}]") }</span>
+        },
+        None => html! {},
+    }
+}
+
+/// A correlation with, below it, its interval (`ci:<key>`) and p-value (`p:<key>`) once inferred.
+fn statistic(key: String, c: &Correlations, s: Statistic) -> Html {
+    let v = c.value(s);
+    html! {
+        <td class={classes!("num", v.is_none().then_some("na"))} data-key={key.clone()} data-value={v.map(|x| x.to_string())}>
+            { v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "n/a".into()) }
+            if c.interval(s).is_some() { <br/>{ interval(format!("ci:{key}"), c.interval(s)) } }
+            if let Some(p) = c.p_value(s) {
+                <br/><span class="p" data-key={format!("p:{key}")} data-value={p.to_string()}>{ p_label(p) }</span>
+            }
+        </td>
+    }
+}
+
+/// Table 2's layout for `correlations` (the report's, or the stable regime's), marking the
+/// strongest |PLCC|; cells keyed `<prefix>plcc:<score>` and so on.
+pub fn correlations_table(r: &Report, correlations: &NamedMap<Correlations>, prefix: &str) -> Html {
+    let best = correlations
         .iter()
         .filter_map(|(k, c)| c.plcc.map(|p| (k.to_string(), p.abs())))
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(k, _)| k);
     html! {
+        <table>
+            <thead><tr><th>{ "Metric" }</th>{ for Statistic::ALL.iter().map(|s| html! { <th>{ s.label() }</th> }) }</tr></thead>
+            <tbody>
+            { for scores_present(r.user_weights.is_some()).filter_map(|s| correlations.get(s.key).map(|c| (s, c))).map(|(s, c)| { let k = s.key; html! {
+                <tr class={classes!((best.as_deref() == Some(k)).then_some("best"), s.needs_user_weights.then_some("live"))} title={c.reason.clone().unwrap_or_default()}>
+                    <td>{ s.label }</td>{ for Statistic::ALL.iter().map(|&st| statistic(format!("{prefix}{}:{k}", st.key()), c, st)) }
+                </tr>
+            } }) }
+            </tbody>
+        </table>
+    }
+}
+
+fn table2(r: &Report) -> Html {
+    let inference = match &r.inference {
+        Some(i) => format!(" Under each value: its 95% percentile bootstrap interval over models ({} resamples) and its two-sided permutation p-value ({} permutations), seed {}.", i.bootstrap, i.permutations, i.seed),
+        None => " Intervals and p-values are being computed…".into(),
+    };
+    html! {
         <section id="table2">
             <h2>{ "Table 2: correlation with accuracy drop" }</h2>
-            <p class="note">{ "Signed, over the compressed models: a similarity that falls as the drop grows correlates negatively (the paper prints the opposite sign). The strongest |PLCC| is marked." }</p>
-            <table>
-                <thead><tr><th>{ "Metric" }</th><th>{ "PLCC" }</th><th>{ "SRCC" }</th><th>{ "KRCC" }</th></tr></thead>
-                <tbody>
-                { for scores_present(r.user_weights.is_some()).filter_map(|s| r.correlations.get(s.key).map(|c| (s, c))).map(|(s, c)| { let k = s.key; html! {
-                    <tr class={classes!((best.as_deref() == Some(k)).then_some("best"), s.needs_user_weights.then_some("live"))} title={c.reason.clone().unwrap_or_default()}>
-                        <td>{ s.label }</td>{ num(format!("plcc:{k}"), c.plcc) }{ num(format!("srcc:{k}"), c.srcc) }{ num(format!("krcc:{k}"), c.krcc) }
-                    </tr>
-                } }) }
-                </tbody>
-            </table>
+            <p class="note">{ "Signed, over the compressed models: a similarity that falls as the drop grows correlates negatively (the paper prints the opposite sign). The strongest |PLCC| is marked." }{ inference }</p>
+            { correlations_table(r, &r.correlations, "") }
         </section>
     }
 }
@@ -88,13 +124,13 @@ fn table3(r: &Report, raw: &[f64], on_weight: Callback<(usize, f64)>) -> Html {
             }) }
             </div>
             <table>
-                <thead><tr><th>{ "Configuration" }</th>{ for names.iter().map(|n| html! { <th>{ n }</th> }) }<th>{ "PLCC" }</th></tr></thead>
+                <thead><tr><th>{ "Configuration" }</th>{ for names.iter().map(|n| html! { <th>{ n }</th> }) }<th>{ "PLCC" }</th><th>{ "95% interval" }</th></tr></thead>
                 <tbody>
                 { for r.sensitivity.iter().map(|s| html! {
-                    <tr><td>{ &s.name }</td>{ for s.weights.iter().map(|x| html! { <td class="num">{ format!("{x:.2}") }</td> }) }{ num(format!("sens:{}", s.name), s.plcc) }</tr>
+                    <tr><td>{ &s.name }</td>{ for s.weights.iter().map(|x| html! { <td class="num">{ format!("{x:.2}") }</td> }) }{ num(format!("sens:{}", s.name), s.plcc) }<td class="num">{ interval(format!("ci:sens:{}", s.name), s.plcc_ci) }</td></tr>
                 }) }
                 if let Some(b) = &r.best_weights {
-                    <tr><td>{ "Best on the simplex (leave-one-model-out PLCC)" }</td>{ for b.weights.iter().map(|x| html! { <td class="num">{ format!("{x:.2}") }</td> }) }{ num("sens:best".into(), b.loo_plcc) }</tr>
+                    <tr><td>{ "Best on the simplex (leave-one-model-out PLCC)" }</td>{ for b.weights.iter().map(|x| html! { <td class="num">{ format!("{x:.2}") }</td> }) }{ num("sens:best".into(), b.loo_plcc) }<td/></tr>
                 }
                 </tbody>
             </table>
@@ -105,6 +141,7 @@ fn table3(r: &Report, raw: &[f64], on_weight: Callback<(usize, f64)>) -> Html {
 /// Every model with every score of the registry; cells keyed `score:<key>:<model>`.
 fn models(r: &Report) -> Html {
     let scores: Vec<_> = scores_present(r.user_weights.is_some()).collect();
+    let sampled = r.models.iter().any(|m| m.reps_ci.is_some());
     html! {
         <section id="models">
             <h2>{ "Per-model scores (means over the analysed layers)" }</h2>
@@ -112,6 +149,7 @@ fn models(r: &Report) -> Html {
                 <thead><tr>
                     { for ["Model", "Method", "Parameter", "Acc.", "Drop"].iter().map(|h| html! { <th>{ *h }</th> }) }
                     { for scores.iter().map(|s| html! { <th title={s.label}>{ s.short }</th> }) }
+                    if sampled { <th title="95% percentile bootstrap interval of REPS (weighted) over resamples of the analysed samples">{ "REPS w interval" }</th> }
                 </tr></thead>
                 <tbody>
                 { for r.models.iter().map(|m| html! {
@@ -120,6 +158,7 @@ fn models(r: &Report) -> Html {
                         <td class="num">{ m.parameter.map(|p| p.to_string()).unwrap_or_default() }</td>
                         { num(format!("acc2:{}", m.name), m.accuracy) }{ num(format!("drop2:{}", m.name), m.accuracy_drop) }
                         { for scores.iter().map(|s| num(format!("score:{}:{}", s.key, m.name), (s.of_model)(m))) }
+                        if sampled { <td class="num">{ interval(format!("reps_ci:{}", m.name), m.reps_ci) }</td> }
                     </tr>
                 }) }
                 </tbody>
@@ -135,6 +174,7 @@ fn opt(v: Option<f64>) -> String {
 /// A "download CSV" button for the per-model scores, Table 2 and Table 3 of `r`.
 fn csv_buttons(r: &Report) -> Html {
     let scores: Vec<_> = scores_present(r.user_weights.is_some()).collect();
+    let ends = |i: Option<[f64; 2]>| [opt(i.map(|i| i[0])), opt(i.map(|i| i[1]))];
     let models = {
         let rows: Vec<Vec<String>> = r
             .models
@@ -149,6 +189,7 @@ fn csv_buttons(r: &Report) -> Html {
                     opt(m.accuracy_drop),
                 ];
                 row.extend(scores.iter().map(|s| opt((s.of_model)(m))));
+                row.extend(ends(m.reps_ci));
                 row
             })
             .collect();
@@ -161,26 +202,41 @@ fn csv_buttons(r: &Report) -> Html {
             "accuracy_drop",
         ];
         header.extend(scores.iter().map(|s| s.key));
+        header.extend(["reps_ci_low", "reps_ci_high"]);
         super::download::csv(&header, &rows)
     };
+    let mut header2 = vec!["metric", "plcc", "srcc", "krcc"];
+    header2.extend([
+        "plcc_ci_low",
+        "plcc_ci_high",
+        "plcc_p",
+        "srcc_ci_low",
+        "srcc_ci_high",
+        "srcc_p",
+        "krcc_ci_low",
+        "krcc_ci_high",
+        "krcc_p",
+        "reason",
+    ]);
     let table2 = super::download::csv(
-        &["metric", "plcc", "srcc", "krcc", "reason"],
+        &header2,
         &r.correlations
             .iter()
             .map(|(k, c)| {
-                vec![
-                    k.to_string(),
-                    opt(c.plcc),
-                    opt(c.srcc),
-                    opt(c.krcc),
-                    c.reason.clone().unwrap_or_default(),
-                ]
+                let mut row = vec![k.to_string()];
+                row.extend(Statistic::ALL.map(|s| opt(c.value(s))));
+                for s in Statistic::ALL {
+                    row.extend(ends(c.interval(s)));
+                    row.push(opt(c.p_value(s)));
+                }
+                row.push(c.reason.clone().unwrap_or_default());
+                row
             })
             .collect::<Vec<_>>(),
     );
     let mut header3 = vec!["configuration"];
     header3.extend(COMPONENTS.iter().map(|c| c.key));
-    header3.push("plcc");
+    header3.extend(["plcc", "plcc_ci_low", "plcc_ci_high"]);
     let table3 = super::download::csv(
         &header3,
         &r.sensitivity
@@ -189,6 +245,7 @@ fn csv_buttons(r: &Report) -> Html {
                 let mut row = vec![s.name.clone()];
                 row.extend(s.weights.iter().map(f64::to_string));
                 row.push(opt(s.plcc));
+                row.extend(ends(s.plcc_ci));
                 row
             })
             .collect::<Vec<_>>(),
@@ -207,6 +264,7 @@ pub fn all(r: &Report, raw: &[f64], on_weight: Callback<(usize, f64)>) -> Html {
         <>
             { table1(r) }
             { table2(r) }
+            { super::statistics::all(r) }
             { table3(r, raw, on_weight) }
             { models(r) }
             { csv_buttons(r) }
