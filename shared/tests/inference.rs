@@ -281,3 +281,79 @@ fn the_seed_gives_the_same_bits_as_the_golden_file() {
     assert_eq!(got, want);
     assert!(want.plcc_ci.is_some() && want.krcc_p.is_some());
 }
+
+/// Per-model intervals over resampled samples: a model identical to the reference has REPS 1 on
+/// every resample, so its interval is [1, 1]; a noisier model's interval has width and lies below
+/// 1; the seed fixes the numbers; zero resamples is refused by name.
+#[test]
+fn sample_bootstrap_gives_a_copy_of_the_reference_the_interval_one_one() {
+    use reps::analysis::{analyze, sample_bootstrap, ModelInput};
+    use reps::{Activations, AnalysisInput, AnalysisOptions};
+    let (n, d) = (40usize, 6usize);
+    let mut s = 9u64;
+    let mut next = move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let labels: Vec<u32> = (0..n as u32).map(|i| i % 4).collect();
+    // Every feature varies (alive) and carries the class.
+    let reference: Vec<f64> = (0..n * d)
+        .map(|i| 0.2 + labels[i / d] as f64 * ((i % d) as f64 + 1.0) + next())
+        .collect();
+    let noisy: Vec<f64> = reference.iter().map(|v| v + 3.0 * next()).collect();
+    let model = |name: &str, values: Vec<f64>| ModelInput {
+        name: name.into(),
+        method: "test".into(),
+        parameter: None,
+        parameter_name: None,
+        accuracy: None,
+        weight_similarity: None,
+        layers: vec![(
+            "feat".into(),
+            Activations::from_rows_f64(n, d, values).unwrap(),
+        )],
+        logits: None,
+        source: format!("{name}.npz"),
+    };
+    let input = AnalysisInput {
+        models: vec![
+            model("ref", reference.clone()),
+            model("copy", reference),
+            model("noisy", noisy),
+        ],
+        labels: Some((labels, "labels.npy".into())),
+    };
+    let mut report = analyze(&input, &AnalysisOptions::default()).unwrap();
+    let mut again = report.clone();
+    sample_bootstrap(&input, &mut report, 40, 3, &mut |_, _| {}).unwrap();
+    sample_bootstrap(&input, &mut again, 40, 3, &mut |_, _| {}).unwrap();
+    assert_eq!(report, again);
+    let ci = |name: &str| {
+        report
+            .models
+            .iter()
+            .find(|m| m.name == name)
+            .unwrap()
+            .reps_ci
+            .unwrap()
+    };
+    for name in ["ref", "copy"] {
+        let [lo, hi] = ci(name);
+        assert!(
+            (lo - 1.0).abs() < 1e-12 && (hi - 1.0).abs() < 1e-12,
+            "{name}: {lo} {hi}"
+        );
+    }
+    let [lo, hi] = ci("noisy");
+    assert!(lo < hi && hi < 1.0, "noisy: [{lo}, {hi}]");
+    let err = sample_bootstrap(&input, &mut report, 0, 3, &mut |_, _| {}).unwrap_err();
+    assert!(matches!(
+        err,
+        reps::RepsError::Option {
+            option: "sample_bootstrap",
+            ..
+        }
+    ));
+}
