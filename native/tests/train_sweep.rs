@@ -211,8 +211,15 @@ fn sweep_is_reproducible_resumable_and_analysable() {
     let results: serde_json::Value =
         serde_json::from_slice(&read(&a.join("results.json"))).unwrap();
     assert_eq!(results["report"]["models"].as_array().unwrap().len(), 7);
+    // The statistics of `native analyze`: the same report, claims included.
+    assert_eq!(results["report"]["claims"], v["claims"]);
+    assert_eq!(results["report"]["correlations"], v["correlations"]);
     let tables = String::from_utf8(read(&a.join("tables.md"))).unwrap();
     assert!(tables.contains("Table 1") && tables.contains("Table 2") && tables.contains("Table 3"));
+    assert!(
+        tables.contains("The paper's claims on these models"),
+        "{tables}"
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@ use super::Run;
 use crate::analyze::table;
 use crate::output_file::write_atomic;
 use anyhow::Result;
-use reps::analysis::{analyze, AnalysisInput, AnalysisOptions};
+use reps::analysis::{analyze, AnalysisInput, AnalysisOptions, InferenceOptions};
 use reps::formats::snapshot::{self, SnapshotModel};
 use reps::histogram::{rebin, shared_histogram_range, HISTOGRAM_BINS};
 
@@ -44,7 +44,10 @@ pub(super) fn write_all(
         .map(|m| (m.name.clone(), m.accuracy))
         .collect();
     let input = AnalysisInput::from_snapshot(&name, snap)?;
-    let report = analyze(&input, &AnalysisOptions::default())?;
+    // With the statistics `native analyze` adds by default (intervals, the stable regime, the
+    // claims), so that tables.md and results.json say how far to trust Table 2.
+    let report = analyze(&input, &AnalysisOptions::default())?
+        .with_inference(&InferenceOptions::default())?;
     let tables = table::render(&report, &description);
     let md = format!(
         "# train-sweep results\n\nPreset `{:?}`, {} epochs, batch {}, lr {}, {} training and {} test images; this run made {} models in {:.0} s.\n\n```text\n{}```\n",
