@@ -326,6 +326,22 @@ pub struct ModelComparisons {
     pub baselines: Baselines,
 }
 
+impl ModelComparisons {
+    /// The mean over `layers` (each one compared) of `f` on each layer's comparison; `None` when
+    /// `f` is `None` on any of them. The model-level scores of the report.
+    pub fn mean_over(
+        &self,
+        layers: &[String],
+        f: &dyn Fn(&LayerComparison) -> Option<f64>,
+    ) -> Option<f64> {
+        let v: Option<Vec<f64>> = layers
+            .iter()
+            .map(|l| f(self.layers.get(l).expect("a compared layer")))
+            .collect();
+        v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
+    }
+}
+
 /// What [`compare_models`] computed: enough to build the [`Report`] of any subset of its layers
 /// with any weights, without touching the activations again (the viewer keeps this, not the
 /// activations, and rebuilds the report when the layer choice changes).
@@ -367,14 +383,7 @@ impl Comparisons {
             .models
             .iter()
             .map(|m| {
-                let chosen: Vec<&LayerComparison> = layers
-                    .iter()
-                    .map(|l| m.layers.get(l).expect("checked above"))
-                    .collect();
-                let mean = |f: &dyn Fn(&LayerComparison) -> Option<f64>| -> Option<f64> {
-                    let v: Option<Vec<f64>> = chosen.iter().map(|c| f(c)).collect();
-                    v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
-                };
+                let mean = |f: &dyn Fn(&LayerComparison) -> Option<f64>| m.mean_over(layers, f);
                 ModelReport {
                     name: m.name.clone(),
                     kind: m.method.clone(),

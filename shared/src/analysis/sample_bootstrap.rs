@@ -5,6 +5,7 @@ use super::inference::{Stream, LEVEL};
 use super::input::{AnalysisInput, AnalysisOptions};
 use super::report::{compare_models, Report};
 use crate::error::{RepsError, Result};
+use crate::metrics::WEIGHTED;
 use crate::stats::{percentile_interval, Resampler};
 
 /// Fills each model's `reps_ci`: the [`LEVEL`] percentile bootstrap interval of its weighted REPS
@@ -45,10 +46,16 @@ pub fn sample_bootstrap(
     for b in 0..resamples {
         rng.bootstrap_indices(n, &mut rows);
         let resampled = input.select_rows(&rows);
-        let r = compare_models(&resampled, &options, &mut |_| {})?.report(&report.layers, None)?;
+        // Only the weighted REPS of each model: no Table 2 or 3 (or best-weights search) per
+        // resample. The same mean over layers as the report's `reps_weighted`.
+        let again = compare_models(&resampled, &options, &mut |_| {})?;
         for (v, m) in values.iter_mut().zip(&report.models) {
-            let again = r.models.iter().find(|x| x.name == m.name);
-            v.push(again.and_then(|x| x.reps_weighted).unwrap_or(f64::NAN));
+            let reps = again
+                .models
+                .iter()
+                .find(|x| x.name == m.name)
+                .and_then(|x| x.mean_over(&report.layers, &|c| c.reps(&WEIGHTED)));
+            v.push(reps.unwrap_or(f64::NAN));
         }
         progress(b + 1, resamples);
     }
