@@ -23,13 +23,11 @@ pub struct ViewerState {
     progress: Option<(String, usize, usize)>,
     status: Option<String>,
     error: Option<String>,
-    /// The last statistics job sent to the worker and what it was asked for, its answer (the
-    /// report with its statistics, for what it was asked for) and its progress (resampling the
-    /// samples: done, total).
+    /// The last statistics job sent to the worker and what it was asked for, its answer (what
+    /// it was asked for, the report with its statistics, the worker's seconds) and its progress
+    /// (resampling the samples: done, total).
     inference_latest: (u32, InferenceKey),
-    inferred: Option<(InferenceKey, Rc<Report>)>,
-    /// Seconds the worker spent on the shown statistics.
-    inference_seconds: f64,
+    inferred: Option<(InferenceKey, Rc<Report>, f64)>,
     inference_progress: Option<(usize, usize)>,
 }
 
@@ -85,8 +83,7 @@ impl Reducible for ViewerState {
                 if job != s.inference_latest.0 {
                     return self;
                 }
-                s.inferred = Some((s.inference_latest.1.clone(), Rc::new(*report)));
-                s.inference_seconds = seconds;
+                s.inferred = Some((s.inference_latest.1.clone(), Rc::new(*report), seconds));
                 s.inference_progress = None;
             }
             Action::Worker(Response::Done { job, analysis }) => {
@@ -272,12 +269,10 @@ pub fn app() -> Html {
         });
     }
     // The statistics of the current choice, once the worker has sent them.
-    let inferred = state
-        .inferred
-        .clone()
-        .filter(|(k, _)| *k == key)
-        .map(|(_, r)| r);
-    let ready = inferred.is_some();
+    let (inferred, seconds) = match &state.inferred {
+        Some((k, r, seconds)) if *k == key => (Some(r.clone()), Some(*seconds)),
+        _ => (None, None),
+    };
     let report: Rc<Option<Result<Report, String>>> = use_memo(
         (
             shown.as_ref().map(|s| s.0),
@@ -362,7 +357,7 @@ pub fn app() -> Html {
                                         on_change: on_layers,
                                     }) }
                                 </div>
-                                { statistics_status(&state, ready, *sample_bootstrap, on_sample_bootstrap) }
+                                { statistics_status(&state, seconds, *sample_bootstrap, on_sample_bootstrap) }
                                 <Views report={report.clone()} analysis={a.clone()} weights={*weights} {on_weight} {figure_models} {on_figure_models} />
                             </>
                         },
@@ -378,21 +373,23 @@ pub fn app() -> Html {
 /// Resamples of the analysed samples behind the per-model REPS intervals the page offers.
 const SAMPLE_RESAMPLES: u32 = 100;
 
-/// Where the statistics stand, and the button that asks for per-model intervals.
+/// Where the statistics stand (`seconds`: the worker's time on the shown ones, once they are
+/// those of the current choice), and the button that asks for per-model intervals.
 fn statistics_status(
     state: &ViewerState,
-    ready: bool,
+    seconds: Option<f64>,
     sample_bootstrap: u32,
     on_click: Callback<MouseEvent>,
 ) -> Html {
-    let text = match (ready, state.inference_progress) {
+    let text = match (seconds, state.inference_progress) {
         (_, Some((done, total))) => format!("Statistics: resampling the samples ({done}/{total})…"),
-        (false, None) => "Statistics: computing intervals, p-values and the claims in the worker…".into(),
-        (true, None) if sample_bootstrap > 0 => format!("Statistics: ready in {:.2} s; per-model REPS intervals from {sample_bootstrap} resamples of the analysed samples (whiskers on the REPS-against-drop chart while the weights are the paper's weighted ones).", state.inference_seconds),
-        (true, None) => format!("Statistics: ready in {:.2} s.", state.inference_seconds),
+        (None, None) => "Statistics: computing intervals, p-values and the claims in the worker…".into(),
+        (Some(t), None) if sample_bootstrap > 0 => format!("Statistics: ready in {t:.2} s; per-model REPS intervals from {sample_bootstrap} resamples of the analysed samples (whiskers on the REPS-against-drop chart while the weights are the paper's weighted ones)."),
+        (Some(t), None) => format!("Statistics: ready in {t:.2} s."),
     };
+    let ready = seconds.is_some();
     html! {
-        <p class="statistics" id="statistics" data-ready={ready.to_string()} data-seconds={state.inference_seconds.to_string()}>
+        <p class="statistics" id="statistics" data-ready={ready.to_string()} data-seconds={seconds.unwrap_or(0.0).to_string()}>
             { text }
             if sample_bootstrap == 0 {
                 { " " }<button id="sample-bootstrap" onclick={on_click} disabled={!ready}>{ format!("Per-model REPS intervals ({SAMPLE_RESAMPLES} resamples of the samples)") }</button>

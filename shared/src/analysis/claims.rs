@@ -5,7 +5,7 @@ use super::inference::{is_stable, sensitivity_key, Distributions, InferenceOptio
 use super::report::Report;
 use super::scores::score;
 use crate::metrics::COMPONENTS;
-use crate::stats::{p_label, percentile_interval, Statistic};
+use crate::stats::{p_label, Statistic};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
@@ -96,12 +96,13 @@ pub(crate) fn claims(
     out
 }
 
-fn undecided_without(dist: Option<&Distributions>, claim: &mut Claim) -> bool {
-    if dist.is_none() {
-        claim.verdict = Verdict::Undecided;
-        claim.evidence = "accuracy is not known for every model".into();
+/// `claim`, undecided because there is nothing to resample without accuracies.
+fn without_accuracy(claim: Claim) -> Claim {
+    Claim {
+        verdict: Verdict::Undecided,
+        evidence: "accuracy is not known for every model".into(),
+        ..claim
     }
-    dist.is_none()
 }
 
 /// REPS (equal weights) has the strongest PLCC of all scores.
@@ -189,10 +190,9 @@ fn separation_srcc(r: &Report, dist: Option<&Distributions>) -> Claim {
         verdict: Verdict::Undecided,
         evidence: String::new(),
     };
-    if undecided_without(dist, &mut claim) {
-        return claim;
-    }
-    let dist = dist.expect("checked");
+    let Some(dist) = dist else {
+        return without_accuracy(claim);
+    };
     let srcc = |k: &str| r.correlations.get(k).and_then(|c| c.srcc);
     let Some(own) = srcc(key) else {
         claim.evidence = "class separation has no SRCC (no labels or logits)".into();
@@ -225,10 +225,9 @@ fn robust_to_weights(r: &Report, dist: Option<&Distributions>) -> Claim {
         verdict: Verdict::Undecided,
         evidence: String::new(),
     };
-    if undecided_without(dist, &mut claim) {
-        return claim;
-    }
-    let dist = dist.expect("checked");
+    let Some(dist) = dist else {
+        return without_accuracy(claim);
+    };
     let mut verdicts = Vec::new();
     let mut parts = Vec::new();
     for row in r
@@ -237,17 +236,7 @@ fn robust_to_weights(r: &Report, dist: Option<&Distributions>) -> Claim {
         .filter(|row| row.name != super::USER_ROW)
     {
         // The interval of |PLCC| (not of PLCC: a sign change counts as weak).
-        let abs = dist
-            .keys
-            .iter()
-            .position(|k| *k == sensitivity_key(&row.name))
-            .and_then(|i| {
-                let v: Vec<f64> = dist.values[i][Statistic::Plcc as usize]
-                    .iter()
-                    .map(|x| x.abs())
-                    .collect();
-                percentile_interval(&v, LEVEL)
-            });
+        let abs = dist.abs_interval(&sensitivity_key(&row.name), Statistic::Plcc);
         verdicts.push(match abs {
             Some([lo, _]) if lo >= ROBUST_PLCC => Verdict::Holds,
             Some([_, hi]) if hi < ROBUST_PLCC => Verdict::Fails,

@@ -119,6 +119,15 @@ impl Distributions {
             .map(|i| &self.values[i])
     }
 
+    /// The interval of `|statistic|` of `key` over the resamples.
+    pub fn abs_interval(&self, key: &str, statistic: Statistic) -> Option<[f64; 2]> {
+        let abs: Vec<f64> = self.of(key)?[statistic as usize]
+            .iter()
+            .map(|x| x.abs())
+            .collect();
+        percentile_interval(&abs, LEVEL)
+    }
+
     /// The interval of `|stat_a| − |stat_b|` over the paired resamples.
     pub fn diff_interval(&self, a: &str, b: &str, statistic: Statistic) -> Option<[f64; 2]> {
         let (da, db) = (self.of(a)?, self.of(b)?);

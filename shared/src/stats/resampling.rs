@@ -201,7 +201,7 @@ impl<'a> Prepared<'a> {
 fn resample<S>(
     count: usize,
     series: &[Prepared<'_>],
-    shared: impl Fn(usize, &mut Scratch) -> S + Sync + Send,
+    shared: impl Fn(usize) -> S + Sync + Send,
     each: impl Fn(&Prepared<'_>, &S, &mut Scratch) -> [f64; 3] + Sync + Send,
 ) -> Vec<[Vec<f64>; 3]> {
     let per = count.div_ceil(parallel::threads().max(1)).max(1);
@@ -213,7 +213,7 @@ fn resample<S>(
         let mut scratch = Scratch::default();
         let mut out: Vec<Vec<[f64; 3]>> = vec![Vec::with_capacity(range.len()); series.len()];
         for b in range.clone() {
-            let s = shared(b, &mut scratch);
+            let s = shared(b);
             for (o, x) in out.iter_mut().zip(series) {
                 o.push(each(x, &s, &mut scratch));
             }
@@ -242,8 +242,8 @@ struct Scratch {
 
 /// What one resample of the models gives every series: the drawn indices, their multiplicities,
 /// the drops, their ranks and their pair signs.
-struct DrawnModels {
-    idx: Vec<usize>,
+struct DrawnModels<'a> {
+    idx: &'a [usize],
     counts: Vec<u32>,
     drops: Vec<f64>,
     drop_ranks: Vec<f64>,
@@ -275,14 +275,14 @@ pub fn bootstrap_correlations(
     resample(
         b,
         &prepared,
-        |i, _| {
-            let idx = sets[i].clone();
+        |i| {
+            let idx = &sets[i];
             let mut counts = vec![0u32; n];
-            for &j in &idx {
+            for &j in idx {
                 counts[j] += 1;
             }
             let mut d = Vec::new();
-            gather(drops, &idx, &mut d);
+            gather(drops, idx, &mut d);
             let mut drop_signs = Vec::new();
             let untied_drops = pair_signs(&d, &mut drop_signs);
             DrawnModels {
@@ -297,8 +297,8 @@ pub fn bootstrap_correlations(
         |p, m, scratch| {
             let n = p.x.len();
             scratch.rank_of.resize(n, 0.0);
-            p.resampled_ranks(&m.idx, &m.counts, &mut scratch.rank_of, &mut scratch.ranks);
-            gather(p.x, &m.idx, &mut scratch.values);
+            p.resampled_ranks(m.idx, &m.counts, &mut scratch.rank_of, &mut scratch.ranks);
+            gather(p.x, m.idx, &mut scratch.values);
             let (mut sum, mut untied, mut k) = (0i64, 0i64, 0);
             for a in 0..n {
                 let row = &p.signs[m.idx[a] * n..];
@@ -361,7 +361,7 @@ pub fn permutation_p_values(
     let null = resample(
         p,
         &prepared,
-        |i, _| {
+        |i| {
             let mut d = Vec::new();
             gather(drops, &orders[i], &mut d);
             let mut r = Vec::new();
