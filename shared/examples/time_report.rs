@@ -11,7 +11,7 @@ use std::time::Instant;
 
 fn load(path: &str) -> Activations {
     let bytes = std::fs::read(path).expect("readable input");
-    let a = parse_npy(path, "x", &bytes).expect("valid .npy");
+    let a = parse_npy(path, "x", &bytes, &mut budget()).expect("valid .npy");
     let values = match a.data {
         ArrayData::F32(v) => Values::F32(v),
         ArrayData::F64(v) => Values::F64(v),
@@ -27,7 +27,7 @@ fn main() {
         "usage: time_report REF.npy MODEL.npy LABELS.npy REPEATS"
     );
     let (x, y) = (load(&args[1]), load(&args[2]));
-    let labels = read_labels(&args[3], &std::fs::read(&args[3]).unwrap()).unwrap();
+    let labels = read_labels(&args[3], &std::fs::read(&args[3]).unwrap(), &mut budget()).unwrap();
     let repeats: usize = args[4].parse().unwrap();
     let mut best = f64::INFINITY;
     let mut out = None;
@@ -49,4 +49,8 @@ fn main() {
         c.cka,
         c.cka_debiased.unwrap_or(f64::NAN)
     );
+}
+
+fn budget() -> reps::formats::ReadBudget {
+    reps::formats::ReadBudget::default()
 }

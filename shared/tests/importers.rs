@@ -10,6 +10,10 @@ use reps::formats::{
 
 const F: &str = "model.npz";
 
+fn budget() -> reps::formats::ReadBudget {
+    reps::formats::ReadBudget::default()
+}
+
 fn err_of<T: std::fmt::Debug>(r: reps::Result<T>) -> String {
     r.expect_err("expected an error").to_string()
 }
@@ -18,11 +22,23 @@ fn err_of<T: std::fmt::Debug>(r: reps::Result<T>) -> String {
 fn npy_dtypes_orders_and_byte_orders() {
     // 2 × 3 matrix [[0,1,2],[3,4,5]].
     let c: Vec<f64> = (0..6).map(f64::from).collect();
-    let a = parse_npy(F, "x", &npy("<f8", false, &[2, 3], &f64_bytes(&c))).unwrap();
+    let a = parse_npy(
+        F,
+        "x",
+        &npy("<f8", false, &[2, 3], &f64_bytes(&c)),
+        &mut budget(),
+    )
+    .unwrap();
     assert_eq!(a.data, ArrayData::F64(c.clone()));
     // Fortran order stores columns first: 0,3,1,4,2,5.
     let f: Vec<f64> = [0, 3, 1, 4, 2, 5].iter().map(|&x| x as f64).collect();
-    let a = parse_npy(F, "x", &npy("<f8", true, &[2, 3], &f64_bytes(&f))).unwrap();
+    let a = parse_npy(
+        F,
+        "x",
+        &npy("<f8", true, &[2, 3], &f64_bytes(&f)),
+        &mut budget(),
+    )
+    .unwrap();
     assert_eq!(
         (a.shape.clone(), a.data),
         (vec![2, 3], ArrayData::F64(c.clone()))
@@ -30,7 +46,7 @@ fn npy_dtypes_orders_and_byte_orders() {
     // Big-endian f8.
     let be: Vec<u8> = c.iter().flat_map(|x| x.to_be_bytes()).collect();
     assert_eq!(
-        parse_npy(F, "x", &npy(">f8", false, &[2, 3], &be))
+        parse_npy(F, "x", &npy(">f8", false, &[2, 3], &be), &mut budget())
             .unwrap()
             .data,
         ArrayData::F64(c.clone())
@@ -40,6 +56,7 @@ fn npy_dtypes_orders_and_byte_orders() {
         F,
         "x",
         &npy("<f2", false, &[1, 2], &[0x00, 0x3E, 0x00, 0xBC]),
+        &mut budget(),
     )
     .unwrap();
     assert_eq!(h.data, ArrayData::F32(vec![1.5, -1.0]));
@@ -53,10 +70,11 @@ fn npy_dtypes_orders_and_byte_orders() {
             &[3],
             &[1, 0, 0, 0, 2, 0, 0, 0, 255, 255, 255, 255],
         ),
+        &mut budget(),
     )
     .unwrap();
     assert_eq!(i.data, ArrayData::Int(vec![1, 2, -1]));
-    let u = parse_npy(F, "y", &npy("|u1", false, &[2], &[7, 9])).unwrap();
+    let u = parse_npy(F, "y", &npy("|u1", false, &[2], &[7, 9]), &mut budget()).unwrap();
     assert_eq!(u.data, ArrayData::Int(vec![7, 9]));
 }
 
@@ -77,7 +95,7 @@ fn npz_and_safetensors_give_the_same_model() {
             ],
             deflate,
         );
-        let m = read_model_file(F, "m", &bytes).unwrap();
+        let m = read_model_file(F, "m", &bytes, &mut budget()).unwrap();
         assert_eq!(m.layers.len(), 2, "layer3 and logits");
         assert_eq!(m.layers[0].0, "layer3");
         assert_eq!(m.layers[0].1.sample_shape(), &[2, 3]);
@@ -98,37 +116,53 @@ fn npz_and_safetensors_give_the_same_model() {
         ("layer3", "BF16", &[4, 2, 3], bf16),
         ("labels", "I64", &[4], i64_bytes(&labels)),
     ]);
-    let m = read_model_file("m.safetensors", "m", &st).unwrap();
+    let m = read_model_file("m.safetensors", "m", &st, &mut budget()).unwrap();
     assert_eq!(m.layers[0].1.values().to_f32(), x);
     assert_eq!(m.labels, Some(vec![0, 1, 0, 1]));
     let f16: Vec<u8> = [1.5f32, -2.0]
         .iter()
         .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
         .collect();
-    let a =
-        parse_safetensors("h.safetensors", &safetensors(&[("a", "F16", &[1, 2], f16)])).unwrap();
+    let a = parse_safetensors(
+        "h.safetensors",
+        &safetensors(&[("a", "F16", &[1, 2], f16)]),
+        &mut budget(),
+    )
+    .unwrap();
     assert_eq!(a[0].1.data, ArrayData::F32(vec![1.5, -2.0]));
 }
 
 #[test]
 fn labels_file_formats() {
     let y = npy("<i8", false, &[3], &i64_bytes(&[2, 0, 1]));
-    assert_eq!(read_labels("y.npy", &y).unwrap(), vec![2, 0, 1]);
+    assert_eq!(
+        read_labels("y.npy", &y, &mut budget()).unwrap(),
+        vec![2, 0, 1]
+    );
     let z = npz(
         &[("labels", y.clone()), ("x", npy_f32(&[1, 1], &[0.0]))],
         true,
     );
-    assert_eq!(read_labels("y.npz", &z).unwrap(), vec![2, 0, 1]);
+    assert_eq!(
+        read_labels("y.npz", &z, &mut budget()).unwrap(),
+        vec![2, 0, 1]
+    );
     let neg = npy("<i8", false, &[2], &i64_bytes(&[1, -1]));
-    assert!(err_of(read_labels("y.npy", &neg)).contains("label 1 is -1"));
+    assert!(err_of(read_labels("y.npy", &neg, &mut budget())).contains("label 1 is -1"));
 }
 
 #[test]
 fn bad_files_name_the_file_and_the_problem() {
     let good = npz(&[("feat", npy_f32(&[2, 2], &[1.0, 2.0, 3.0, 4.0]))], true);
     // Empty and random.
-    assert!(err_of(read_model_file(F, "m", &[])).contains("model.npz: the file is empty"));
-    let e = err_of(read_model_file(F, "m", b"hello world, not numpy"));
+    assert!(err_of(read_model_file(F, "m", &[], &mut budget()))
+        .contains("model.npz: the file is empty"));
+    let e = err_of(read_model_file(
+        F,
+        "m",
+        b"hello world, not numpy",
+        &mut budget(),
+    ));
     assert!(
         e.starts_with("model.npz:")
             && e.contains("not a .reps snapshot, .npz, .npy or .safetensors"),
@@ -137,7 +171,7 @@ fn bad_files_name_the_file_and_the_problem() {
     // Truncated npz at every length: an error, never a panic.
     for cut in 0..good.len() {
         assert!(
-            read_model_file(F, "m", &good[..cut]).is_err(),
+            read_model_file(F, "m", &good[..cut], &mut budget()).is_err(),
             "cut at {cut}"
         );
     }
@@ -146,7 +180,7 @@ fn bad_files_name_the_file_and_the_problem() {
         &[("feat", npy_f32(&[2, 2], &[1.0, 2.0, f32::NAN, 4.0]))],
         false,
     );
-    let e = err_of(read_model_file(F, "m", &nan));
+    let e = err_of(read_model_file(F, "m", &nan, &mut budget()));
     assert!(
         e.contains("model.npz: array 'feat'") && e.contains("sample 1, feature 0"),
         "{e}"
@@ -155,31 +189,41 @@ fn bad_files_name_the_file_and_the_problem() {
         &[("feat", npy_f32(&[2, 1], &[1.0, f32::NEG_INFINITY]))],
         true,
     );
-    assert!(err_of(read_model_file(F, "m", &inf)).contains("non-finite"));
+    assert!(err_of(read_model_file(F, "m", &inf, &mut budget())).contains("non-finite"));
     // A header claiming gigabytes, with a few bytes of data.
     let huge = npy("<f4", false, &[1 << 20, 1 << 20], &[0; 16]);
-    let e = err_of(parse_npy("big.npy", "activations", &huge));
+    let e = err_of(parse_npy("big.npy", "activations", &huge, &mut budget()));
     assert!(
         e.contains("big.npy: array 'activations'") && e.contains("more than"),
         "{e}"
     );
     let claim = npy("<f4", false, &[1000, 1000], &[0; 64]);
-    assert!(err_of(parse_npy("t.npy", "a", &claim)).contains("truncated"));
+    assert!(err_of(parse_npy("t.npy", "a", &claim, &mut budget())).contains("truncated"));
     // Strings (numpy's `U`: UTF-32LE code points, NUL-padded) are text; `V` is unsupported.
     let utf32: Vec<u8> = "ab\0xyz"
         .chars()
         .flat_map(|c| (c as u32).to_le_bytes())
         .collect();
     assert_eq!(
-        parse_npy(F, "s", &npy("<U3", false, &[2], &utf32))
+        parse_npy(F, "s", &npy("<U3", false, &[2], &utf32), &mut budget())
             .unwrap()
             .data,
         reps::formats::ArrayData::Text(vec!["ab".into(), "xyz".into()])
     );
-    assert!(err_of(parse_npy(F, "v", &npy("|V4", false, &[2], &[0; 8]))).contains("not supported"));
-    assert!(
-        err_of(parse_npy(F, "c", &npy("<c16", false, &[1], &[0; 16]))).contains("not supported")
-    );
+    assert!(err_of(parse_npy(
+        F,
+        "v",
+        &npy("|V4", false, &[2], &[0; 8]),
+        &mut budget()
+    ))
+    .contains("not supported"));
+    assert!(err_of(parse_npy(
+        F,
+        "c",
+        &npy("<c16", false, &[1], &[0; 16]),
+        &mut budget()
+    ))
+    .contains("not supported"));
     // Accuracy out of range, labels of the wrong shape.
     let acc = npz(
         &[
@@ -188,7 +232,7 @@ fn bad_files_name_the_file_and_the_problem() {
         ],
         false,
     );
-    assert!(err_of(read_model_file(F, "m", &acc))
+    assert!(err_of(read_model_file(F, "m", &acc, &mut budget()))
         .contains("array 'accuracy': accuracy 92.7 is not a fraction"));
     let lab = npz(
         &[
@@ -197,17 +241,25 @@ fn bad_files_name_the_file_and_the_problem() {
         ],
         false,
     );
-    assert!(err_of(read_model_file(F, "m", &lab)).contains("labels must have shape (N,)"));
+    assert!(err_of(read_model_file(F, "m", &lab, &mut budget()))
+        .contains("labels must have shape (N,)"));
     // Nothing usable.
     let none = npz(&[("step", npy("<i8", false, &[], &i64_bytes(&[3])))], false);
-    assert!(err_of(read_model_file(F, "m", &none)).contains("holds no activation array"));
+    assert!(
+        err_of(read_model_file(F, "m", &none, &mut budget())).contains("holds no activation array")
+    );
     // A snapshot among per-model files.
-    assert!(err_of(read_model_file(F, "m", b"REPSSNAP\x01\x00")).contains("is a .reps snapshot"));
+    assert!(
+        err_of(read_model_file(F, "m", b"REPSSNAP\x01\x00", &mut budget()))
+            .contains("is a .reps snapshot")
+    );
     // safetensors whose header claims more data than there is.
     let mut st = safetensors(&[("a", "F32", &[2, 2], f32_bytes(&[1.0; 4]))]);
     st.truncate(st.len() - 3);
-    assert!(err_of(parse_safetensors("w.safetensors", &st))
-        .starts_with("w.safetensors: not a valid .safetensors"));
+    assert!(
+        err_of(parse_safetensors("w.safetensors", &st, &mut budget()))
+            .starts_with("w.safetensors: not a valid .safetensors")
+    );
 }
 
 proptest! {
@@ -216,12 +268,12 @@ proptest! {
     /// Arbitrary bytes never panic any importer.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
-        let _ = parse_npy(F, "x", &bytes);
-        let _ = parse_npz(F, &bytes);
-        let _ = parse_safetensors(F, &bytes);
+        let _ = parse_npy(F, "x", &bytes, &mut budget());
+        let _ = parse_npz(F, &bytes, &mut budget());
+        let _ = parse_safetensors(F, &bytes, &mut budget());
         let _ = snapshot::decode(F, &bytes);
-        let _ = read_model_file(F, "m", &bytes);
-        let _ = read_labels(F, &bytes);
+        let _ = read_model_file(F, "m", &bytes, &mut budget());
+        let _ = read_labels(F, &bytes, &mut budget());
     }
 
     /// Valid files with arbitrary bytes overwritten never panic either (this reaches the parsers'
@@ -242,7 +294,7 @@ proptest! {
         };
         let i = pos.index(bytes.len());
         bytes[i] = byte;
-        let _ = read_model_file(F, "m", &bytes);
+        let _ = read_model_file(F, "m", &bytes, &mut budget());
         let _ = snapshot::decode(F, &bytes);
     }
 }

@@ -1,5 +1,6 @@
-//! The `.reps` snapshot: the committed golden files of versions 1 and 2, round trips, the
-//! reports of version-1 files unchanged since version 2, and bad input.
+//! The `.reps` snapshot: the committed golden files of versions 1, 2 and 3, round trips, the
+//! reports of version-1 files unchanged since version 2, the checksum of version 3, and bad
+//! input.
 
 mod common;
 use reps::analysis::{analyze, AnalysisInput, AnalysisOptions};
@@ -10,6 +11,8 @@ use serde_json::Value;
 
 const GOLDEN_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1.reps");
 const GOLDEN_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v2.reps");
+/// The version-2 golden snapshot written by version 3: the same body after a CRC-32.
+const GOLDEN_V3: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v3.reps");
 /// `native analyze tests/golden/v1.reps --format json`, recorded before version 2 existed.
 const V1_REPORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1-report.json");
 /// `native analyze www/sample.reps --format json` on the version-1 sample, recorded before the
@@ -165,13 +168,23 @@ fn golden_v1_file_reads_as_version_2() {
 fn golden_v2_file_decodes_to_the_expected_snapshot() {
     let expected = golden_v2();
     if std::env::var_os("REPS_BLESS").is_some() {
-        std::fs::write(GOLDEN_V2, snapshot::encode(&expected).unwrap()).unwrap();
+        std::fs::write(GOLDEN_V3, snapshot::encode(&expected).unwrap()).unwrap();
     }
     let bytes = std::fs::read(GOLDEN_V2).expect("golden file committed under shared/tests/golden/");
     assert_eq!(snapshot::version("v2.reps", &bytes).unwrap(), 2);
+    assert!(!snapshot::has_checksum(2));
     assert_eq!(snapshot::decode("v2.reps", &bytes).unwrap(), expected);
-    // Writing is deterministic and byte-identical to the committed file.
-    assert_eq!(snapshot::encode(&expected).unwrap(), bytes);
+    // Writing is deterministic and byte-identical to the committed version-3 file, which is the
+    // version-2 file with the body's CRC-32 after the version.
+    let v3 = std::fs::read(GOLDEN_V3).expect("golden file committed under shared/tests/golden/");
+    assert_eq!(snapshot::encode(&expected).unwrap(), v3);
+    assert_eq!(snapshot::version("v3.reps", &v3).unwrap(), 3);
+    assert_eq!(&v3[14..], &bytes[10..], "the same body");
+    assert_eq!(
+        u32::from_le_bytes(v3[10..14].try_into().unwrap()),
+        crc32_ieee(&bytes[10..])
+    );
+    assert_eq!(snapshot::decode("v3.reps", &v3).unwrap(), expected);
     // The methods reach the report; the logits are the layer they name.
     let input = AnalysisInput::from_snapshot("v2.reps", expected).unwrap();
     let r = analyze(&input, &AnalysisOptions::default()).unwrap();
@@ -209,10 +222,13 @@ fn reports_are_unchanged_number_for_number() {
         let got = serde_json::to_value(&report).unwrap();
         let expected: Value =
             serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
-        common::json::assert_contains(&expected, &got, file, 0.0);
+        // Every number as recorded, bit for bit, except for the last digits that class
+        // separation's relative epsilon (1e-12 of the activations' scale instead of an absolute
+        // 1e-12) changes, and what follows from it (REPS, Table 2 and 3).
+        common::json::assert_contains(&expected, &got, file, 1e-11);
     }
     let sample = std::fs::read(SAMPLE).unwrap();
-    assert_eq!(snapshot::version("sample.reps", &sample).unwrap(), 2);
+    assert_eq!(snapshot::version("sample.reps", &sample).unwrap(), 3);
 }
 
 #[test]
@@ -224,31 +240,40 @@ fn bad_snapshots_are_clear_errors() {
             .contains("s.reps: not a .reps snapshot (wrong magic bytes)"),
         "{e}"
     );
-    let mut v3 = good.clone();
-    v3[8] = 3;
+    let mut v4 = good.clone();
+    v4[8] = 4;
     assert_eq!(
-        snapshot::decode("s.reps", &v3).unwrap_err(),
+        snapshot::decode("s.reps", &v4).unwrap_err(),
         RepsError::SnapshotVersion {
             file: "s.reps".into(),
-            found: 3,
-            supported: 2
+            found: 4,
+            supported: 3
         }
     );
-    assert!(snapshot::decode("s.reps", &v3)
+    assert!(snapshot::decode("s.reps", &v4)
         .unwrap_err()
         .to_string()
-        .contains("version 3 is not supported (this build reads versions 1 to 2)"));
-    // A version-2 body labelled version 1 is corrupt, not silently misread.
-    let mut as_v1 = good.clone();
-    as_v1[8] = 1;
-    assert!(snapshot::decode("s.reps", &as_v1).is_err());
+        .contains("version 4 is not supported (this build reads versions 1 to 3)"));
+    // A version-3 file labelled version 1 or 2 is corrupt, not silently misread.
+    for older in [1, 2] {
+        let mut relabelled = good.clone();
+        relabelled[8] = older;
+        assert!(snapshot::decode("s.reps", &relabelled).is_err());
+    }
     for cut in 0..good.len() {
         let e = snapshot::decode("s.reps", &good[..cut])
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("s.reps: "), "cut {cut}: {e}");
     }
+    // Trailing bytes: the checksum catches them in version 3, the body's end in version 2.
     let mut trailing = good.clone();
+    trailing.push(0);
+    assert!(snapshot::decode("s.reps", &trailing)
+        .unwrap_err()
+        .to_string()
+        .contains("CRC-32"));
+    let mut trailing = std::fs::read(GOLDEN_V2).unwrap();
     trailing.push(0);
     assert!(snapshot::decode("s.reps", &trailing)
         .unwrap_err()
@@ -304,4 +329,47 @@ fn bad_snapshots_are_clear_errors() {
         e.contains("15 values do not fill 4 samples of shape [4]"),
         "{e}"
     );
+}
+
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), written out bit by bit here as an
+/// independent check of the checksum the format stores.
+fn crc32_ieee(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn crc32_of_the_standard_check_string() {
+    assert_eq!(crc32_ieee(b"123456789"), 0xCBF4_3926);
+}
+
+/// Every single-bit flip anywhere in a version-3 file is an error (most name the checksum), never
+/// a snapshot that decodes to other numbers.
+#[test]
+fn every_single_bit_flip_is_caught() {
+    let good = snapshot::encode(&golden_v2()).unwrap();
+    let mut named_checksum = 0;
+    for byte in 0..good.len() {
+        for bit in 0..8 {
+            let mut bad = good.clone();
+            bad[byte] ^= 1 << bit;
+            let e = snapshot::decode("s.reps", &bad)
+                .expect_err(&format!("bit {bit} of byte {byte} flipped was accepted"))
+                .to_string();
+            assert!(e.starts_with("s.reps: "), "{e}");
+            named_checksum += e.contains("CRC-32") as usize;
+        }
+    }
+    // Flips in the magic and the version are caught by those; every other one by the checksum.
+    assert_eq!(named_checksum, (good.len() - 10) * 8);
 }

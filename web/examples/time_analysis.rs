@@ -23,7 +23,8 @@ fn main() -> Result<(), String> {
     let mut reps_equal = None;
     for _ in 0..repeats.max(1) {
         let t = Instant::now();
-        let loaded = reps::analysis::open_files(&files, None).map_err(|e| e.to_string())?;
+        let loaded = reps::analysis::open_files(&files, None, &mut Default::default())
+            .map_err(|e| e.to_string())?;
         decode = decode.min(t.elapsed().as_secs_f64());
         let t = Instant::now();
         let a = web::load::analyse(&loaded, None, &mut |_| {}).map_err(|e| e.to_string())?;

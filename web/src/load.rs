@@ -99,7 +99,12 @@ mod tests {
 
     fn sample() -> OpenedFiles {
         let bytes = include_bytes!("../../www/sample.reps").to_vec();
-        open_files(&[("sample.reps".into(), bytes)], None).unwrap()
+        open_files(
+            &[("sample.reps".into(), bytes)],
+            None,
+            &mut Default::default(),
+        )
+        .unwrap()
     }
 
     /// The worker's path (compare every layer once, report the default layers) gives exactly the
@@ -219,7 +224,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("'nope' not found"), "{err}");
-        let err = open_files(&[], None).unwrap_err().to_string();
+        let err = open_files(&[], None, &mut Default::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no file"), "{err}");
         let snap = include_bytes!("../../www/sample.reps").to_vec();
         let err = open_files(
@@ -228,6 +235,7 @@ mod tests {
                 ("b.npz".into(), vec![1, 2]),
             ],
             None,
+            &mut Default::default(),
         )
         .unwrap_err()
         .to_string();

@@ -8,6 +8,7 @@ use futures::channel::mpsc;
 use futures::StreamExt;
 use js_sys::{Array, Uint8Array};
 use reps::analysis::{open_files, OpenedFiles};
+use reps::formats::ReadBudget;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -132,7 +133,7 @@ async fn handle(
         let fresh = match files {
             Some(f) => {
                 progress(scope, job, "decoding".into(), 0, 1);
-                Some(open_files(&f, None).map_err(|e| e.to_string())?)
+                Some(open_files(&f, None, &mut ReadBudget::default()).map_err(|e| e.to_string())?)
             }
             None => None,
         };

@@ -45,9 +45,9 @@ fn golden_snapshots_decode_in_the_browser() {
 fn npz_written_in_the_test_is_read() {
     let x: Vec<f32> = (0..6).map(|i| i as f32).collect();
     let bytes = reps_e2e::files::npz(&[("feat", reps_e2e::files::npy_f32(&[3, 2], &x))], true);
-    let m = read_model_file("m.npz", "m", &bytes).unwrap();
+    let m = read_model_file("m.npz", "m", &bytes, &mut budget()).unwrap();
     assert_eq!(m.layers[0].1.get(2, 1), 5.0);
-    assert!(read_model_file("bad.npz", "m", &bytes[..20])
+    assert!(read_model_file("bad.npz", "m", &bytes[..20], &mut budget())
         .unwrap_err()
         .to_string()
         .starts_with("bad.npz"));
@@ -84,7 +84,12 @@ fn closed_forms_hold_in_webassembly() {
 fn worker_analysis_in_webassembly_equals_a_direct_report() {
     use web::protocol::{decode, encode, Response};
     let bytes = include_bytes!("../../www/sample.reps").to_vec();
-    let loaded = reps::analysis::open_files(&[("sample.reps".into(), bytes)], None).unwrap();
+    let loaded = reps::analysis::open_files(
+        &[("sample.reps".into(), bytes)],
+        None,
+        &mut Default::default(),
+    )
+    .unwrap();
     let a = web::load::analyse(&loaded, None, &mut |_| {}).unwrap();
     let direct = reps::analysis::analyze(&loaded.input, &Default::default()).unwrap();
     let report = a.comparisons.report(&a.default_layers, None).unwrap();
@@ -128,4 +133,8 @@ fn inference_in_webassembly_gives_the_native_bits() {
     );
     let want: Correlations = serde_json::from_value(golden["correlations"].clone()).unwrap();
     assert_eq!(got, want);
+}
+
+fn budget() -> reps::formats::ReadBudget {
+    reps::formats::ReadBudget::default()
 }

@@ -286,7 +286,8 @@ impl AnalysisInput {
         }
     }
 
-    /// Every model has the same N, every layer name the same D everywhere, labels have length N.
+    /// Every model has the same N, every layer name the same D everywhere, labels have length N
+    /// and are classes of every model's logits (0 to K − 1).
     pub fn check_consistent(&self) -> Result<()> {
         let Some(first) = self.models.first() else {
             return Err(RepsError::Invalid("no models to analyse".into()));
@@ -349,6 +350,24 @@ impl AnalysisInput {
                     other_file: first.source.clone(),
                     expected: format!("{n} samples"),
                 });
+            }
+            // A label the logits cannot predict would make every accuracy and agreement with the
+            // labels 0 without a word.
+            for m in &self.models {
+                let Some(k) = m.logits().map(|l| l.cols()) else {
+                    continue;
+                };
+                if let Some((i, &bad)) = labels.iter().enumerate().find(|(_, &l)| l as usize >= k) {
+                    return Err(RepsError::file(
+                        from,
+                        format!(
+                            "label {bad} (sample {i}) is outside the {k} classes of the logits of model '{}' ({}); labels must be 0 to {}",
+                            m.name,
+                            m.source,
+                            k - 1
+                        ),
+                    ));
+                }
             }
         }
         Ok(())

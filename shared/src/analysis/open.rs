@@ -3,7 +3,7 @@
 
 use super::input::AnalysisInput;
 use crate::error::{RepsError, Result};
-use crate::formats::{detect_kind, read_model_file, snapshot, FileKind};
+use crate::formats::{detect_kind, read_model_file, snapshot, FileKind, ReadBudget};
 use crate::histogram::WeightHistogram;
 
 /// What [`open_files`] read.
@@ -31,10 +31,12 @@ pub fn model_name(file: &str) -> &str {
 /// activation file per model (`.npz`, `.npy`, `.safetensors`; the first is the reference, each
 /// model named by [`model_name`]). A snapshot among other files is an error naming it. `labels`
 /// (values, source) replace a snapshot's labels, and must agree with labels stored in activation
-/// files.
+/// files. What is decoded is claimed from `budget` (the bytes of `files` are the caller's to
+/// claim). A snapshot of a format version without a checksum is read with a warning saying so.
 pub fn open_files(
     files: &[(String, Vec<u8>)],
     labels: Option<(Vec<u32>, String)>,
+    budget: &mut ReadBudget,
 ) -> Result<OpenedFiles> {
     let Some((first_name, first)) = files.first() else {
         return Err(RepsError::Invalid("no file given".into()));
@@ -47,7 +49,16 @@ pub fn open_files(
                     .into(),
             });
         }
+        // Decoded, the values take about as much memory as they take in the file.
+        budget.claim(first_name, "the decoded snapshot", first.len() as u64)?;
+        let version = snapshot::version(first_name, first)?;
         let s = snapshot::decode(first_name, first)?;
+        let mut warnings = Vec::new();
+        if !snapshot::has_checksum(version) {
+            warnings.push(format!(
+                "{first_name}: snapshot format version {version} carries no checksum, so its integrity cannot be verified (snapshots written by this version carry one)"
+            ));
+        }
         let description = s.description(first_name);
         let histograms = s
             .models
@@ -63,13 +74,13 @@ pub fn open_files(
             input,
             description,
             histograms,
-            warnings: Vec::new(),
+            warnings,
         });
     }
     let mut models = Vec::with_capacity(files.len());
     let mut warnings = Vec::new();
     for (name, bytes) in files {
-        let model = read_model_file(name, model_name(name), bytes)?;
+        let model = read_model_file(name, model_name(name), bytes, budget)?;
         for s in &model.skipped {
             warnings.push(format!("{name}: array '{}' skipped: {}", s.key, s.reason));
         }

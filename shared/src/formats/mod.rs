@@ -2,6 +2,7 @@
 //! `.reps` snapshot. Everything reads from byte slices, so that the browser can use it as it is.
 
 mod array;
+mod budget;
 mod model_file;
 mod npy;
 mod npz;
@@ -9,6 +10,7 @@ mod safetensors;
 pub mod snapshot;
 
 pub use array::{ArrayData, RawArray, MAX_ARRAY_BYTES};
+pub use budget::{human_bytes, ReadBudget, DEFAULT_READ_BUDGET};
 pub use model_file::{model_file_from_arrays, ModelFile, Skipped, RESERVED_KEYS};
 pub use npy::parse_npy;
 pub use npz::parse_npz;
@@ -61,15 +63,21 @@ pub fn detect_kind(file: &str, bytes: &[u8]) -> Result<FileKind> {
 }
 
 /// Reads one per-model activation file (`.npz`, `.npy` or `.safetensors`) into a [`ModelFile`]
-/// named `model_name`. A single `.npy` is one layer, named `activations`.
-pub fn read_model_file(file: &str, model_name: &str, bytes: &[u8]) -> Result<ModelFile> {
+/// named `model_name`. A single `.npy` is one layer, named `activations`. What is decoded is
+/// claimed from `budget`.
+pub fn read_model_file(
+    file: &str,
+    model_name: &str,
+    bytes: &[u8],
+    budget: &mut ReadBudget,
+) -> Result<ModelFile> {
     let arrays = match detect_kind(file, bytes)? {
-        FileKind::Npz => parse_npz(file, bytes)?,
+        FileKind::Npz => parse_npz(file, bytes, budget)?,
         FileKind::Npy => vec![(
             "activations".to_string(),
-            parse_npy(file, "activations", bytes)?,
+            parse_npy(file, "activations", bytes, budget)?,
         )],
-        FileKind::Safetensors => parse_safetensors(file, bytes)?,
+        FileKind::Safetensors => parse_safetensors(file, bytes, budget)?,
         FileKind::Snapshot => {
             return Err(RepsError::file(
                 file,
@@ -81,12 +89,16 @@ pub fn read_model_file(file: &str, model_name: &str, bytes: &[u8]) -> Result<Mod
 }
 
 /// Reads labels for `--labels`: a `.npy` integer array of length N, or an `.npz` /
-/// `.safetensors` file with a `labels` array (or a single array).
-pub fn read_labels(file: &str, bytes: &[u8]) -> Result<Vec<u32>> {
+/// `.safetensors` file with a `labels` array (or a single array). What is decoded is claimed from
+/// `budget`.
+pub fn read_labels(file: &str, bytes: &[u8], budget: &mut ReadBudget) -> Result<Vec<u32>> {
     let arrays = match detect_kind(file, bytes)? {
-        FileKind::Npy => vec![("labels".to_string(), parse_npy(file, "labels", bytes)?)],
-        FileKind::Npz => parse_npz(file, bytes)?,
-        FileKind::Safetensors => parse_safetensors(file, bytes)?,
+        FileKind::Npy => vec![(
+            "labels".to_string(),
+            parse_npy(file, "labels", bytes, budget)?,
+        )],
+        FileKind::Npz => parse_npz(file, bytes, budget)?,
+        FileKind::Safetensors => parse_safetensors(file, bytes, budget)?,
         FileKind::Snapshot => {
             return Err(RepsError::file(file, "is a snapshot, not a labels file"));
         }

@@ -1,6 +1,7 @@
 //! numpy `.npy` arrays (through the `npyz` crate), from a byte slice.
 
 use super::array::{checked_bytes, fortran_to_c, ArrayData, RawArray};
+use super::budget::ReadBudget;
 use crate::error::{RepsError, Result};
 use npyz::{DType, NpyFile, Order, TypeChar};
 use std::io::Cursor;
@@ -8,8 +9,9 @@ use std::io::Cursor;
 /// Parses one `.npy` array: float (f16, f32, f64), integer (8 to 64 bits, signed or unsigned) or
 /// text (numpy's `U` and `S` dtypes, as `np.savez(..., method="distill")` writes), either byte
 /// order, C or Fortran order. The header's claimed size is checked against the bytes
-/// present before anything is allocated. `key` names the array in errors.
-pub fn parse_npy(file: &str, key: &str, bytes: &[u8]) -> Result<RawArray> {
+/// present, and the decoded array's size is claimed from `budget`, before anything is
+/// allocated. `key` names the array in errors.
+pub fn parse_npy(file: &str, key: &str, bytes: &[u8], budget: &mut ReadBudget) -> Result<RawArray> {
     let err = |reason: String| RepsError::array(file, key, reason);
     let npy = NpyFile::new(Cursor::new(bytes))
         .map_err(|e| err(format!("not a valid .npy array: {e}")))?;
@@ -39,6 +41,24 @@ pub fn parse_npy(file: &str, key: &str, bytes: &[u8]) -> Result<RawArray> {
         )));
     }
     let shape: Vec<usize> = shape_u64.iter().map(|&d| d as usize).collect();
+    // Decoded element size: f16 becomes f32, integers become i64, a string costs its header
+    // plus its bytes (approximated by the stored item size).
+    let decoded_item = match (char_, size) {
+        (TypeChar::Float, 2 | 4) => 4,
+        (TypeChar::UnicodeStr | TypeChar::ByteStr, _) => 24 + item,
+        _ => 8,
+    };
+    let elements = shape_u64.iter().fold(1u64, |acc, &d| acc.saturating_mul(d));
+    let copies = if header.order() == Order::Fortran {
+        2
+    } else {
+        1
+    };
+    budget.claim(
+        file,
+        &format!("array '{key}'"),
+        elements.saturating_mul(decoded_item).saturating_mul(copies),
+    )?;
     let file_data = NpyFile::with_header(header.clone(), &bytes[offset..]);
     let io = |e: std::io::Error| err(format!("cannot decode data: {e}"));
     let data = match (char_, size) {

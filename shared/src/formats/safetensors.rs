@@ -1,6 +1,7 @@
 //! `.safetensors` files, from a byte slice.
 
 use super::array::{checked_bytes, ArrayData, RawArray};
+use super::budget::ReadBudget;
 use super::model_file::METADATA_KEYS;
 use crate::error::{RepsError, Result};
 use safetensors::{Dtype, SafeTensors};
@@ -9,7 +10,12 @@ use safetensors::{Dtype, SafeTensors};
 /// and integers (8 to 64 bits). Data is little-endian and not assumed aligned. The reserved keys
 /// of a model file that describe it (`method`, `parameter`, `parameter_name`) are read from the
 /// header's `__metadata__` (string values) and come after the tensors as one-element text arrays.
-pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<(String, RawArray)>> {
+/// Each decoded tensor's size is claimed from `budget` before it is decoded.
+pub fn parse_safetensors(
+    file: &str,
+    bytes: &[u8],
+    budget: &mut ReadBudget,
+) -> Result<Vec<(String, RawArray)>> {
     let not_valid = |e: safetensors::SafeTensorError| {
         RepsError::file(file, format!("not a valid .safetensors file: {e}"))
     };
@@ -24,7 +30,17 @@ pub fn parse_safetensors(file: &str, bytes: &[u8]) -> Result<Vec<(String, RawArr
             .map_err(|e| RepsError::array(file, &key, e.to_string()))?;
         let shape_u64: Vec<u64> = view.shape().iter().map(|&d| d as u64).collect();
         let item = view.dtype().bitsize() as u64 / 8;
-        checked_bytes(file, &key, &shape_u64, item.max(1))?;
+        let stored = checked_bytes(file, &key, &shape_u64, item.max(1))?;
+        // Decoded: f16 and bf16 become f32, integers i64.
+        let decoded_item = match view.dtype() {
+            Dtype::F16 | Dtype::BF16 | Dtype::F32 => 4,
+            _ => 8,
+        };
+        budget.claim(
+            file,
+            &format!("tensor '{key}'"),
+            stored / item.max(1) * decoded_item,
+        )?;
         let raw = view.data();
         let data = match view.dtype() {
             Dtype::F32 => ArrayData::F32(le(raw, f32::from_le_bytes)),

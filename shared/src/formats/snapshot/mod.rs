@@ -1,8 +1,11 @@
 //! The `.reps` snapshot (DESIGN.md §3): the 8-byte magic `REPSSNAP`, a u16 little-endian format
-//! version, then a postcard-encoded body.
+//! version, then (from version 3) the CRC-32 of the body as a u32 little-endian, then a
+//! postcard-encoded body.
 //!
-//! This build writes version 2 ([`Snapshot`]) and reads versions 1 ([`v1`], translated on
-//! reading) and 2. postcard is not self-describing, so any change to these types needs a new
+//! This build writes version 3 ([`Snapshot`]) and reads versions 1 ([`v1`], translated on
+//! reading), 2 and 3. Versions 2 and 3 have the same body; version 3 adds the checksum, so that a
+//! flipped bit anywhere in the body is an error rather than a changed number (versions 1 and 2
+//! carry none: [`has_checksum`]). postcard is not self-describing, so any change to these types needs a new
 //! version number and a new golden file (`shared/tests/golden/`); the one exception is a new
 //! variant appended at the end of [`Reduction`], which older files never contain. The body holds
 //! no `usize`, so wasm32 and 64-bit targets read the same bytes.
@@ -21,9 +24,16 @@ use serde::{Deserialize, Serialize};
 /// The first 8 bytes of every snapshot.
 pub const MAGIC: &[u8; 8] = b"REPSSNAP";
 /// The format version this build writes.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 /// Every format version this build reads.
-pub const READABLE_VERSIONS: [u16; 2] = [1, 2];
+pub const READABLE_VERSIONS: [u16; 3] = [1, 2, 3];
+/// Bytes before the body of a version-3 file: magic, version, CRC-32.
+const HEADER_V3: usize = 14;
+
+/// Whether files of format `version` carry a checksum of their body (version 3 on).
+pub fn has_checksum(version: u16) -> bool {
+    version >= 3
+}
 
 /// The paper's methods, as `train-sweep` makes them and version-1 snapshots name them, with the
 /// name of each one's parameter.
@@ -163,13 +173,15 @@ impl SnapshotModel {
     }
 }
 
-/// Encodes a snapshot in the current format version: magic, version, postcard body.
+/// Encodes a snapshot in the current format version: magic, version, CRC-32 of the body,
+/// postcard body.
 pub fn encode(snapshot: &Snapshot) -> Result<Vec<u8>> {
     let body = postcard::to_allocvec(snapshot)
         .map_err(|e| RepsError::Invalid(format!("cannot encode snapshot: {e}")))?;
-    let mut out = Vec::with_capacity(10 + body.len());
+    let mut out = Vec::with_capacity(HEADER_V3 + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
     out.extend_from_slice(&body);
     Ok(out)
 }
@@ -192,14 +204,30 @@ pub fn version(file: &str, bytes: &[u8]) -> Result<u16> {
 }
 
 /// Decodes and validates a snapshot of any readable version read from `file` (version 1 is
-/// translated into the current types). Wrong magic, an unknown version, a truncated or corrupt
-/// body, trailing bytes, inconsistent sizes, a logits reference to a missing layer, repeated
-/// model or layer names and non-finite values are errors that name the file (and the model and
-/// layer).
+/// translated into the current types). Wrong magic, an unknown version, a checksum that does not
+/// match the body (version 3), a truncated or corrupt body, trailing bytes, inconsistent sizes, a
+/// logits reference to a missing layer, repeated model or layer names, and non-finite values or
+/// histograms are errors that name the file (and the model and layer).
 pub fn decode(file: &str, bytes: &[u8]) -> Result<Snapshot> {
     let snapshot = match version(file, bytes)? {
         1 => body::<v1::SnapshotV1>(file, &bytes[10..])?.into(),
         2 => body::<Snapshot>(file, &bytes[10..])?,
+        3 => {
+            if bytes.len() < HEADER_V3 {
+                return Err(RepsError::file(file, "truncated snapshot: no checksum"));
+            }
+            let stored = u32::from_le_bytes([bytes[10], bytes[11], bytes[12], bytes[13]]);
+            let computed = crc32fast::hash(&bytes[HEADER_V3..]);
+            if stored != computed {
+                return Err(RepsError::file(
+                    file,
+                    format!(
+                        "the snapshot is corrupt: its body's CRC-32 is {computed:08x}, the file records {stored:08x} (was it truncated, or changed after it was written?)"
+                    ),
+                ));
+            }
+            body::<Snapshot>(file, &bytes[HEADER_V3..])?
+        }
         found => {
             return Err(RepsError::SnapshotVersion {
                 file: file.to_string(),
@@ -281,6 +309,17 @@ fn validate(file: &str, s: &Snapshot) -> Result<()> {
                     format!(
                         "model '{}': its logits name the layer '{logits}', which it does not have",
                         m.name
+                    ),
+                ));
+            }
+        }
+        if let Some(h) = &m.histogram {
+            if !(h.low.is_finite() && h.high.is_finite() && h.high >= h.low) {
+                return Err(RepsError::file(
+                    file,
+                    format!(
+                        "model '{}': its weight histogram's range [{}, {}] is not a finite interval",
+                        m.name, h.low, h.high
                     ),
                 ));
             }

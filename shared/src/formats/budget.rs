@@ -1,0 +1,114 @@
+//! The memory budget of reading input files: every importer claims what it is about to allocate
+//! (sizes taken from a header or a zip directory) before allocating it, so that a hostile or
+//! corrupt file is an error naming it instead of an allocation failure or an exhausted machine.
+
+use crate::error::{RepsError, Result};
+
+/// The default budget when the caller knows nothing better: 8 GiB on native targets (the command
+/// line sets it from the machine's memory), 2 GiB in the browser (a wasm32 page has 4 GiB at most).
+#[cfg(not(target_arch = "wasm32"))]
+pub const DEFAULT_READ_BUDGET: u64 = 8 << 30;
+/// See the native definition.
+#[cfg(target_arch = "wasm32")]
+pub const DEFAULT_READ_BUDGET: u64 = 2 << 30;
+
+/// Bytes that reading may still allocate.
+///
+/// Claims are never given back: a buffer that is freed after decoding (an inflated `.npz` member)
+/// still counts, so the sum of claims bounds the peak memory of reading from above. The bytes of
+/// the input files themselves are claimed by whoever reads them (the command line claims each
+/// file's size before reading it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadBudget {
+    limit: u64,
+    used: u64,
+}
+
+impl Default for ReadBudget {
+    fn default() -> Self {
+        ReadBudget::new(DEFAULT_READ_BUDGET)
+    }
+}
+
+impl ReadBudget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: u64) -> Self {
+        ReadBudget { limit, used: 0 }
+    }
+
+    /// The limit in bytes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Bytes claimed so far.
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+
+    /// Bytes that may still be claimed.
+    pub fn remaining(&self) -> u64 {
+        self.limit - self.used
+    }
+
+    /// Claims `bytes` for `what` (an array, a member, the file itself) of `file`; an error when
+    /// they do not fit in what remains.
+    pub fn claim(&mut self, file: &str, what: &str, bytes: u64) -> Result<()> {
+        if bytes > self.remaining() {
+            return Err(RepsError::file(
+                file,
+                format!(
+                    "{what} needs {}, which does not fit in the memory budget of {} ({} already used by the inputs read so far)",
+                    human_bytes(bytes),
+                    human_bytes(self.limit),
+                    human_bytes(self.used)
+                ),
+            ));
+        }
+        self.used += bytes;
+        Ok(())
+    }
+}
+
+/// `bytes` in the largest binary unit that keeps a number ≥ 1 (`512 B`, `1.5 GiB`).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_add_up_to_the_limit_and_no_further() {
+        let mut b = ReadBudget::new(100);
+        b.claim("f", "a", 60).unwrap();
+        b.claim("f", "b", 40).unwrap();
+        assert_eq!(b.remaining(), 0);
+        let e = b.claim("f", "array 'c'", 1).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "f: array 'c' needs 1 B, which does not fit in the memory budget of 100 B (100 B already used by the inputs read so far)"
+        );
+        assert_eq!(b.used(), 100, "a refused claim takes nothing");
+    }
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+    }
+}
