@@ -371,6 +371,17 @@ impl Comparisons {
                 self.layers.join(", ")
             )));
         }
+        if let Some((i, l)) = layers
+            .iter()
+            .enumerate()
+            .find(|(i, l)| layers[..*i].contains(l))
+        {
+            return Err(RepsError::Invalid(format!(
+                "layer '{l}' is chosen twice (at positions {} and {})",
+                layers.iter().position(|x| x == l).expect("found") + 1,
+                i + 1
+            )));
+        }
         let ref_index = self
             .models
             .iter()
@@ -561,7 +572,11 @@ fn model_level_statistics(
 
 /// The positive values of a descending spectrum.
 fn positive(eigenvalues: &[f64]) -> Vec<f64> {
-    eigenvalues.iter().copied().filter(|&x| x > 0.0).collect()
+    eigenvalues
+        .iter()
+        .copied()
+        .filter(|&x| x > 0.0 && x.is_finite())
+        .collect()
 }
 
 fn names(models: &[ModelInput]) -> String {
@@ -598,7 +613,15 @@ fn choose_layers(
                     reason: "names no layer".into(),
                 });
             }
-            for l in list {
+            for (i, l) in list.iter().enumerate() {
+                if list[..i].contains(l) {
+                    return Err(RepsError::Option {
+                        option: "layers",
+                        reason: format!(
+                            "names layer '{l}' twice (it would count twice in every mean)"
+                        ),
+                    });
+                }
                 if let Some(m) = models.iter().find(|m| m.layer(l).is_none()) {
                     return Err(RepsError::file(
                         &m.source,

@@ -2,6 +2,7 @@
 
 use crate::activations::Activations;
 use crate::error::{RepsError, Result};
+use crate::linalg::binary_exponent;
 use serde::{Deserialize, Serialize};
 
 /// All logit baselines of one model against the reference.
@@ -52,14 +53,33 @@ pub fn prediction_agreement(reference: &Activations, model: &Activations) -> Res
     Ok(same as f64 / a.len() as f64)
 }
 
+/// `(2^−e, e)` with `e = ⌊log₂ m⌋` for the largest magnitude `m` of some values (`(1, 0)` when
+/// it is 0): multiplying by `2^−e` is exact and brings the largest magnitude into [1, 2), so that
+/// products of logits as large as 1e300 or as small as 1e-300 neither overflow nor underflow.
+fn unit_scale(max_abs: f64) -> (f64, i32) {
+    let e = binary_exponent(max_abs);
+    (libm::ldexp(1.0, -e), e)
+}
+
+fn max_abs(values: &[f64]) -> f64 {
+    values.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
 /// Mean over samples of the cosine between logit vectors. A pair in which one vector is zero
 /// counts 0, a pair of two zero vectors counts 1.
+///
+/// Each vector is first scaled by a power of two that brings its largest entry into [1, 2)
+/// (exact, and cosine is scale-invariant), so the result is the same for logits of any magnitude.
 pub fn logits_cosine(reference: &Activations, model: &Activations) -> Result<f64> {
     check(reference, model)?;
     let n = reference.rows();
     let total: f64 = (0..n)
         .map(|i| {
-            let (a, b) = (reference.row(i), model.row(i));
+            let (mut a, mut b) = (reference.row(i), model.row(i));
+            for v in [&mut a, &mut b] {
+                let (s, _) = unit_scale(max_abs(v));
+                v.iter_mut().for_each(|x| *x *= s);
+            }
             let dot: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
             let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
             let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -74,20 +94,45 @@ pub fn logits_cosine(reference: &Activations, model: &Activations) -> Result<f64
 }
 
 /// Mean over samples of the Euclidean distance between logit vectors.
+///
+/// Computed on both matrices scaled by one power of two (their largest entry brought into
+/// [1, 2)) and scaled back at the end, which is exact: the result is `c` times as large for logits
+/// `c` times as large, at any magnitude, and an error only when the distance itself exceeds f64.
 pub fn logits_l2(reference: &Activations, model: &Activations) -> Result<f64> {
     check(reference, model)?;
     let n = reference.rows();
+    let (scale, e) = logits_scale(reference, model);
     let total: f64 = (0..n)
         .map(|i| {
             let (a, b) = (reference.row(i), model.row(i));
             a.iter()
                 .zip(&b)
-                .map(|(x, y)| (x - y).powi(2))
+                .map(|(x, y)| (x * scale - y * scale).powi(2))
                 .sum::<f64>()
                 .sqrt()
         })
         .sum();
-    Ok(total / n as f64)
+    finite_result("logits L2 distance", libm::ldexp(total / n as f64, e))
+}
+
+/// One power-of-two scale for all logits of two models (see [`unit_scale`]).
+fn logits_scale(reference: &Activations, model: &Activations) -> (f64, i32) {
+    let largest = |a: &Activations| {
+        let v = a.values();
+        (0..v.len()).fold(0.0f64, |m, i| m.max(v.get(i).abs()))
+    };
+    unit_scale(largest(reference).max(largest(model)))
+}
+
+/// `value`, or an error when it overflowed f64.
+fn finite_result(what: &str, value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(RepsError::Invalid(format!(
+            "the {what} exceeds the range of f64 (logits near ±1e308)"
+        )))
+    }
 }
 
 /// Softmax of one row, computed stably (max subtracted), probabilities clamped at 1e-12.
@@ -99,7 +144,8 @@ fn softmax_clamped(row: &[f64]) -> Vec<f64> {
 }
 
 /// Mean over samples of `KL(softmax(ref) ‖ softmax(model)) = Σ_k p_k ln(p_k / q_k)`, natural log,
-/// probabilities clamped at 1e-12.
+/// probabilities clamped at 1e-12. Not scale-invariant (softmax is not), but finite at every
+/// magnitude: the softmax subtracts each row's maximum, so no exponential overflows.
 pub fn kl_divergence(reference: &Activations, model: &Activations) -> Result<f64> {
     check(reference, model)?;
     let n = reference.rows();
@@ -117,16 +163,21 @@ pub fn kl_divergence(reference: &Activations, model: &Activations) -> Result<f64
 }
 
 /// 1-D Wasserstein-1 distance between the empirical distributions of all logit values of the two
-/// models (all samples and classes pooled).
+/// models (all samples and classes pooled). Computed on the values scaled by one power of two and
+/// scaled back, exactly as [`logits_l2`].
 pub fn wasserstein_logits(reference: &Activations, model: &Activations) -> Result<f64> {
     check(reference, model)?;
+    let (scale, e) = logits_scale(reference, model);
     let a: Vec<f64> = (0..reference.values().len())
-        .map(|i| reference.values().get(i))
+        .map(|i| reference.values().get(i) * scale)
         .collect();
     let b: Vec<f64> = (0..model.values().len())
-        .map(|i| model.values().get(i))
+        .map(|i| model.values().get(i) * scale)
         .collect();
-    Ok(wasserstein_1d(&a, &b))
+    finite_result(
+        "Wasserstein distance",
+        libm::ldexp(wasserstein_1d(&a, &b), e),
+    )
 }
 
 /// Wasserstein-1 distance `∫ |F_a(t) − F_b(t)| dt` between the empirical distributions of two

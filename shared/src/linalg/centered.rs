@@ -1,18 +1,27 @@
-//! The column-centred activation matrix `Ã = A − mean_rows(A)` in f64.
+//! The column-centred activation matrix `Ã = A − mean_rows(A)` in f64, scaled by a power of two.
 
 use crate::activations::{Activations, Values};
 use faer::Mat;
 
-/// `Ã = A − mean_rows(A)`, stored column-major (N × D) for the matrix products, together with the
-/// population variance of every column and the squared norm of every row of `Ã`.
+/// `Ã = A − mean_rows(A)`, stored column-major (N × D) for the matrix products and scaled by
+/// `2^−e`, together with the population variance of every column and the squared norm of every
+/// row of the stored (scaled) matrix.
 ///
 /// Each column is first shifted by its first element, which is exact for values that came from
 /// f32 or that are all equal. So a constant column centres to exactly zero and has variance exactly
 /// 0, instead of rounding noise (which would make a dead neuron look alive).
+///
+/// The scale: `e = ⌊log₂ max|Ã|⌋` (0 for an all-zero matrix), so that the stored entries lie in
+/// (−2, 2). Multiplying by a power of two is exact in floating point, so every scale-invariant
+/// quantity computed from the stored matrix (effective rank, alive fraction, decay slope, CKA) is
+/// bit for bit what the unscaled matrix gives, while the Gram products and CKA's fourth powers
+/// can no longer overflow (activations around 1e77) or underflow (around 1e-100).
 #[derive(Clone, Debug)]
 pub struct CenteredMatrix {
-    /// Ã, N × D.
+    /// `Ã · 2^−e`, N × D.
     pub matrix: Mat<f64>,
+    /// `e`: the stored matrix times `2^e` is Ã.
+    pub scale_exponent: i32,
     /// Population variance of column d: `Σ_i Ã_id² / N`.
     pub column_variances: Vec<f64>,
     /// `‖Ã_i‖²` for every row i (the diagonal of the centred Gram matrix).
@@ -29,6 +38,7 @@ impl CenteredMatrix {
         if n == 0 {
             return CenteredMatrix {
                 matrix,
+                scale_exponent: 0,
                 column_variances,
                 row_squared_norms,
             };
@@ -39,16 +49,29 @@ impl CenteredMatrix {
             Values::F64(v) => transpose_shifted(v, n, d, &mut matrix),
         }
         let inv_n = 1.0 / n as f64;
-        for (j, var) in column_variances.iter_mut().enumerate() {
+        let mut max_abs = 0.0f64;
+        for j in 0..d {
             let col = matrix
                 .col_mut(j)
                 .try_as_col_major_mut()
                 .expect("contiguous");
             let col = col.as_slice_mut();
             let mean = col.iter().sum::<f64>() * inv_n;
-            let mut ss = 0.0;
             for x in col.iter_mut() {
                 *x -= mean;
+                max_abs = max_abs.max(x.abs());
+            }
+        }
+        let scale_exponent = binary_exponent(max_abs);
+        let scale = libm::ldexp(1.0, -scale_exponent);
+        for (j, var) in column_variances.iter_mut().enumerate() {
+            let col = matrix
+                .col_mut(j)
+                .try_as_col_major_mut()
+                .expect("contiguous");
+            let mut ss = 0.0;
+            for x in col.as_slice_mut() {
+                *x *= scale;
                 ss += *x * *x;
             }
             *var = ss * inv_n;
@@ -61,6 +84,7 @@ impl CenteredMatrix {
         }
         CenteredMatrix {
             matrix,
+            scale_exponent,
             column_variances,
             row_squared_norms,
         }
@@ -75,6 +99,15 @@ impl CenteredMatrix {
     pub fn cols(&self) -> usize {
         self.matrix.ncols()
     }
+}
+
+/// `⌊log₂ |x|⌋` of a finite non-zero `x` (so `|x| · 2^−e` lies in [1, 2)); 0 for 0 and non-finite
+/// values, which are then left unscaled.
+pub(crate) fn binary_exponent(x: f64) -> i32 {
+    if x == 0.0 || !x.is_finite() {
+        return 0;
+    }
+    libm::ilogb(x)
 }
 
 /// Writes `src` (row-major N × D) into `dst` (column-major) minus the first row, in tiles so that

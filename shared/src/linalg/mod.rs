@@ -8,6 +8,7 @@
 mod centered;
 mod spectrum;
 
+pub(crate) use centered::binary_exponent;
 pub use centered::CenteredMatrix;
 pub use spectrum::Kernel;
 pub(crate) use spectrum::{kernel_inner_product as spectrum_kernel_inner_product, spectrum};

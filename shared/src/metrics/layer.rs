@@ -17,7 +17,8 @@ pub struct LayerStats {
     pub samples: usize,
     /// D.
     pub features: usize,
-    /// Eigenvalues `λ_i = s_i²` of the centred second-moment matrix, descending (length min(N, D)).
+    /// Eigenvalues `λ_i = s_i²` of the centred second-moment matrix, descending (length min(N, D));
+    /// `+∞` where the activations are so large (beyond about 1e150) that λ overflows f64.
     pub eigenvalues: Vec<f64>,
     /// `r_e` (eq. 4).
     pub effective_rank: f64,
@@ -36,16 +37,34 @@ impl LayerStats {
     /// Computes the statistics of `a` (N × D). `labels` (length N) enable class separation;
     /// `top_m` is M of the decay fit.
     pub fn compute(a: &Activations, labels: Option<&[u32]>, top_m: usize) -> Result<Self> {
+        // Everything below is computed on the centred matrix scaled by a power of two (exact,
+        // and scale-invariant); only the eigenvalues reported for plots are scaled back.
         let centered = CenteredMatrix::new(a);
-        let (eigenvalues, kernel, self_inner) = spectrum(&centered)?;
+        let (scaled_eigenvalues, kernel, self_inner) = spectrum(&centered)?;
         let separation = labels.map(|y| separation_ratio(centered.matrix.as_ref(), y));
+        let eigenvalues: Vec<f64> = scaled_eigenvalues
+            .iter()
+            .map(|&l| libm::ldexp(l, 2 * centered.scale_exponent))
+            .collect();
+        // The decay fit takes logarithms, which a power-of-two scale shifts by a rounded
+        // constant: fit the eigenvalues in the activations' units where they are representable
+        // (bit for bit what an unscaled computation gives), the scaled ones otherwise.
+        let representable = eigenvalues
+            .iter()
+            .zip(&scaled_eigenvalues)
+            .all(|(&l, &s)| l.is_finite() && (s == 0.0 || l >= f64::MIN_POSITIVE));
+        let for_decay = if representable {
+            &eigenvalues
+        } else {
+            &scaled_eigenvalues
+        };
         Ok(LayerStats {
             samples: a.rows(),
             features: a.cols(),
-            effective_rank: effective_rank(&eigenvalues),
+            effective_rank: effective_rank(&scaled_eigenvalues),
             alive_fraction: alive_fraction(&centered.column_variances),
             separation_ratio: separation,
-            decay: decay_fit(&eigenvalues, top_m),
+            decay: decay_fit(for_decay, top_m),
             eigenvalues,
             kernel,
             self_inner,

@@ -23,16 +23,25 @@ fn invalid(reason: String) -> RepsError {
 
 impl RepsWeights {
     /// User weights: finite, non-negative numbers with a positive sum, rescaled to sum 1.
+    ///
+    /// When their sum would overflow (weights near `f64::MAX`) they are first divided by the
+    /// largest, so `1e308,1e308,1,1` becomes `0.5, 0.5, ~0, ~0`, not zeros.
     pub fn new(w: PerComponent<f64>) -> Result<Self> {
         if w.iter().any(|x| !x.is_finite() || *x < 0.0) {
             return Err(invalid(format!(
                 "REPS weights must be finite and non-negative, got {w:?}"
             )));
         }
-        let sum: f64 = w.iter().sum();
-        if sum <= 0.0 {
+        let max = w.iter().copied().fold(0.0, f64::max);
+        if max <= 0.0 {
             return Err(invalid("REPS weights must not all be zero".into()));
         }
+        let w = if w.iter().sum::<f64>().is_finite() {
+            w
+        } else {
+            w.map(|x| x / max)
+        };
+        let sum: f64 = w.iter().sum();
         Ok(RepsWeights(w.map(|x| x / sum)))
     }
 

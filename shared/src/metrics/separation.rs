@@ -7,9 +7,15 @@ use faer::MatRef;
 /// `d_inter` is the mean over pairs of present classes of `‖c_c − c_c'‖₂` between centroids;
 /// `d_intra` is the mean over present classes of the mean `‖a_i − c_c‖₂` of that class's samples.
 ///
-/// Translation invariant, so the centred matrix can be passed. Edge cases: fewer than two classes
-/// present gives `d_inter = 0`, so `r_s = 0`; all samples equal within their classes gives
-/// `d_intra = 0` and `r_s = d_inter / 1e-12`.
+/// Translation invariant, so the centred matrix can be passed. The analysis passes the centred
+/// matrix scaled so that its largest entry lies in [1, 2) ([`crate::linalg`]'s `CenteredMatrix`),
+/// which makes the 1e-12 relative to the data: in the units of the activations the epsilon is
+/// `1e-12 · 2^⌊log₂ max|Ã|⌋`. So `r_s` is scale-invariant at every scale, and equals the paper's
+/// formula with an absolute 1e-12 exactly when `max|Ã|` lies in [1, 2) and to about
+/// `1e-12 · max|Ã| / d_intra` (relative) at other unit-like scales.
+///
+/// Edge cases: fewer than two classes present gives `d_inter = 0`, so `r_s = 0`; all samples
+/// equal within their classes gives `d_intra = 0` and `r_s = d_inter / 1e-12`.
 ///
 /// # Panics
 /// If `labels.len()` differs from the number of rows (callers check this on input).
