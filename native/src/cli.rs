@@ -177,6 +177,12 @@ pub struct TrainSweepArgs {
     /// Stop after making this many models in this run (to test resumption).
     #[arg(long, hide = true)]
     pub max_models: Option<usize>,
+
+    /// The most memory training may take (bytes, or with a binary unit: 512M, 16G): settings
+    /// whose estimated need (weights, gradients, momentum and one batch's activations) exceeds
+    /// it are refused before anything is allocated. Default: half of the machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = crate::input_file::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -293,9 +299,32 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
-    /// Write the output to FILE (atomically) instead of standard output.
+    /// Write the output to FILE instead of standard output: a regular file is replaced
+    /// atomically (through a symlink, its target is); a FIFO or a device is written to as a
+    /// stream; `-` is standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub memory: MemoryArgs,
+}
+
+/// The memory budget of reading input files.
+#[derive(Debug, clap::Args)]
+pub struct MemoryArgs {
+    /// The most memory that reading the inputs may take: the files' bytes plus every array
+    /// decoded from them, checked against what each header claims before anything is allocated.
+    /// A size in bytes or with a binary unit (512M, 16G). Default: half of the machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = crate::input_file::parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+impl MemoryArgs {
+    /// The budget in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.max_memory
+            .unwrap_or_else(crate::input_file::default_budget_bytes)
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -313,6 +342,9 @@ pub struct PackArgs {
     /// The snapshot to write (atomically), e.g. study.reps.
     #[arg(long, value_name = "NAME.reps")]
     pub out: PathBuf,
+
+    #[command(flatten)]
+    pub memory: MemoryArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@ mod cli;
 mod compress;
 mod data;
 mod device;
+mod input_file;
 mod model;
 mod output_file;
 mod pack;
@@ -67,6 +68,11 @@ fn train_sweep(args: &cli::TrainSweepArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| format!("runs/{:?}", cfg.preset).to_lowercase().into());
+    cfg.validate()?;
+    cfg.check_memory(
+        args.max_memory
+            .unwrap_or_else(input_file::default_budget_bytes),
+    )?;
     let device = device::select(args.device)?;
     if let Some(path) = args.conv {
         path.choose_for_process();

@@ -1,9 +1,13 @@
-//! Writing output files atomically: a temporary file beside the target, then a rename, so that a
-//! crash never leaves a half-written file under the final name.
+//! Writing output files atomically: a temporary file beside the target, synced, then a rename and
+//! a sync of the directory, so that a crash never leaves a half-written file under the final name
+//! and a power loss never loses a rename that was reported done.
 
 use anyhow::{Context, Result};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The prefix and infix of temporary files: `.<name>.tmp<pid>`.
+const TMP_INFIX: &str = ".tmp";
 
 /// Writes `bytes` to `path` through a temporary file in the same directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -16,27 +20,160 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Runs `write` on a temporary path beside `path`, then renames it into place; the temporary file
-/// is removed when `write` fails.
+/// Writes a command's output where the user pointed: `-` is standard output; a FIFO, a character
+/// device or another non-regular file is opened and written to as a stream; a symlink is
+/// followed and its target replaced atomically (the link stays); anything else is replaced
+/// atomically with [`write_atomic`].
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.as_os_str() == "-" {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(bytes)
+            .and_then(|_| out.flush())
+            .context("cannot write to standard output");
+    }
+    let target = resolve_symlinks(path)?;
+    match std::fs::metadata(&target) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .with_context(|| format!("cannot open {}", target.display()))?;
+            f.write_all(bytes)
+                .and_then(|_| f.flush())
+                .with_context(|| format!("cannot write {}", target.display()))
+        }
+        _ => write_atomic(&target, bytes),
+    }
+}
+
+/// `path` with every symlink followed (a dangling link gives its target, which is then created).
+fn resolve_symlinks(path: &Path) -> Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)
+                    .with_context(|| format!("cannot read the link {}", current.display()))?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(current),
+        }
+    }
+    anyhow::bail!("{}: too many levels of symbolic links", path.display())
+}
+
+/// Runs `write` on a temporary path beside `path`, then renames it into place and syncs the
+/// directory; the temporary file is removed when `write` fails.
 pub fn replace_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     let name = path
         .file_name()
         .with_context(|| format!("{} is not a file path", path.display()))?;
     let tmp = dir.join(format!(
-        ".{}.tmp{}",
+        ".{}{TMP_INFIX}{}",
         name.to_string_lossy(),
         std::process::id()
     ));
     let result = write(&tmp).and_then(|_| {
+        let crash = crash_point();
+        if crash == Some(CrashPoint::BeforeRename) {
+            std::process::abort();
+        }
         std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
+            .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
+        if crash == Some(CrashPoint::AfterRename) {
+            std::process::abort();
+        }
+        sync_dir(dir)
     });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Where the test hook `REPS_TEST_CRASH_AT_RENAME` kills the process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CrashPoint {
+    BeforeRename,
+    AfterRename,
+}
+
+/// The test hook of the crash-recovery tests: with `REPS_TEST_CRASH_AT_RENAME=N` the process
+/// aborts (as a kill would: no destructor runs) right after its N-th atomic rename, with `N-`
+/// right before it (its temporary file written). Unset, it costs one environment lookup.
+fn crash_point() -> Option<CrashPoint> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static RENAMES: AtomicUsize = AtomicUsize::new(0);
+    let spec = std::env::var("REPS_TEST_CRASH_AT_RENAME").ok()?;
+    let this = RENAMES.fetch_add(1, Ordering::SeqCst) + 1;
+    let (number, point) = match spec.strip_suffix('-') {
+        Some(n) => (n, CrashPoint::BeforeRename),
+        None => (spec.as_str(), CrashPoint::AfterRename),
+    };
+    (number.parse::<usize>().ok()? == this).then_some(point)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Syncs a directory, so that a rename in it survives a power loss (a no-op where directories
+/// cannot be opened).
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let d =
+            std::fs::File::open(dir).with_context(|| format!("cannot open {}", dir.display()))?;
+        d.sync_all()
+            .with_context(|| format!("cannot sync {}", dir.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Whether `name` is a temporary file of [`replace_atomic`] (`.<name>.tmp<pid>`), and the pid.
+pub fn temporary_file_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let (_, pid) = rest.rsplit_once(TMP_INFIX)?;
+    pid.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_round_trip() {
+        assert_eq!(temporary_file_pid(".sweep.reps.tmp4242"), Some(4242));
+        assert_eq!(temporary_file_pid("sweep.reps"), None);
+        assert_eq!(temporary_file_pid(".x.tmp"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_followed_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.json");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        write_output(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        // A regular file is replaced.
+        write_output(&target, b"newer").unwrap();
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "newer");
+    }
 }

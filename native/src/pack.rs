@@ -2,7 +2,7 @@
 
 use crate::analyze::load_inputs;
 use crate::cli::PackArgs;
-use crate::output_file::write_atomic;
+use crate::output_file::write_output;
 use anyhow::{Context, Result};
 use reps::activations::Values;
 use reps::formats::snapshot;
@@ -10,13 +10,13 @@ use reps::formats::snapshot;
 /// Runs the subcommand.
 pub fn run(args: &PackArgs) -> Result<()> {
     if let [single] = args.inputs.as_slice() {
-        let bytes =
-            std::fs::read(single).with_context(|| format!("cannot read {}", single.display()))?;
+        let mut budget = reps::formats::ReadBudget::new(args.memory.bytes());
+        let bytes = crate::input_file::read_input(single, &mut budget)?;
         if bytes.starts_with(snapshot::MAGIC) {
             return upgrade(single, &bytes, args);
         }
     }
-    let loaded = load_inputs(&args.inputs, args.labels.as_deref())?;
+    let loaded = load_inputs(&args.inputs, args.labels.as_deref(), args.memory.bytes())?;
     for warning in &loaded.warnings {
         eprintln!("note: {warning}");
     }
@@ -42,7 +42,7 @@ pub fn run(args: &PackArgs) -> Result<()> {
         .input
         .to_snapshot("reps native pack", env!("CARGO_PKG_VERSION"));
     let bytes = snapshot::encode(&snap)?;
-    write_atomic(&args.out, &bytes)
+    write_output(&args.out, &bytes)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     let methods: Vec<String> = snap
         .models
@@ -61,7 +61,7 @@ pub fn run(args: &PackArgs) -> Result<()> {
 }
 
 /// A snapshot given on its own is written again in the current format version (a version-1
-/// file becomes version 2), everything kept.
+/// or 2 file becomes version 3, with a checksum), everything kept.
 fn upgrade(path: &std::path::Path, bytes: &[u8], args: &PackArgs) -> Result<()> {
     if args.labels.is_some() {
         anyhow::bail!("--labels goes with activation files; a snapshot keeps its own labels");
@@ -69,7 +69,7 @@ fn upgrade(path: &std::path::Path, bytes: &[u8], args: &PackArgs) -> Result<()> 
     let name = path.display().to_string();
     let found = snapshot::version(&name, bytes)?;
     let snap = snapshot::decode(&name, bytes)?;
-    write_atomic(&args.out, &snapshot::encode(&snap)?)
+    write_output(&args.out, &snapshot::encode(&snap)?)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     eprintln!(
         "wrote {}: {} in format version {} (was {found})",

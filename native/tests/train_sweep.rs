@@ -226,7 +226,7 @@ fn sweep_is_reproducible_resumable_and_analysable() {
 fn pruned_checkpoints_have_exact_global_sparsity_and_quantized_few_levels() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
-    let (ok, err) = sweep(&out, &["--max-models", "7", "--fractions", "0.5"]);
+    let (ok, err) = sweep(&out, &["--max-models", "5"]);
     assert!(ok, "{err}");
     let weights = |name: &str| -> Vec<(String, Vec<f32>)> {
         let bytes = read(&out.join(format!("checkpoints/{name}.safetensors")));
@@ -317,4 +317,247 @@ fn bad_settings_are_clear_errors() {
     assert!(ok, "{err}");
     let (ok, err) = run(&out, &[], &["--max-models", "0", "--seed", "7"]);
     assert!(!ok && err.contains("--seed was 42, now 7"), "{err}");
+    // A grid value twice would make the same model twice.
+    let (ok, err) = run(&out, &[], &["--fractions", "0.5,0.2,0.5"]);
+    assert!(
+        !ok && err.contains("--fractions: 0.5 is given twice (positions 1 and 3)"),
+        "{err}"
+    );
+    // A width whose training cannot fit is refused before anything is allocated:
+    // 11.2e6 · (20000/64)² weights, four copies of 4 bytes each, are about 16 TiB.
+    let (ok, err) = run(&out, &[], &["--width", "20000"]);
+    assert!(
+        !ok && err.contains("--width 20000 with --batch-size 64 needs about")
+            && err.contains("TiB to train, more than the memory budget"),
+        "{err}"
+    );
+    let (ok, err) = run(&out, &[], &["--width", "64", "--max-memory", "100M"]);
+    assert!(
+        !ok && err.contains("more than the memory budget of 100.0 MiB (--max-memory)"),
+        "{err}"
+    );
+}
+
+/// The smallest sweep that has every kind of model: 4 models, 64 training images.
+const SMALL: [&str; 18] = [
+    "--width",
+    "4",
+    "--epochs",
+    "1",
+    "--train-size",
+    "64",
+    "--test-size",
+    "40",
+    "--samples",
+    "20",
+    "--batch-size",
+    "32",
+    "--fractions",
+    "0.5",
+    "--ratios",
+    "0.5",
+    "--bits",
+    "8",
+];
+
+fn small(out: &Path, extra: &[&str]) -> (bool, String) {
+    run(out, &SMALL, extra)
+}
+
+fn log_of(out: &Path) -> String {
+    std::fs::read_to_string(out.join("sweep.log")).unwrap()
+}
+
+/// Files whose names mark them as temporary (`.<name>.tmp<pid>`), anywhere in the sweep.
+fn temporaries(out: &Path) -> Vec<String> {
+    ["", "models", "checkpoints"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(out.join(d)).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n.contains(".tmp"))
+        .collect()
+}
+
+/// A sweep killed at every atomic rename of its run (alternately just before and just after it)
+/// and then resumed ends with the snapshot of a straight run, byte for byte, and no temporary
+/// file left behind.
+#[test]
+fn kills_at_every_rename_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let straight = dir.path().join("straight");
+    let (ok, err) = small(&straight, &[]);
+    assert!(ok, "{err}");
+    let expected = read(&straight.join("sweep.reps"));
+    let mut crashed = 0;
+    for k in 1.. {
+        let out = dir.path().join(format!("k{k}"));
+        let at = if k % 2 == 1 {
+            format!("{k}-")
+        } else {
+            k.to_string()
+        };
+        let o = Command::new(env!("CARGO_BIN_EXE_native"))
+            .arg("train-sweep")
+            .args(SMALL)
+            .args(["--out", out.to_str().unwrap()])
+            .env("REPS_TEST_CRASH_AT_RENAME", &at)
+            .output()
+            .unwrap();
+        if o.status.success() {
+            break; // Past the last rename: the run finished.
+        }
+        crashed += 1;
+        let (ok, err) = small(&out, &[]);
+        assert!(ok, "resume after a kill at rename {at}: {err}");
+        assert_eq!(
+            read(&out.join("sweep.reps")),
+            expected,
+            "kill at rename {at}"
+        );
+        assert_eq!(
+            temporaries(&out),
+            Vec::<String>::new(),
+            "kill at rename {at}"
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    // config.json, the manifest, 3 files per model and the 3 final outputs with their manifest.
+    assert_eq!(crashed, 2 + 3 * 4 + 4, "renames in a straight run");
+}
+
+/// Changed, swapped, missing and temporary files in a finished sweep directory, a lock of a live
+/// process and two concurrent runs: each is noticed, named in the log or the error, and repaired
+/// without using anything that does not verify.
+#[test]
+fn a_poisoned_sweep_directory_is_noticed_and_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let (ok, err) = small(&out, &[]);
+    assert!(ok, "{err}");
+    let snapshot = read(&out.join("sweep.reps"));
+    let results = read(&out.join("results.json"));
+    let config = read(&out.join("config.json"));
+    let checkpoint = |name: &str| out.join(format!("checkpoints/{name}.safetensors"));
+    let prune = read(&checkpoint("prune-0.5"));
+    let check = |what: &str, log_line: &str| {
+        let (ok, err) = small(&out, &[]);
+        assert!(ok, "{what}: {err}");
+        assert!(log_of(&out).contains(log_line), "{what}: {}", log_of(&out));
+        assert_eq!(read(&out.join("sweep.reps")), snapshot, "{what}");
+    };
+
+    // One flipped bit in a derived model's checkpoint: that model is made again.
+    let mut flipped = prune.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x10;
+    std::fs::write(checkpoint("prune-0.5"), &flipped).unwrap();
+    check(
+        "flipped bit",
+        "checkpoints/prune-0.5.safetensors: does not match the manifest: its content changed after it was written; making prune-0.5 again\n",
+    );
+    assert_eq!(read(&checkpoint("prune-0.5")), prune);
+
+    // A valid checkpoint of another model over the original's: everything is made again.
+    std::fs::copy(checkpoint("coreset-0.5"), checkpoint("original")).unwrap();
+    check(
+        "swapped original",
+        "checkpoints/original.safetensors: does not match the manifest: its content changed after it was written; making original again (and every model, since they all derive from it)",
+    );
+
+    // Lost outputs are rebuilt from the verified models.
+    std::fs::remove_file(out.join("tables.md")).unwrap();
+    std::fs::remove_file(out.join("results.json")).unwrap();
+    check(
+        "lost outputs",
+        "tables.md: missing; rebuilt from the models",
+    );
+    assert_eq!(read(&out.join("results.json")), results);
+
+    // Without config.json, the manifest still pins the settings, and config.json is rebuilt.
+    std::fs::remove_file(out.join("config.json")).unwrap();
+    let (ok, err) = small(&out, &["--seed", "7"]);
+    assert!(!ok && err.contains("--seed was 42, now 7"), "{err}");
+    check(
+        "lost config",
+        "config.json was missing; rebuilt from manifest.json",
+    );
+    assert_eq!(read(&out.join("config.json")), config);
+
+    // Temporary files of killed runs are removed.
+    std::fs::write(out.join("models/.prune-0.5.reps.tmp4242"), b"partial").unwrap();
+    std::fs::write(out.join(".sweep.reps.tmp1"), b"partial").unwrap();
+    check(
+        "temporaries",
+        "removed 2 temporary file(s) left by a run that was killed",
+    );
+    assert_eq!(temporaries(&out), Vec::<String>::new());
+
+    // A lock held by a live process on this host refuses; once that process is gone, the lock
+    // is taken over.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut holder = Command::new("sleep").arg("60").spawn().unwrap();
+    let lock = format!("host {host}\npid {}\n", holder.id());
+    std::fs::write(out.join(".lock"), &lock).unwrap();
+    let (ok, err) = small(&out, &[]);
+    assert!(
+        !ok && err.contains(&format!(
+            "is in use by process {} on host {host}",
+            holder.id()
+        )),
+        "{err}"
+    );
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    check(
+        "stale lock",
+        &format!(
+            "took over the lock of process {} on {host}, which is no longer running",
+            holder.id()
+        ),
+    );
+    assert!(
+        !out.join(".lock").exists(),
+        "the lock is released at the end"
+    );
+
+    // Two runs with different settings started together into one new directory: one makes the
+    // sweep, the other refuses, and nothing of the two is mixed.
+    let both = dir.path().join("both");
+    let start = |seed: &str| {
+        Command::new(env!("CARGO_BIN_EXE_native"))
+            .arg("train-sweep")
+            .args(SMALL)
+            .args(["--seed", seed, "--out", both.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start("42"), start("43"));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!(
+        a.status.success() as u8 + b.status.success() as u8,
+        1,
+        "exactly one run succeeds:\n{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let loser = if a.status.success() { &b } else { &a };
+    let why = String::from_utf8_lossy(&loser.stderr);
+    assert!(
+        why.contains("is in use by process") || why.contains("holds a sweep with other settings"),
+        "{why}"
+    );
+    let winner_seed = if a.status.success() { "42" } else { "43" };
+    let pinned: serde_json::Value =
+        serde_json::from_slice(&read(&both.join("config.json"))).unwrap();
+    assert_eq!(pinned["seed"].to_string(), winner_seed);
+    let snap = reps::formats::snapshot::decode("both", &read(&both.join("sweep.reps"))).unwrap();
+    assert_eq!(snap.seed, Some(winner_seed.parse().unwrap()));
+    if winner_seed == "42" {
+        assert_eq!(read(&both.join("sweep.reps")), snapshot);
+    }
 }

@@ -1,27 +1,49 @@
 //! Reading `analyze`'s input files into a `reps::AnalysisInput` (the logic is `reps`'s, shared with
-//! the viewer).
+//! the viewer), within a memory budget.
 
-use anyhow::{Context, Result};
+use crate::input_file::read_input;
+use anyhow::Result;
 use reps::analysis::{open_files, OpenedFiles};
-use reps::formats::read_labels;
+use reps::formats::{read_labels, ReadBudget};
 use std::path::Path;
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
 /// Loads one snapshot, or one activation file per model ([`reps::analysis::open_files`]), plus
-/// optional labels.
-pub fn load_inputs(inputs: &[std::path::PathBuf], labels: Option<&Path>) -> Result<OpenedFiles> {
+/// optional labels. Every file's bytes and everything decoded from them are claimed from a budget
+/// of `max_memory` bytes.
+pub fn load_inputs(
+    inputs: &[std::path::PathBuf],
+    labels: Option<&Path>,
+    max_memory: u64,
+) -> Result<OpenedFiles> {
+    let mut budget = ReadBudget::new(max_memory);
     let labels = labels
         .map(|p| -> Result<_> {
             let name = p.display().to_string();
-            Ok((read_labels(&name, &read(p)?)?, name))
+            let bytes = read_input(p, &mut budget).map_err(budget_hint)?;
+            Ok((
+                read_labels(&name, &bytes, &mut budget).map_err(budget_hint)?,
+                name,
+            ))
         })
         .transpose()?;
     let files = inputs
         .iter()
-        .map(|p| Ok((p.display().to_string(), read(p)?)))
+        .map(|p| {
+            Ok((
+                p.display().to_string(),
+                read_input(p, &mut budget).map_err(budget_hint)?,
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
-    Ok(open_files(&files, labels)?)
+    open_files(&files, labels, &mut budget).map_err(budget_hint)
+}
+
+/// An error about the memory budget, with the flag that changes it.
+fn budget_hint(e: impl Into<anyhow::Error>) -> anyhow::Error {
+    let e = e.into();
+    if e.to_string().contains("memory budget") {
+        e.context("the inputs do not fit in the memory budget (--max-memory)")
+    } else {
+        e
+    }
 }

@@ -7,7 +7,7 @@ pub mod table;
 pub use load::load_inputs;
 
 use crate::cli::{AnalyzeArgs, Format};
-use crate::output_file::write_atomic;
+use crate::output_file::write_output;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use reps::analysis::{analyze_with_progress, sample_bootstrap, InferenceOptions};
@@ -16,7 +16,7 @@ use reps::AnalysisOptions;
 
 /// Runs the subcommand.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
-    let loaded = load::load_inputs(&args.inputs, args.labels.as_deref())?;
+    let loaded = load::load_inputs(&args.inputs, args.labels.as_deref(), args.memory.bytes())?;
     for warning in &loaded.warnings {
         eprintln!("note: {warning}");
     }
@@ -81,8 +81,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     };
     match &args.out {
         Some(path) => {
-            write_atomic(path, text.as_bytes())?;
-            eprintln!("wrote {}", path.display());
+            write_output(path, text.as_bytes())?;
+            if path.as_os_str() != "-" {
+                eprintln!("wrote {}", path.display());
+            }
         }
         None => print!("{text}"),
     }

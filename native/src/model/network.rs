@@ -2,7 +2,7 @@
 //! that training, pruning and quantization treat differently.
 
 use super::{initialise, ConvPath, ResNet18};
-use crate::output_file::replace_atomic;
+use crate::output_file::write_atomic;
 use anyhow::{Context, Result};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{VarBuilder, VarMap};
@@ -70,9 +70,19 @@ impl Network {
         Ok(net)
     }
 
-    /// Writes the variables as safetensors (atomically).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        replace_atomic(path, |tmp| Ok(self.varmap.save(tmp)?))
+    /// The variables as safetensors bytes (the bytes `VarMap::save` writes).
+    pub fn checkpoint_bytes(&self) -> Result<Vec<u8>> {
+        let data = self.varmap.data().lock().expect("varmap lock");
+        let tensors = data.iter().map(|(k, v)| (k, v.as_tensor()));
+        Ok(safetensors::tensor::serialize(tensors, None)?)
+    }
+
+    /// Writes the variables as safetensors (atomically, synced, with the mode of every other
+    /// output) and returns the bytes written.
+    pub fn save(&self, path: &Path) -> Result<Vec<u8>> {
+        let bytes = self.checkpoint_bytes()?;
+        write_atomic(path, &bytes)?;
+        Ok(bytes)
     }
 
     /// Variables by name, sorted.

@@ -56,6 +56,9 @@ pub struct SweepConfig {
     pub bits: Vec<u32>,
 }
 
+/// Evaluation, embedding and extraction run in batches of this many images.
+pub const EVAL_BATCH: usize = 250;
+
 /// The paper's coreset fractions.
 pub const FRACTIONS: [f64; 8] = [0.8, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01];
 /// The paper's pruning ratios.
@@ -140,8 +143,53 @@ impl SweepConfig {
         if let Some(b) = self.bits.iter().find(|b| !(1..=16).contains(*b)) {
             bail!("--bits: {b} is not in 1..=16");
         }
+        let bits: Vec<f64> = self.bits.iter().map(|&b| b as f64).collect();
+        for (flag, grid) in [
+            ("fractions", &self.fractions),
+            ("ratios", &self.ratios),
+            ("bits", &bits),
+        ] {
+            if let Some((i, v)) = grid
+                .iter()
+                .enumerate()
+                .find(|(i, v)| grid[..*i].contains(v))
+            {
+                bail!(
+                    "--{flag}: {v} is given twice (positions {} and {}); each value makes one model",
+                    grid.iter().position(|x| x == v).expect("found") + 1,
+                    i + 1
+                );
+            }
+        }
         if self.dataset == DatasetChoice::Cifar10 && self.data_dir.is_none() {
             bail!("--dataset cifar10 needs --data-dir DIR holding data_batch_1.bin … data_batch_5.bin and test_batch.bin");
+        }
+        Ok(())
+    }
+
+    /// A rough upper bound of what training needs, in bytes: the CIFAR ResNet-18's weights
+    /// (about 11.2 million at width 64, growing with width²) four times over (weights, gradients,
+    /// momentum, the model being derived), and a batch's activations kept for the backward pass
+    /// (about 40,000 · width floats per 32 × 32 image, im2col buffers included).
+    pub fn training_memory_estimate(&self) -> u64 {
+        let w = self.width as f64;
+        let parameters = 11.2e6 * (w / 64.0).powi(2);
+        let activations = 40_000.0 * w * self.batch_size.max(EVAL_BATCH) as f64;
+        ((4.0 * parameters + activations) * 4.0).min(u64::MAX as f64) as u64
+    }
+
+    /// Refuses settings whose [`SweepConfig::training_memory_estimate`] exceeds `budget` bytes,
+    /// naming the flags that set it, instead of letting an allocation abort the process.
+    pub fn check_memory(&self, budget: u64) -> Result<()> {
+        let need = self.training_memory_estimate();
+        if need > budget {
+            bail!(
+                "--width {} with --batch-size {} needs about {} to train, more than the memory budget of {} (--max-memory); choose a smaller width or batch",
+                self.width,
+                self.batch_size,
+                reps::formats::human_bytes(need),
+                reps::formats::human_bytes(budget)
+            );
         }
         Ok(())
     }

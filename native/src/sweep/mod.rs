@@ -7,6 +7,8 @@
 
 pub mod config;
 mod extract;
+mod lock;
+mod manifest;
 mod outputs;
 mod plan;
 
@@ -14,34 +16,37 @@ use crate::compress::coreset::{craig_coreset, random_coreset, CoresetMethod};
 use crate::compress::{prune::prune_global, quantize::quantize_tensor};
 use crate::data::{balanced_test_indices, cifar, synthetic, Dataset};
 use crate::model::Network;
-use crate::output_file::write_atomic;
+use crate::output_file::{temporary_file_pid, write_atomic};
 use crate::train::{evaluate, train, TrainConfig};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
-use config::{DatasetChoice, SweepConfig};
+use config::{DatasetChoice, SweepConfig, EVAL_BATCH};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use lock::SweepLock;
+use manifest::{Manifest, Unusable};
 use plan::{Method, ModelSpec};
 use reps::formats::snapshot::{self, Snapshot, SnapshotModel};
 use reps::histogram::{shared_range, weight_histogram, FINE_BINS};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-const EVAL_BATCH: usize = 250;
-
-/// Where a sweep writes.
+/// Where a sweep writes. Files are named by their path relative to the root, `/`-separated, as
+/// the manifest records them.
 struct Paths {
     root: PathBuf,
 }
 
 impl Paths {
-    fn model(&self, name: &str) -> PathBuf {
-        self.root.join("models").join(format!("{name}.reps"))
+    fn model(name: &str) -> String {
+        format!("models/{name}.reps")
     }
-    fn checkpoint(&self, name: &str) -> PathBuf {
-        self.root
-            .join("checkpoints")
-            .join(format!("{name}.safetensors"))
+    fn checkpoint(name: &str) -> String {
+        format!("checkpoints/{name}.safetensors")
+    }
+    fn path(&self, relative: &str) -> PathBuf {
+        manifest::path_of(&self.root, relative)
     }
     fn log(&self, line: &str) -> Result<()> {
         let mut f = std::fs::OpenOptions::new()
@@ -146,7 +151,7 @@ impl Run<'_> {
     /// The original network (trained now, or loaded from its checkpoint).
     fn original(&mut self) -> Result<&Network> {
         if self.original.is_none() {
-            let path = self.paths.checkpoint("original");
+            let path = self.paths.path(&Paths::checkpoint("original"));
             let net = Network::load(&path, self.cfg.width, self.classes(), &self.device)?;
             self.original_weights = Some(net.flat_weights()?);
             self.original = Some(net);
@@ -180,7 +185,8 @@ impl Run<'_> {
     }
 
     /// Makes one model: its network (trained or derived), checkpoint, accuracy and activations.
-    fn make(&mut self, spec: &ModelSpec) -> Result<SnapshotModel> {
+    /// Returns the model and its checkpoint's bytes (written to its file).
+    fn make(&mut self, spec: &ModelSpec) -> Result<(SnapshotModel, Vec<u8>)> {
         let classes = self.classes();
         let all_train: Vec<usize> = (0..self.data.train.len()).collect();
         let started = Instant::now();
@@ -205,7 +211,7 @@ impl Run<'_> {
                     }
                 }
                 let net = Network::load(
-                    &self.paths.checkpoint("original"),
+                    &self.paths.path(&Paths::checkpoint("original")),
                     self.cfg.width,
                     classes,
                     &self.device,
@@ -230,7 +236,7 @@ impl Run<'_> {
                 self.train_fresh(&spec.name, &coreset.indices, weights)?
             }
         };
-        net.save(&self.paths.checkpoint(&spec.name))?;
+        let checkpoint = net.save(&self.paths.path(&Paths::checkpoint(&spec.name)))?;
         let accuracy = evaluate(&net, &self.data.test, EVAL_BATCH)?;
         let layers = extract::extract(
             &net,
@@ -258,7 +264,7 @@ impl Run<'_> {
             spec.name,
             started.elapsed().as_secs_f64()
         ))?;
-        Ok(SnapshotModel {
+        let model = SnapshotModel {
             name: spec.name.clone(),
             method: spec.method.name().into(),
             parameter: spec.parameter,
@@ -268,7 +274,8 @@ impl Run<'_> {
             histogram: Some(histogram),
             layers,
             logits: Some(extract::LOGITS_LAYER.into()),
-        })
+        };
+        Ok((model, checkpoint))
     }
 
     /// A snapshot of `models` with this run's metadata.
@@ -296,29 +303,30 @@ impl Run<'_> {
 
 /// Runs (or resumes) a sweep into `out`. `max_models` stops after making that many models in this
 /// run (for tests of resumption).
+///
+/// The directory is locked for the run ([`lock`]); temporary files of killed runs are removed;
+/// the settings must be those the directory was made with ([`manifest`], `config.json`); a
+/// finished model is reused only when its files still have the content the manifest recorded,
+/// and every model is made again when the original is (they all derive from it).
 pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usize>) -> Result<()> {
     cfg.validate()?;
     for dir in ["models", "checkpoints"] {
         std::fs::create_dir_all(out.join(dir))
             .with_context(|| format!("cannot create {}", out.join(dir).display()))?;
     }
-    let config_path = out.join("config.json");
-    if config_path.exists() {
-        let text = std::fs::read_to_string(&config_path)?;
-        let stored: SweepConfig = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a sweep configuration", config_path.display()))?;
-        if let Some((name, now, was)) = cfg.first_difference(&stored) {
-            bail!(
-                "{} holds a sweep with other settings (--{name} was {was}, now {now}); use another --out or delete the directory",
-                out.display()
-            );
-        }
-    }
+    let paths = Paths {
+        root: out.to_path_buf(),
+    };
+    let _lock = SweepLock::acquire(out, &mut |line| paths.log(line))?;
+    remove_temporaries(&paths)?;
+    let state = settle_settings(cfg, &paths)?;
     let data = load_dataset(cfg)?;
-    if !config_path.exists() {
-        // Pinned only once the data loaded, so that a failed start leaves nothing to conflict with.
-        write_atomic(&config_path, serde_json::to_string_pretty(cfg)?.as_bytes())?;
+    // Pinned only once the data loaded, so that a failed start leaves nothing to conflict with.
+    if state.write_config {
+        write_atomic(&out.join("config.json"), &manifest::settings_json(cfg)?)?;
     }
+    state.manifest.write(out)?;
+    let mut manifest = state.manifest;
     let classes = data.class_names.len();
     let samples = balanced_test_indices(&data.test, cfg.samples, classes);
     if samples.len() < 2 {
@@ -329,9 +337,7 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
     }
     let mut run = Run {
         cfg,
-        paths: Paths {
-            root: out.to_path_buf(),
-        },
+        paths,
         device,
         data,
         samples,
@@ -348,11 +354,29 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
     );
     let started = Instant::now();
     let mut made = 0usize;
+    let mut models: BTreeMap<String, SnapshotModel> = BTreeMap::new();
+    let mut original_made = false;
     for spec in &work {
-        let path = run.paths.model(&spec.name);
-        if path.exists() {
-            overall.inc(1);
-            continue;
+        let files = [Paths::model(&spec.name), Paths::checkpoint(&spec.name)];
+        if !original_made {
+            match reusable(&run.paths, &manifest, &files)? {
+                Ok(model) => {
+                    models.insert(spec.name.clone(), model);
+                    overall.inc(1);
+                    continue;
+                }
+                Err(Some((file, why))) => run.paths.log(&format!(
+                    "{file}: {}; making {} again{}",
+                    why.reason(),
+                    spec.name,
+                    if spec.method == Method::Original {
+                        " (and every model, since they all derive from it)"
+                    } else {
+                        ""
+                    }
+                ))?,
+                Err(None) => {}
+            }
         }
         if max_models.is_some_and(|m| made >= m) {
             overall.abandon_with_message("stopped (--max-models)");
@@ -360,11 +384,24 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
             return Ok(());
         }
         overall.set_message(spec.name.clone());
-        let model = run
+        if spec.method == Method::Original {
+            // Every other model and output derives from the original: once it is made again,
+            // none of theirs may be reused, in this run or a later one.
+            manifest.forget_all();
+        }
+        for f in &files {
+            manifest.forget(f);
+        }
+        let (model, checkpoint) = run
             .make(spec)
             .with_context(|| format!("making model {}", spec.name))?;
-        let bytes = snapshot::encode(&run.snapshot(vec![model]))?;
-        write_atomic(&path, &bytes)?;
+        let bytes = snapshot::encode(&run.snapshot(vec![model.clone()]))?;
+        write_atomic(&run.paths.path(&files[0]), &bytes)?;
+        manifest.record(&files[0], &bytes);
+        manifest.record(&files[1], &checkpoint);
+        manifest.write(out)?;
+        original_made |= spec.method == Method::Original;
+        models.insert(spec.name.clone(), model);
         made += 1;
         overall.inc(1);
     }
@@ -372,12 +409,149 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
     let models = plan::table_order(cfg)
         .iter()
         .map(|spec| {
-            let path = run.paths.model(&spec.name);
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let mut s = snapshot::decode(&path.display().to_string(), &bytes)?;
-            Ok(s.models.remove(0))
+            models
+                .remove(&spec.name)
+                .expect("every model made or reused")
         })
-        .collect::<Result<Vec<_>>>()?;
-    outputs::write_all(&run, models, made, started.elapsed().as_secs_f64())
+        .collect();
+    outputs::write_all(
+        &run,
+        &mut manifest,
+        models,
+        made,
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// A model's files (`models/<name>.reps` first, then its checkpoint) when both still have the
+/// content the manifest recorded: `Ok` with the decoded model; otherwise `Err` with a file that
+/// cannot be reused and why (one that exists, or is recorded, first), or `Err(None)` when
+/// neither exists nor is recorded (a model not made yet).
+fn reusable(
+    paths: &Paths,
+    manifest: &Manifest,
+    files: &[String; 2],
+) -> Result<Result<SnapshotModel, Option<(String, Unusable)>>> {
+    let mut model_bytes = None;
+    let mut problem = None;
+    let mut absent = false;
+    for f in files {
+        match manifest.verified(&paths.root, f) {
+            Ok(bytes) => model_bytes = model_bytes.or(Some(bytes)),
+            Err(Unusable::Unrecorded) if !paths.path(f).exists() => absent = true,
+            Err(why) => {
+                problem.get_or_insert((f.clone(), why));
+            }
+        }
+    }
+    if problem.is_some() || absent {
+        return Ok(Err(problem));
+    }
+    let bytes = model_bytes.expect("the model file verified");
+    let name = paths.path(&files[0]).display().to_string();
+    let mut s = snapshot::decode(&name, &bytes)?;
+    Ok(Ok(s.models.remove(0)))
+}
+
+/// Removes the temporary files that killed runs left beside the outputs (this run holds the
+/// lock, so no live process is writing them), and logs how many.
+fn remove_temporaries(paths: &Paths) -> Result<()> {
+    let mut removed = 0;
+    for dir in [
+        paths.root.clone(),
+        paths.root.join("models"),
+        paths.root.join("checkpoints"),
+    ] {
+        for entry in std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .flatten()
+        {
+            let name = entry.file_name();
+            if temporary_file_pid(&name.to_string_lossy()).is_some() {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        paths.log(&format!(
+            "removed {removed} temporary file(s) left by a run that was killed"
+        ))?;
+    }
+    Ok(())
+}
+
+/// The manifest a run continues, once its settings are known to be the directory's.
+struct Settled {
+    manifest: Manifest,
+    /// `config.json` is missing or differs from the settings, and is (re)written.
+    write_config: bool,
+}
+
+/// Checks `cfg` against the settings the directory was made with (the manifest's, else
+/// `config.json`'s) and refuses other settings, naming the first flag that differs. A directory
+/// written before manifests existed (a matching `config.json`, no manifest) has its files adopted
+/// as they are, and the log says so.
+fn settle_settings(cfg: &SweepConfig, paths: &Paths) -> Result<Settled> {
+    let config_path = paths.root.join("config.json");
+    let stored = Manifest::read(&paths.root)?;
+    let config_text = std::fs::read(&config_path).ok();
+    let pinned = match (&stored, &config_text) {
+        (Some(m), _) => Some(m.settings.clone()),
+        (None, Some(text)) => Some(
+            serde_json::from_slice::<SweepConfig>(text)
+                .with_context(|| format!("{}: not a sweep configuration", config_path.display()))?,
+        ),
+        (None, None) => None,
+    };
+    if let Some((name, now, was)) = pinned.as_ref().and_then(|p| cfg.first_difference(p)) {
+        bail!(
+            "{} holds a sweep with other settings (--{name} was {was}, now {now}); use another --out or delete the directory",
+            paths.root.display()
+        );
+    }
+    let settings = manifest::settings_json(cfg)?;
+    let write_config = config_text.as_deref() != Some(settings.as_slice());
+    if write_config && config_text.is_some() {
+        paths.log("config.json differed from the settings in manifest.json; rewritten")?;
+    } else if write_config && stored.is_some() {
+        paths.log("config.json was missing; rebuilt from manifest.json")?;
+    }
+    let manifest = match stored {
+        Some(m) => m,
+        None if config_text.is_some() => adopt_unverified(cfg, paths)?,
+        None => Manifest::new(cfg)?,
+    };
+    Ok(Settled {
+        manifest,
+        write_config,
+    })
+}
+
+/// A manifest for a directory written before manifests existed: every output file there is
+/// recorded as it is now (it cannot be verified), and the log says how many.
+fn adopt_unverified(cfg: &SweepConfig, paths: &Paths) -> Result<Manifest> {
+    let mut m = Manifest::new(cfg)?;
+    for dir in ["models", "checkpoints"] {
+        for entry in std::fs::read_dir(paths.root.join(dir))?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = format!("{dir}/{name}");
+            if entry.path().is_file() {
+                m.record(&relative, &std::fs::read(entry.path())?);
+            }
+        }
+    }
+    for name in outputs::FINAL_OUTPUTS {
+        if let Ok(content) = std::fs::read(paths.root.join(name)) {
+            m.record(name, &content);
+        }
+    }
+    if !m.files.is_empty() {
+        paths.log(&format!(
+            "no manifest.json (the directory was written by an earlier version): adopted its {} files as they are, unverified",
+            m.files.len()
+        ))?;
+    }
+    Ok(m)
 }

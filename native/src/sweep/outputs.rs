@@ -1,6 +1,7 @@
 //! The sweep's final outputs: weight histograms on a shared range, the snapshot, Tables 1–3
 //! (`tables.md`, also printed) and `results.json`.
 
+use super::manifest::Manifest;
 use super::Run;
 use crate::analyze::table;
 use crate::output_file::write_atomic;
@@ -9,19 +10,39 @@ use reps::analysis::{analyze, AnalysisInput, AnalysisOptions, InferenceOptions};
 use reps::formats::snapshot::{self, SnapshotModel};
 use reps::histogram::{rebin, shared_histogram_range, HISTOGRAM_BINS};
 
-/// Writes `sweep.reps`, `tables.md` and `results.json` and prints the tables.
+/// The sweep's final outputs, made from its models.
+pub(super) const FINAL_OUTPUTS: [&str; 3] = ["sweep.reps", "tables.md", "results.json"];
+
+/// Writes `sweep.reps`, `tables.md` and `results.json`, records them in the manifest and prints
+/// the tables. When no model was made in this run and all three still have the content the
+/// manifest recorded, they are printed and not rewritten; one missing or changed is rebuilt (with
+/// the others) from the verified models, and the log says why.
 pub(super) fn write_all(
     run: &Run,
+    manifest: &mut Manifest,
     mut models: Vec<SnapshotModel>,
     made_now: usize,
     seconds: f64,
 ) -> Result<()> {
     let out = &run.paths.root;
     let snapshot_path = out.join("sweep.reps");
-    if made_now == 0 && snapshot_path.exists() && out.join("tables.md").exists() {
-        // Nothing new: print what is there and rewrite nothing.
-        print!("{}", std::fs::read_to_string(out.join("tables.md"))?);
-        return Ok(());
+    if made_now == 0 {
+        let checked: Vec<_> = FINAL_OUTPUTS
+            .iter()
+            .map(|f| (f, manifest.verified(out, f)))
+            .collect();
+        match checked.iter().find(|(_, r)| r.is_err()) {
+            None => {
+                let tables = checked[1].1.as_ref().expect("verified");
+                print!("{}", String::from_utf8_lossy(tables));
+                return Ok(());
+            }
+            Some((f, Err(why))) => {
+                run.paths
+                    .log(&format!("{f}: {}; rebuilt from the models", why.reason()))?;
+            }
+            Some(_) => unreachable!("found an error"),
+        }
     }
     // Each model file holds a fine histogram on the model's own range: count them again onto
     // the range shared by all models. (Model files of earlier versions have none; their models
@@ -35,7 +56,8 @@ pub(super) fn write_all(
             .transpose()?;
     }
     let snap = run.snapshot(models);
-    write_atomic(&snapshot_path, &snapshot::encode(&snap)?)?;
+    let snapshot_bytes = snapshot::encode(&snap)?;
+    write_atomic(&snapshot_path, &snapshot_bytes)?;
     let name = snapshot_path.display().to_string();
     let description = snap.description(&name);
     let accuracies: Vec<(String, Option<f64>)> = snap
@@ -69,10 +91,16 @@ pub(super) fn write_all(
         "accuracies": accuracies,
         "report": report,
     });
-    write_atomic(
-        &out.join("results.json"),
-        serde_json::to_string_pretty(&results)?.as_bytes(),
-    )?;
+    let results = serde_json::to_string_pretty(&results)?;
+    write_atomic(&out.join("results.json"), results.as_bytes())?;
+    for (name, content) in
+        FINAL_OUTPUTS
+            .iter()
+            .zip([snapshot_bytes.as_slice(), md.as_bytes(), results.as_bytes()])
+    {
+        manifest.record(name, content);
+    }
+    manifest.write(out)?;
     print!("{md}");
     eprintln!(
         "wrote {}, tables.md and results.json in {}",
