@@ -353,3 +353,88 @@ fn user_weights_added_to_a_report_and_removed() {
     assert!((with.correlations.get("reps_user").unwrap().plcc.unwrap() - r).abs() < 1e-12);
     assert_eq!(with.best_weights, plain.best_weights);
 }
+
+/// Every model's activations and logits (and the reference's) scaled by one factor: the
+/// scale-invariant scores stay the same at every factor from 1e-30 to 1e30 (f64 to 1e-12,
+/// f32 to 1e-5: its storage rounds the scaled values), the logit distances scale with the factor,
+/// and nothing is NaN or infinite. Before the scaled forms, CKA was 0 from about 1e77 (f64) and
+/// cosine NaN for logits of 1e300.
+#[test]
+fn scale_ladder_leaves_invariant_scores_unchanged() {
+    use reps::Values;
+    let base = family(true);
+    let scaled = |c: f64, f32_storage: bool| AnalysisInput {
+        models: base
+            .models
+            .iter()
+            .map(|m| ModelInput {
+                layers: m
+                    .layers
+                    .iter()
+                    .map(|(k, a)| {
+                        let v: Vec<f64> = (0..a.values().len())
+                            .map(|i| a.values().get(i) * c)
+                            .collect();
+                        let values = if f32_storage {
+                            Values::F32(v.iter().map(|&x| x as f32).collect())
+                        } else {
+                            Values::F64(v)
+                        };
+                        (
+                            k.clone(),
+                            Activations::new(a.rows(), a.sample_shape().to_vec(), values).unwrap(),
+                        )
+                    })
+                    .collect(),
+                ..m.clone()
+            })
+            .collect(),
+        labels: base.labels.clone(),
+    };
+    let report = |input: &AnalysisInput| analyze(input, &AnalysisOptions::default()).unwrap();
+    let close = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * a.abs().max(b.abs()).max(1e-300);
+    for (f32_storage, tol, exponents) in [
+        (false, 1e-12, vec![-30, -20, -10, 10, 20, 30, 77, 150, -100]),
+        (true, 1e-5, vec![-30, -20, -10, 10, 20, 30]),
+    ] {
+        let unit = report(&scaled(1.0, f32_storage));
+        for e in exponents {
+            let c = 10f64.powi(e);
+            let r = report(&scaled(c, f32_storage));
+            for (a, b) in unit.models.iter().zip(&r.models) {
+                let at = format!("{} at 1e{e} (f32: {f32_storage})", a.name);
+                let invariant = [
+                    (a.reps_weighted, b.reps_weighted),
+                    (a.reps_equal, b.reps_equal),
+                    (Some(a.cka), Some(b.cka)),
+                    (a.cka_debiased, b.cka_debiased),
+                    (Some(a.effective_rank), Some(b.effective_rank)),
+                    (Some(a.alive), Some(b.alive)),
+                    (a.separation, b.separation),
+                    (Some(a.decay), Some(b.decay)),
+                    (a.baselines.logits_cosine, b.baselines.logits_cosine),
+                    (
+                        a.baselines.prediction_agreement,
+                        b.baselines.prediction_agreement,
+                    ),
+                ];
+                for (i, (x, y)) in invariant.iter().enumerate() {
+                    let (x, y) = (x.unwrap(), y.unwrap());
+                    assert!(
+                        y.is_finite() && close(x, y, tol),
+                        "{at}, score {i}: {x} vs {y}"
+                    );
+                }
+                for (x, y) in [
+                    (a.baselines.logits_l2, b.baselines.logits_l2),
+                    (a.baselines.wasserstein, b.baselines.wasserstein),
+                ] {
+                    let (x, y) = (x.unwrap(), y.unwrap());
+                    assert!(close(x * c, y, tol.max(1e-12)), "{at}: {x}·c vs {y}");
+                }
+                let kl = b.baselines.kl_divergence.unwrap();
+                assert!(kl.is_finite() && kl > -1e-12, "{at}: KL {kl}");
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@ use common::files::*;
 use proptest::prelude::*;
 use reps::formats::{
     parse_npy, parse_npz, parse_safetensors, read_labels, read_model_file, snapshot, ArrayData,
+    ReadBudget,
 };
 
 const F: &str = "model.npz";
@@ -337,4 +338,112 @@ fn method_keys_are_read_or_refused_by_name() {
     assert!(err(vec![("method", number(1.0))]).contains("array 'method': must be a single string"));
     assert!(err(vec![("method", text(""))]).contains("is not a usable name"));
     assert!(err(vec![("parameter", number(f64::NAN))]).contains("not a finite number"));
+}
+
+/// Offsets of the central directory's uncompressed-size field of every member (the size the zip
+/// reader trusts).
+fn central_size_fields(zip: &[u8]) -> Vec<usize> {
+    (0..zip.len().saturating_sub(4))
+        .filter(|&i| zip[i..i + 4] == *b"PK\x01\x02")
+        .map(|i| i + 24)
+        .collect()
+}
+
+/// Hostile `.npz` files: every one an error that names the file and the member, decided before
+/// the claimed memory is allocated (the budget's bookkeeping shows it), never a silent change.
+#[test]
+fn hostile_npz_files_are_refused_within_the_budget() {
+    let x: Vec<f32> = (0..64).map(|i| i as f32).collect();
+    // One flipped bit in a stored member's data: numpy's zipfile says "Bad CRC-32"; so do we.
+    let stored = npz(&[("feat", npy_f32(&[8, 8], &x))], false);
+    let mut flipped = stored.clone();
+    let at = stored
+        .windows(4)
+        .position(|w| w == f32_bytes(&[63.0]))
+        .unwrap();
+    flipped[at] ^= 1;
+    let e = err_of(read_model_file(F, "m", &flipped, &mut budget()));
+    assert!(
+        e.contains("model.npz: array 'feat': its CRC-32 does not match its data"),
+        "{e}"
+    );
+    // The same in a deflated member (the flip lands in the compressed stream).
+    let deflated = npz(&[("feat", npy_f32(&[8, 8], &x))], true);
+    let mut flipped = deflated.clone();
+    flipped[60] ^= 0x40;
+    assert!(read_model_file(F, "m", &flipped, &mut budget()).is_err());
+    // Two members of one name: numpy keeps the last silently; an error naming both.
+    let twice = npz(
+        &[
+            ("feat", npy_f32(&[2, 1], &[1.0, 2.0])),
+            ("feat", npy_f32(&[2, 1], &[3.0, 4.0])),
+        ],
+        false,
+    );
+    let e = err_of(read_model_file(F, "m", &twice, &mut budget()));
+    assert!(
+        e.contains("members 0 and 1 are both named 'feat.npy'"),
+        "{e}"
+    );
+    // A bomb: 8 MiB of zeros deflate to a few KiB; a 1 MiB budget refuses it before inflating.
+    let zeros = vec![0f32; 2 << 20];
+    let bomb = npz(&[("feat", npy_f32(&[1024, 2048], &zeros))], true);
+    assert!(bomb.len() < 64 << 10, "{} bytes", bomb.len());
+    let mut small = ReadBudget::new(1 << 20);
+    let e = err_of(read_model_file(F, "m", &bomb, &mut small));
+    assert!(
+        e.contains("archive member 'feat.npy' needs 8.0 MiB, which does not fit in the memory budget of 1.0 MiB"),
+        "{e}"
+    );
+    assert_eq!(
+        small.used(),
+        0,
+        "nothing was claimed, so nothing was allocated"
+    );
+    // With room for it, the same file reads (inflated bytes + decoded f32 claimed).
+    let mut roomy = ReadBudget::new(64 << 20);
+    read_model_file(F, "m", &bomb, &mut roomy).unwrap();
+    assert!(roomy.used() >= 2 * (8 << 20), "{}", roomy.used());
+    // A member claiming more than its compressed bytes can inflate to (deflate's limit is
+    // 1032:1): corrupt, refused before anything is claimed.
+    let mut liar = bomb.clone();
+    for f in central_size_fields(&liar) {
+        liar[f..f + 4].copy_from_slice(&(3u32 << 30).to_le_bytes());
+    }
+    let e = err_of(read_model_file(F, "m", &liar, &mut budget()));
+    assert!(
+        e.contains("more than its") && e.contains("the archive is corrupt"),
+        "{e}"
+    );
+    // A member that inflates to more than it declares stops one byte past the declaration.
+    let mut short = npz(&[("feat", npy_f32(&[8, 8], &x))], true);
+    for f in central_size_fields(&short) {
+        let declared = u32::from_le_bytes(short[f..f + 4].try_into().unwrap());
+        short[f..f + 4].copy_from_slice(&(declared - 16).to_le_bytes());
+    }
+    let e = err_of(read_model_file(F, "m", &short, &mut budget()));
+    assert!(e.contains("array 'feat'"), "{e}");
+}
+
+/// Labels that the logits cannot predict are an error naming the labels' file and the first bad
+/// label (before, every accuracy and agreement with them was silently 0).
+#[test]
+fn labels_outside_the_logits_classes_are_refused() {
+    use reps::analysis::open_files;
+    let model = |logits: &[f32]| npz(&[("logits", npy_f32(&[3, 2], logits))], false);
+    let files = vec![
+        (
+            "ref.npz".to_string(),
+            model(&[1.0, 0.0, 0.0, 1.0, 1.0, 0.0]),
+        ),
+        ("q.npz".to_string(), model(&[1.0, 0.5, 0.0, 1.0, 0.2, 0.0])),
+    ];
+    let e = open_files(&files, Some((vec![0, 1, 7], "y.npy".into())), &mut budget())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("y.npy: label 7 (sample 2) is outside the 2 classes of the logits of model 'ref' (ref.npz); labels must be 0 to 1"),
+        "{e}"
+    );
+    assert!(open_files(&files, Some((vec![0, 1, 1], "y.npy".into())), &mut budget()).is_ok());
 }

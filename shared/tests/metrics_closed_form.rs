@@ -102,12 +102,22 @@ fn separation_by_hand() {
         cols: 1,
         v: vec![0.0, 2.0, 10.0, 12.0],
     };
-    // The ratio is translation invariant: the uncentred matrix gives the same value.
-    let r = separation_ratio(
-        faer::MatRef::from_row_major_slice(&x.v, 4, 1),
-        &[0, 0, 1, 1],
+    // ε = 1e-12 · max|x| = 1.2e-11 here; the same points centred (max 6) give ε = 6e-12, and
+    // the same points scaled by 1e-20 the same ratio (an absolute ε would give 10 / 1.01).
+    let ratio =
+        |v: &[f64]| separation_ratio(faer::MatRef::from_row_major_slice(v, 4, 1), &[0, 0, 1, 1]);
+    assert!((ratio(&x.v) - 10.0 / (1.0 + 1.2e-11)).abs() < 1e-14);
+    assert!((ratio(&[-6.0, -4.0, 4.0, 6.0]) - 10.0 / (1.0 + 6e-12)).abs() < 1e-14);
+    let tiny: Vec<f64> = x.v.iter().map(|v| v * 1e-20).collect();
+    assert!(
+        (ratio(&tiny) - ratio(&x.v)).abs() < 1e-14,
+        "{}",
+        ratio(&tiny)
     );
-    assert!((r - 10.0 / (1.0 + 1e-12)).abs() < 1e-12);
+    // Every sample on its centroid: d_intra = 0, r = d_inter / ε = 10 / 1.1e-11.
+    assert!((ratio(&[1.0, 1.0, 11.0, 11.0]) / (10.0 / 1.1e-11) - 1.0).abs() < 1e-12);
+    // All samples equal: d_inter = 0 gives 0, not 0 / 0.
+    assert_eq!(ratio(&[3.0; 4]), 0.0);
     // Three classes in 2-D at the corners of a 3-4-5 triangle, two samples each at ±(0.5, 0).
     let pts = [(0.0, 0.0), (3.0, 0.0), (0.0, 4.0)];
     let mut v = Vec::new();

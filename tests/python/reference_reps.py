@@ -79,7 +79,7 @@ def raw(a):
         delta = -slope
     else:
         delta, r2 = 0.0, None
-    return dict(effective_rank=er, dead_fraction=1 - alive, alive=alive, separation=inter / (intra + 1e-12), decay_slope=delta, decay_r2=r2)
+    return dict(effective_rank=er, dead_fraction=1 - alive, alive=alive, separation=0.0 if inter == 0 else inter / (intra + 1e-12 * np.abs(xc).max()), decay_slope=delta, decay_r2=r2)
 
 def cka(a, b):
     def cgram(m):

@@ -353,13 +353,17 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
             .expect("valid template"),
     );
     let started = Instant::now();
+    let mut verifying = std::time::Duration::ZERO;
     let mut made = 0usize;
     let mut models: BTreeMap<String, SnapshotModel> = BTreeMap::new();
     let mut original_made = false;
     for spec in &work {
         let files = [Paths::model(&spec.name), Paths::checkpoint(&spec.name)];
         if !original_made {
-            match reusable(&run.paths, &manifest, &files)? {
+            let checking = Instant::now();
+            let found = reusable(&run.paths, &manifest, &files)?;
+            verifying += checking.elapsed();
+            match found {
                 Ok(model) => {
                     models.insert(spec.name.clone(), model);
                     overall.inc(1);
@@ -406,6 +410,13 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
         overall.inc(1);
     }
     overall.finish_and_clear();
+    let reused = work.len() - made;
+    if reused > 0 {
+        run.paths.log(&format!(
+            "{reused} model(s) verified against the manifest and reused ({:.2} s)",
+            verifying.as_secs_f64()
+        ))?;
+    }
     let models = plan::table_order(cfg)
         .iter()
         .map(|spec| {

@@ -2,20 +2,21 @@
 
 use faer::MatRef;
 
-/// Inter/intra class distance ratio `r_s = d_inter / (d_intra + 1e-12)` of the rows of `a` (N × D)
+/// Inter/intra class distance ratio `r_s = d_inter / (d_intra + ε)` of the rows of `a` (N × D)
 /// grouped by `labels` (length N):
 /// `d_inter` is the mean over pairs of present classes of `‖c_c − c_c'‖₂` between centroids;
-/// `d_intra` is the mean over present classes of the mean `‖a_i − c_c‖₂` of that class's samples.
+/// `d_intra` is the mean over present classes of the mean `‖a_i − c_c‖₂` of that class's samples;
+/// `ε = 1e-12 · max|a|`.
 ///
-/// Translation invariant, so the centred matrix can be passed. The analysis passes the centred
-/// matrix scaled so that its largest entry lies in [1, 2) ([`crate::linalg`]'s `CenteredMatrix`),
-/// which makes the 1e-12 relative to the data: in the units of the activations the epsilon is
-/// `1e-12 · 2^⌊log₂ max|Ã|⌋`. So `r_s` is scale-invariant at every scale, and equals the paper's
-/// formula with an absolute 1e-12 exactly when `max|Ã|` lies in [1, 2) and to about
-/// `1e-12 · max|Ã| / d_intra` (relative) at other unit-like scales.
+/// The paper's ε is an absolute 1e-12; relative to the largest entry, the ratio is the same for
+/// activations scaled by any factor (an absolute ε dominates `d_intra` for activations below
+/// about 1e-11). At unit scale (`max|a| = 1`) it is the paper's formula; otherwise the two differ
+/// by about `1e-12 · |max|a| − 1| / d_intra`, relative.
 ///
-/// Edge cases: fewer than two classes present gives `d_inter = 0`, so `r_s = 0`; all samples
-/// equal within their classes gives `d_intra = 0` and `r_s = d_inter / 1e-12`.
+/// The analysis passes the centred matrix (scaled by a power of two, which changes nothing
+/// here), so there `ε = 1e-12 · max|Ã|`. Edge cases: fewer than two classes
+/// present, or all samples equal, gives `d_inter = 0`, so `r_s = 0`; all samples equal within
+/// their classes but not across them gives `d_intra = 0` and `r_s = d_inter / ε`.
 ///
 /// # Panics
 /// If `labels.len()` differs from the number of rows (callers check this on input).
@@ -87,7 +88,16 @@ pub fn separation_ratio(a: MatRef<'_, f64>, labels: &[u32]) -> f64 {
     } else {
         inter / pairs as f64
     };
-    d_inter / (d_intra + 1e-12)
+    if d_inter == 0.0 {
+        return 0.0;
+    }
+    let mut max_abs = 0.0f64;
+    for j in 0..d {
+        for i in 0..n {
+            max_abs = max_abs.max(a[(i, j)].abs());
+        }
+    }
+    d_inter / (d_intra + 1e-12 * max_abs)
 }
 
 /// The separation score `s_s = min(r_s / r_s⁰, 1)`, and 1 when the reference's `r_s⁰ = 0`.

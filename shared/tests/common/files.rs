@@ -88,3 +88,25 @@ pub fn safetensors(tensors: &[(&str, &str, &[usize], Vec<u8>)]) -> Vec<u8> {
     out.extend_from_slice(&data);
     out
 }
+
+/// Writes to `path` an `.npz` whose member `name.npy` is a deflated f32 array of `shape` holding
+/// only zeros (a zip bomb: 1 GiB of zeros deflates to about 1 MiB), streaming, so that making it
+/// never holds the array.
+pub fn write_zero_npz(path: &std::path::Path, name: &str, shape: &[usize]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = zip::ZipWriter::new(file);
+    let opts = zip::write::FileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true);
+    w.start_file(format!("{name}.npy"), opts).unwrap();
+    w.write_all(&npy("<f4", false, shape, &[])).unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    let mut left = shape.iter().product::<usize>() * 4;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        w.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    w.finish().unwrap();
+}
