@@ -68,7 +68,6 @@ fn train_sweep(args: &cli::TrainSweepArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| format!("runs/{:?}", cfg.preset).to_lowercase().into());
-    cfg.validate()?;
     cfg.check_memory(
         args.max_memory
             .unwrap_or_else(input_file::default_budget_bytes),

@@ -483,9 +483,16 @@ fn a_poisoned_sweep_directory_is_noticed_and_repaired() {
     );
     assert_eq!(read(&out.join("config.json")), config);
 
-    // Temporary files of killed runs are removed.
-    std::fs::write(out.join("models/.prune-0.5.reps.tmp4242"), b"partial").unwrap();
-    std::fs::write(out.join(".sweep.reps.tmp1"), b"partial").unwrap();
+    // Temporary files of killed runs are removed (those of a live process are left alone).
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(
+        out.join(format!("models/.prune-0.5.reps.tmp{dead}")),
+        b"partial",
+    )
+    .unwrap();
+    std::fs::write(out.join(format!(".sweep.reps.tmp{dead}")), b"partial").unwrap();
     check(
         "temporaries",
         "removed 2 temporary file(s) left by a run that was killed",

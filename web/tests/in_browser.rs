@@ -27,12 +27,20 @@ fn golden_snapshots_decode_in_the_browser() {
         ("quant", Some("bits"))
     );
     assert_eq!(s.models[1].logits.as_deref(), Some("fc"));
-    // Version 2: re-encoding gives the same bytes (no usize or pointer width leaks into the
-    // format).
+    // Version 2 reads; encoding it gives the committed version-3 bytes (no usize or pointer
+    // width leaks into the format, and the checksum is the same on wasm32).
     let v2 = include_bytes!("../../shared/tests/golden/v2.reps");
+    let v3 = include_bytes!("../../shared/tests/golden/v3.reps");
     let s = snapshot::decode("v2.reps", v2).unwrap();
     assert_eq!(s.models[1].method, "distill");
-    assert_eq!(snapshot::encode(&s).unwrap(), v2.to_vec());
+    assert_eq!(snapshot::encode(&s).unwrap(), v3.to_vec());
+    assert_eq!(snapshot::decode("v3.reps", v3).unwrap(), s);
+    let mut flipped = v3.to_vec();
+    flipped[100] ^= 4;
+    assert!(snapshot::decode("v3.reps", &flipped)
+        .unwrap_err()
+        .to_string()
+        .contains("CRC-32"));
     let mut truncated = v1.to_vec();
     truncated.truncate(40);
     assert!(snapshot::decode("v1.reps", &truncated)

@@ -132,7 +132,7 @@ fn hostname() -> String {
 }
 
 /// Whether a process with this id runs on this machine (it may belong to another user).
-fn process_alive(pid: u32) -> bool {
+pub(super) fn process_alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
         let Ok(pid) = libc::pid_t::try_from(pid) else {

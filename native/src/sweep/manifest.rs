@@ -104,7 +104,7 @@ impl Manifest {
         };
         let m: Manifest = serde_json::from_str(&text).with_context(|| {
             format!(
-                "{} is corrupt; delete the directory (or the manifest, to start its sweep over) and rerun",
+                "{} is corrupt (it is only ever replaced whole, so something else changed it); delete the directory and rerun",
                 path.display()
             )
         })?;

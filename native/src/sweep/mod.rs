@@ -464,8 +464,9 @@ fn reusable(
     Ok(Ok(s.models.remove(0)))
 }
 
-/// Removes the temporary files that killed runs left beside the outputs (this run holds the
-/// lock, so no live process is writing them), and logs how many.
+/// Removes the temporary files that killed runs left beside the outputs, and logs how many. This
+/// run holds the lock, so no live process writes outputs here; a file of a process that still
+/// runs (another run's candidate lock, about to be refused) is left alone.
 fn remove_temporaries(paths: &Paths) -> Result<()> {
     let mut removed = 0;
     for dir in [
@@ -478,7 +479,8 @@ fn remove_temporaries(paths: &Paths) -> Result<()> {
             .flatten()
         {
             let name = entry.file_name();
-            if temporary_file_pid(&name.to_string_lossy()).is_some() {
+            let pid = temporary_file_pid(&name.to_string_lossy());
+            if pid.is_some_and(|p| p == std::process::id() || !lock::process_alive(p)) {
                 std::fs::remove_file(entry.path())
                     .with_context(|| format!("cannot remove {}", entry.path().display()))?;
                 removed += 1;
