@@ -21,9 +21,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes a command's output where the user pointed: `-` is standard output; a FIFO, a character
-/// device or another non-regular file is opened and written to as a stream; a symlink is
-/// followed and its target replaced atomically (the link stays); anything else is replaced
-/// atomically with [`write_atomic`].
+/// device, another non-regular file, or a path under `/dev/` or `/proc/` (`/dev/stdout`,
+/// `/dev/fd/3`) is opened and written to as a stream; a symlink is followed and its target
+/// replaced atomically (the link stays); anything else is replaced atomically with
+/// [`write_atomic`].
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
     if path.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();
@@ -32,19 +33,20 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
             .and_then(|_| out.flush())
             .context("cannot write to standard output");
     }
-    let target = resolve_symlinks(path)?;
-    match std::fs::metadata(&target) {
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&target)
-                .with_context(|| format!("cannot open {}", target.display()))?;
-            f.write_all(bytes)
-                .and_then(|_| f.flush())
-                .with_context(|| format!("cannot write {}", target.display()))
-        }
-        _ => write_atomic(&target, bytes),
+    let special = path.starts_with("/dev") || path.starts_with("/proc");
+    let streamed =
+        special || std::fs::metadata(path).is_ok_and(|meta| !meta.is_file() && !meta.is_dir());
+    if streamed {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        return f
+            .write_all(bytes)
+            .and_then(|_| f.flush())
+            .with_context(|| format!("cannot write {}", path.display()));
     }
+    write_atomic(&resolve_symlinks(path)?, bytes)
 }
 
 /// `path` with every symlink followed (a dangling link gives its target, which is then created).

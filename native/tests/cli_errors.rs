@@ -286,10 +286,12 @@ fn hostile_inputs_and_unusual_outputs() {
     let via_link: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
     assert_eq!(via_link["reference"], "good");
-    let o = run(json_args("-"));
-    assert!(o.status.success());
-    let stdout: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(stdout, via_link);
+    for stdout in ["-", "/dev/stdout"] {
+        let o = run(json_args(stdout));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let printed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(printed, via_link, "--out {stdout}");
+    }
     let out_fifo = d.join("out.fifo");
     mkfifo(&out_fifo);
     let reader = {

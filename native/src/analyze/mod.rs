@@ -82,7 +82,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     match &args.out {
         Some(path) => {
             write_output(path, text.as_bytes())?;
-            if path.as_os_str() != "-" {
+            if path.as_os_str() != "-" && !path.starts_with("/dev") {
                 eprintln!("wrote {}", path.display());
             }
         }
