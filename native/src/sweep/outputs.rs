@@ -27,12 +27,18 @@ pub(super) fn write_all(
     let out = &run.paths.root;
     let snapshot_path = out.join("sweep.reps");
     if made_now == 0 {
+        let checking = std::time::Instant::now();
         let checked: Vec<_> = FINAL_OUTPUTS
             .iter()
             .map(|f| (f, manifest.verified(out, f)))
             .collect();
         match checked.iter().find(|(_, r)| r.is_err()) {
             None => {
+                run.paths.log(&format!(
+                    "{} verified against the manifest ({:.2} s); nothing to do",
+                    FINAL_OUTPUTS.join(", "),
+                    checking.elapsed().as_secs_f64()
+                ))?;
                 let tables = checked[1].1.as_ref().expect("verified");
                 print!("{}", String::from_utf8_lossy(tables));
                 return Ok(());
