@@ -371,15 +371,12 @@ impl Comparisons {
                 self.layers.join(", ")
             )));
         }
-        if let Some((i, l)) = layers
-            .iter()
-            .enumerate()
-            .find(|(i, l)| layers[..*i].contains(l))
-        {
+        if let Some((first, second)) = first_repeat(layers) {
             return Err(RepsError::Invalid(format!(
-                "layer '{l}' is chosen twice (at positions {} and {})",
-                layers.iter().position(|x| x == l).expect("found") + 1,
-                i + 1
+                "layer '{}' is chosen twice (at positions {} and {})",
+                layers[first],
+                first + 1,
+                second + 1
             )));
         }
         let ref_index = self
@@ -594,6 +591,16 @@ fn in_layer(m: &ModelInput, layer: &str, e: RepsError) -> RepsError {
     )
 }
 
+/// The positions of the first item that occurs twice in `items` (its first and second place).
+fn first_repeat<T: PartialEq>(items: &[T]) -> Option<(usize, usize)> {
+    items.iter().enumerate().find_map(|(i, x)| {
+        items[..i]
+            .iter()
+            .position(|y| y == x)
+            .map(|first| (first, i))
+    })
+}
+
 fn choose_layers(
     models: &[ModelInput],
     reference: &ModelInput,
@@ -613,15 +620,16 @@ fn choose_layers(
                     reason: "names no layer".into(),
                 });
             }
-            for (i, l) in list.iter().enumerate() {
-                if list[..i].contains(l) {
-                    return Err(RepsError::Option {
-                        option: "layers",
-                        reason: format!(
-                            "names layer '{l}' twice (it would count twice in every mean)"
-                        ),
-                    });
-                }
+            if let Some((first, _)) = first_repeat(list) {
+                return Err(RepsError::Option {
+                    option: "layers",
+                    reason: format!(
+                        "names layer '{}' twice (it would count twice in every mean)",
+                        list[first]
+                    ),
+                });
+            }
+            for l in list {
                 if let Some(m) = models.iter().find(|m| m.layer(l).is_none()) {
                     return Err(RepsError::file(
                         &m.source,

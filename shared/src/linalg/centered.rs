@@ -12,19 +12,21 @@ use faer::Mat;
 /// 0, instead of rounding noise (which would make a dead neuron look alive).
 ///
 /// The scale: `e = ⌊log₂ max|Ã|⌋` (0 for an all-zero matrix), so that the stored entries lie in
-/// (−2, 2). Multiplying by a power of two is exact in floating point, so every scale-invariant
-/// quantity computed from the stored matrix (effective rank, alive fraction, decay slope, CKA) is
-/// bit for bit what the unscaled matrix gives, while the Gram products and CKA's fourth powers
-/// can no longer overflow (activations around 1e77) or underflow (around 1e-100).
+/// (−2, 2). Multiplying by a power of two is exact in floating point, so the scale-invariant
+/// quantities computed from the stored matrix (effective rank, alive fraction, CKA) are bit for
+/// bit what the unscaled matrix gives, while the Gram products and CKA's fourth powers can no
+/// longer overflow (activations around 1e77) or underflow (around 1e-100). (The decay fit takes
+/// logarithms, which the scale shifts by a rounded constant; `LayerStats` fits it on eigenvalues
+/// scaled back where they are representable.)
 #[derive(Clone, Debug)]
 pub struct CenteredMatrix {
     /// `Ã · 2^−e`, N × D.
     pub matrix: Mat<f64>,
     /// `e`: the stored matrix times `2^e` is Ã.
     pub scale_exponent: i32,
-    /// Population variance of column d: `Σ_i Ã_id² / N`.
+    /// Population variance of column d of the stored matrix: `Σ_i Ã_id² / N · 4^−e`.
     pub column_variances: Vec<f64>,
-    /// `‖Ã_i‖²` for every row i (the diagonal of the centred Gram matrix).
+    /// `‖Ã_i‖² · 4^−e` for every row i (the diagonal of the stored matrix's Gram matrix).
     pub row_squared_norms: Vec<f64>,
 }
 
