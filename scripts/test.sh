@@ -52,8 +52,10 @@ CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_DRIVER_TIMEOUT=60 \
   cargo test -p web --target wasm32-unknown-unknown 2>&1 | tee -a "$log"
 
 step "the viewer in headless Chromium (node --test tests/browser)"
-# The tests call `native analyze` and write a large synthetic snapshot (both debug builds).
-cargo build -p native -p reps-e2e --bins
+# The tests call `native analyze` and write a large synthetic snapshot (both debug builds). Built
+# for the whole workspace, so that the binaries `cargo test --workspace` made are reused (`-p`
+# would unify features differently and compile candle again).
+cargo build --workspace --bins
 (cd tests/browser && node --test) 2>&1 | tee -a "$log"
 
 # One closing line over every runner (cargo prints one per test binary, node its own totals).
