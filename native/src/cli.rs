@@ -53,8 +53,10 @@ pub enum Command {
     /// training set), 8 pruned and 8 quantized copies; evaluates all 25 on the test set; extracts
     /// the activations of N class-balanced test images; writes `sweep.reps`, `tables.md`,
     /// `results.json`, one checkpoint per model and `sweep.log` into --out. Rerunning the same
-    /// command resumes: finished models are never redone. Every setting starts from --preset and
-    /// can be overridden by its flag.
+    /// command resumes: a finished model is reused when its files still have the content recorded
+    /// in `manifest.json` (otherwise it is made again, and `sweep.log` says why); other settings
+    /// into the same --out are refused; one run at a time holds --out (`.lock`). Every setting
+    /// starts from --preset and can be overridden by its flag.
     #[command(
         name = "train-sweep",
         after_help = "Examples:\n  native train-sweep                       # quick preset: synthetic data, CPU, a few minutes\n  native train-sweep --preset paper --data-dir cifar-10-batches-bin --device cuda\n  native train-sweep --width 16 --epochs 10 --out runs/wider"
