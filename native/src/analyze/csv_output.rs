@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use reps::analysis::SCORES;
+use reps::formats::spreadsheet_text;
 use reps::metrics::RepsWeights;
 use reps::Report;
 
@@ -27,28 +28,6 @@ const RAW: [&str; 5] = [
     "decay_r2",
 ];
 
-/// A text cell as spreadsheet tools expect it to be made safe: control characters (an ANSI
-/// escape, a tab, a newline) written as `\u{1b}`-style escapes, and a cell that would start a
-/// formula (`=`, `+`, `-`, `@`) prefixed with `'`, which spreadsheets show as text. Numbers are
-/// written as they are.
-pub fn text_cell(s: &str) -> String {
-    let escaped: String = s
-        .chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect();
-    if escaped.starts_with(['=', '+', '-', '@']) {
-        format!("'{escaped}")
-    } else {
-        escaped
-    }
-}
-
 fn num(v: Option<f64>) -> String {
     v.map(|x| format!("{x}")).unwrap_or_default()
 }
@@ -67,14 +46,14 @@ pub fn render(report: &Report) -> Result<String> {
     for m in &report.models {
         let head = |layer: &str| {
             vec![
-                text_cell(&m.name),
-                text_cell(&m.kind),
-                text_cell(&m.method),
+                spreadsheet_text(&m.name),
+                spreadsheet_text(&m.kind),
+                spreadsheet_text(&m.method),
                 num(m.parameter),
-                text_cell(m.parameter_name.as_deref().unwrap_or_default()),
+                spreadsheet_text(m.parameter_name.as_deref().unwrap_or_default()),
                 num(m.accuracy),
                 num(m.accuracy_drop),
-                text_cell(layer),
+                spreadsheet_text(layer),
             ]
         };
         let mut row = head("all");
@@ -95,20 +74,4 @@ pub fn render(report: &Report) -> Result<String> {
         }
     }
     Ok(String::from_utf8(w.into_inner()?)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::text_cell;
-
-    #[test]
-    fn formulas_and_control_characters_are_defused() {
-        assert_eq!(text_cell("layer4.1.conv2"), "layer4.1.conv2");
-        assert_eq!(text_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(text_cell("+1"), "'+1");
-        assert_eq!(text_cell("-x"), "'-x");
-        assert_eq!(text_cell("@sum"), "'@sum");
-        assert_eq!(text_cell("a\u{1b}[31mred"), "a\\u{1b}[31mred");
-        assert_eq!(text_cell("two\nlines"), "two\\u{a}lines");
-    }
 }

@@ -3,6 +3,7 @@
 
 mod array;
 mod budget;
+mod csv_cell;
 mod model_file;
 mod npy;
 mod npz;
@@ -11,6 +12,7 @@ pub mod snapshot;
 
 pub use array::{ArrayData, RawArray, MAX_ARRAY_BYTES};
 pub use budget::{human_bytes, ReadBudget, DEFAULT_READ_BUDGET};
+pub use csv_cell::spreadsheet_text;
 pub use model_file::{model_file_from_arrays, ModelFile, Skipped, RESERVED_KEYS};
 pub use npy::parse_npy;
 pub use npz::parse_npz;

@@ -27,12 +27,14 @@ pub fn download(name: &str, mime: &str, text: &str) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
-/// One CSV field, quoted when needed.
+/// One CSV field: made safe for spreadsheets (`reps::formats::spreadsheet_text`: no formulas,
+/// no control characters), then quoted when needed.
 pub fn csv_field(s: &str) -> String {
+    let s = reps::formats::spreadsheet_text(s);
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
@@ -63,5 +65,7 @@ mod tests {
             csv(&["x", "y"], &[vec!["1".into(), "a,b".into()]]),
             "x,y\n1,\"a,b\"\n"
         );
+        assert_eq!(csv_field("=1+2"), "'=1+2");
+        assert_eq!(csv_field("-0.5"), "-0.5");
     }
 }
