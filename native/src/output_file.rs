@@ -83,12 +83,12 @@ pub fn replace_atomic(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> R
     let result = write(&tmp).and_then(|_| {
         let crash = crash_point();
         if crash == Some(CrashPoint::BeforeRename) {
-            std::process::abort();
+            crash_now();
         }
         std::fs::rename(&tmp, path)
             .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))?;
         if crash == Some(CrashPoint::AfterRename) {
-            std::process::abort();
+            crash_now();
         }
         sync_dir(dir)
     });
@@ -106,8 +106,9 @@ enum CrashPoint {
 }
 
 /// The test hook of the crash-recovery tests: with `REPS_TEST_CRASH_AT_RENAME=N` the process
-/// aborts (as a kill would: no destructor runs) right after its N-th atomic rename, with `N-`
-/// right before it (its temporary file written). Unset, it costs one environment lookup.
+/// ends at once (as a kill would: no destructor runs, the lock stays) right after its N-th atomic
+/// rename, with `N-` right before it (its temporary file written). Unset, it costs one
+/// environment lookup.
 fn crash_point() -> Option<CrashPoint> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static RENAMES: AtomicUsize = AtomicUsize::new(0);
@@ -118,6 +119,12 @@ fn crash_point() -> Option<CrashPoint> {
         None => (spec.as_str(), CrashPoint::AfterRename),
     };
     (number.parse::<usize>().ok()? == this).then_some(point)
+}
+
+/// Ends the process with the status of a SIGKILL (137), running no destructor and dumping no
+/// core.
+fn crash_now() -> ! {
+    std::process::exit(137)
 }
 
 fn parent_dir(path: &Path) -> &Path {

@@ -228,11 +228,19 @@ fn hostile_inputs_and_unusual_outputs() {
     assert_eq!(code, 1);
     assert!(err.contains("in.fifo: the file is empty"), "{err}");
     let bytes = std::fs::read(&good).unwrap();
+    // The writer may open the FIFO before or after a reader looks: a reader that finds no writer
+    // reads it as empty (and the writer, finding no reader, gets EPIPE): both try again.
     let writer = {
         let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::write(fifo, bytes).unwrap())
+        std::thread::spawn(move || {
+            for _ in 0..100 {
+                if std::fs::write(&fifo, &bytes).is_ok() {
+                    return;
+                }
+            }
+            panic!("no reader took the FIFO's content");
+        })
     };
-    // The writer may open the FIFO before or after the reader; retry the empty read.
     let mut outcome = (1, String::new());
     for _ in 0..50 {
         outcome = analyze(&[&good, fifo.to_str().unwrap(), "--bootstrap", "0"]);
