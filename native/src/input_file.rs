@@ -2,6 +2,7 @@
 //! pipes and FIFOs are read as bounded streams, and anything else (devices, directories) is
 //! refused, so that no input can hang the command or exhaust the machine.
 
+use crate::analyze::flag_error;
 use anyhow::{bail, Context, Result};
 use reps::formats::{human_bytes, ReadBudget};
 use std::io::Read;
@@ -60,7 +61,9 @@ pub fn read_input(path: &Path, budget: &mut ReadBudget) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).with_context(|| format!("cannot read {name}"))?;
     let kind = meta.file_type();
     if kind.is_file() {
-        budget.claim(&name, "the file", meta.len())?;
+        budget
+            .claim(&name, "the file", meta.len())
+            .map_err(flag_error)?;
         let mut bytes = Vec::new();
         bytes.try_reserve_exact(meta.len() as usize).map_err(|_| {
             anyhow::anyhow!("{name}: not enough memory to read its {} bytes", meta.len())
@@ -83,7 +86,9 @@ pub fn read_input(path: &Path, budget: &mut ReadBudget) -> Result<Vec<u8>> {
                 human_bytes(limit)
             );
         }
-        budget.claim(&name, "the stream", bytes.len() as u64)?;
+        budget
+            .claim(&name, "the stream", bytes.len() as u64)
+            .map_err(flag_error)?;
         return Ok(bytes);
     }
     bail!(

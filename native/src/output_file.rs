@@ -24,14 +24,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// device, another non-regular file, or a path under `/dev/` or `/proc/` (`/dev/stdout`,
 /// `/dev/fd/3`) is opened and written to as a stream; a symlink is followed and its target
 /// replaced atomically (the link stays); anything else is replaced atomically with
-/// [`write_atomic`].
-pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
+/// [`write_atomic`]. Says which of the two it did.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<Written> {
     if path.as_os_str() == "-" {
         let mut out = std::io::stdout().lock();
-        return out
-            .write_all(bytes)
+        out.write_all(bytes)
             .and_then(|_| out.flush())
-            .context("cannot write to standard output");
+            .context("cannot write to standard output")?;
+        return Ok(Written::Stream);
     }
     let special = path.starts_with("/dev") || path.starts_with("/proc");
     let streamed =
@@ -41,12 +41,22 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<()> {
             .write(true)
             .open(path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        return f
-            .write_all(bytes)
+        f.write_all(bytes)
             .and_then(|_| f.flush())
-            .with_context(|| format!("cannot write {}", path.display()));
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(Written::Stream);
     }
-    write_atomic(&resolve_symlinks(path)?, bytes)
+    write_atomic(&resolve_symlinks(path)?, bytes)?;
+    Ok(Written::File)
+}
+
+/// Where [`write_output`] put the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// A file was replaced (atomically).
+    File,
+    /// They were written to a stream (standard output, a FIFO, a device).
+    Stream,
 }
 
 /// `path` with every symlink followed (a dangling link gives its target, which is then created).
@@ -175,7 +185,7 @@ mod tests {
         std::fs::write(&target, "old").unwrap();
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink("real.json", &link).unwrap();
-        write_output(&link, b"new").unwrap();
+        assert_eq!(write_output(&link, b"new").unwrap(), Written::File);
         assert!(std::fs::symlink_metadata(&link)
             .unwrap()
             .file_type()

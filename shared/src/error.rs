@@ -3,6 +3,7 @@
 //! Every variant that comes from a file names that file (and the array key where there is one),
 //! so that the command line and the browser can show the message as it is.
 
+use crate::formats::human_bytes;
 use thiserror::Error;
 
 /// Everything that can go wrong while reading inputs or running an analysis.
@@ -45,6 +46,17 @@ pub enum RepsError {
     Option {
         option: &'static str,
         reason: String,
+    },
+
+    /// Reading would need more memory than the budget allows (`formats::ReadBudget`). Front ends
+    /// say how to raise the budget in their own terms.
+    #[error("{file}: {what} needs {}, which does not fit in the memory budget of {} ({} already used by the inputs read so far)", human_bytes(*need), human_bytes(*limit), human_bytes(*used))]
+    OverBudget {
+        file: String,
+        what: String,
+        need: u64,
+        limit: u64,
+        used: u64,
     },
 
     /// A combination of inputs that cannot be analysed.

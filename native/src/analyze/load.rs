@@ -1,6 +1,7 @@
 //! Reading `analyze`'s input files into a `reps::AnalysisInput` (the logic is `reps`'s, shared with
 //! the viewer), within a memory budget.
 
+use super::flag_error;
 use crate::input_file::read_input;
 use anyhow::Result;
 use reps::analysis::{open_files, OpenedFiles};
@@ -19,31 +20,16 @@ pub fn load_inputs(
     let labels = labels
         .map(|p| -> Result<_> {
             let name = p.display().to_string();
-            let bytes = read_input(p, &mut budget).map_err(budget_hint)?;
+            let bytes = read_input(p, &mut budget)?;
             Ok((
-                read_labels(&name, &bytes, &mut budget).map_err(budget_hint)?,
+                read_labels(&name, &bytes, &mut budget).map_err(flag_error)?,
                 name,
             ))
         })
         .transpose()?;
     let files = inputs
         .iter()
-        .map(|p| {
-            Ok((
-                p.display().to_string(),
-                read_input(p, &mut budget).map_err(budget_hint)?,
-            ))
-        })
+        .map(|p| Ok((p.display().to_string(), read_input(p, &mut budget)?)))
         .collect::<Result<Vec<_>>>()?;
-    open_files(&files, labels, &mut budget).map_err(budget_hint)
-}
-
-/// An error about the memory budget, with the flag that changes it.
-fn budget_hint(e: impl Into<anyhow::Error>) -> anyhow::Error {
-    let e = e.into();
-    if e.to_string().contains("memory budget") {
-        e.context("the inputs do not fit in the memory budget (--max-memory)")
-    } else {
-        e
-    }
+    open_files(&files, labels, &mut budget).map_err(flag_error)
 }

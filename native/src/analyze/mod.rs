@@ -7,7 +7,7 @@ pub mod table;
 pub use load::load_inputs;
 
 use crate::cli::{AnalyzeArgs, Format};
-use crate::output_file::write_output;
+use crate::output_file::{write_output, Written};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use reps::analysis::{analyze_with_progress, sample_bootstrap, InferenceOptions};
@@ -81,8 +81,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     };
     match &args.out {
         Some(path) => {
-            write_output(path, text.as_bytes())?;
-            if path.as_os_str() != "-" && !path.starts_with("/dev") {
+            if write_output(path, text.as_bytes())? == Written::File {
                 eprintln!("wrote {}", path.display());
             }
         }
@@ -91,12 +90,16 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
     Ok(())
 }
 
-/// A library error about an analysis option, in the command line's terms: the option's name
-/// becomes its flag (`top_m` → `--top-m`). Other errors pass as they are.
+/// A library error in the command line's terms: an analysis option's name becomes its flag
+/// (`top_m` → `--top-m`), and an exceeded memory budget names `--max-memory`. Other errors pass
+/// as they are.
 pub fn flag_error(e: reps::RepsError) -> anyhow::Error {
     match e {
         reps::RepsError::Option { option, reason } => {
             anyhow::anyhow!("--{}: {reason}", option.replace('_', "-"))
+        }
+        over @ reps::RepsError::OverBudget { .. } => {
+            anyhow::anyhow!("{over}; --max-memory raises the budget")
         }
         other => other.into(),
     }

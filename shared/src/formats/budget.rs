@@ -55,15 +55,13 @@ impl ReadBudget {
     /// they do not fit in what remains.
     pub fn claim(&mut self, file: &str, what: &str, bytes: u64) -> Result<()> {
         if bytes > self.remaining() {
-            return Err(RepsError::file(
-                file,
-                format!(
-                    "{what} needs {}, which does not fit in the memory budget of {} ({} already used by the inputs read so far)",
-                    human_bytes(bytes),
-                    human_bytes(self.limit),
-                    human_bytes(self.used)
-                ),
-            ));
+            return Err(RepsError::OverBudget {
+                file: file.to_string(),
+                what: what.to_string(),
+                need: bytes,
+                limit: self.limit,
+                used: self.used,
+            });
         }
         self.used += bytes;
         Ok(())
