@@ -3,38 +3,34 @@
 
 use crate::cli::BenchTrainArgs;
 use crate::data::synthetic;
-use crate::model::{ConvPath, Network};
-use crate::train::Sgd;
-use anyhow::Result;
+use crate::model::layers::flops;
+use crate::model::{arch, Architecture, Kernels, NetConfig, Network};
+use crate::train::Optimizer;
+use anyhow::{Context, Result};
 use candle_core::{Device, Tensor};
 use std::time::Instant;
 
-/// Floating-point operations of one training step of the CIFAR ResNet-18 of `width` on `batch`
-/// 32×32 images: 3 × the forward pass (forward, input gradient and weight gradient each cost one
-/// product of the same size), with `2·C_in·C_out·k²·H_o·W_o` per convolution and `2·C·K` for fc.
-pub fn training_flops(width: usize, batch: usize, classes: usize) -> f64 {
-    let mut fwd = 0.0;
-    let conv =
-        |cin: usize, cout: usize, k: usize, out: usize| (2 * cin * cout * k * k * out * out) as f64;
-    fwd += conv(3, width, 3, 32);
-    let mut cin = width;
-    let mut side = 32;
-    for (s, mult) in [1usize, 2, 4, 8].into_iter().enumerate() {
-        let cout = width * mult;
-        if s > 0 {
-            side /= 2;
-        }
-        // Block 0: conv1 (maybe strided), conv2, and a 1×1 downsample when the shape changes.
-        fwd += conv(cin, cout, 3, side) + conv(cout, cout, 3, side);
-        if cin != cout {
-            fwd += conv(cin, cout, 1, side);
-        }
-        // Block 1.
-        fwd += 2.0 * conv(cout, cout, 3, side);
-        cin = cout;
-    }
-    fwd += (2 * 8 * width * classes) as f64;
-    3.0 * fwd * batch as f64
+/// Floating-point operations of one training step of `arch` at `width` on `batch` 32×32 images:
+/// 3 × the forward pass (forward, input gradient and weight gradient each cost one product of
+/// the same size), the forward pass's products counted by the layers themselves
+/// ([`flops::count`], `2·m·n·k` per product) on one image.
+pub fn training_flops(
+    arch: &'static Architecture,
+    width: usize,
+    batch: usize,
+    classes: usize,
+) -> Result<f64> {
+    let dev = Device::Cpu;
+    let cfg = NetConfig {
+        width,
+        classes,
+        kernels: Kernels::Gemm,
+    };
+    let net = Network::new(arch, &cfg, 0, &dev)?;
+    let x = Tensor::zeros((1, 3, 32, 32), candle_core::DType::F32, &dev)?;
+    let (logits, forward) = flops::count(|| net.model.forward(&x, false, None));
+    logits?;
+    Ok(3.0 * forward * batch as f64)
 }
 
 /// Best GFLOP/s of an `n × n × n` f32 matrix product on `device`.
@@ -55,38 +51,64 @@ fn gemm_gflops(device: &Device, n: usize, repeats: usize) -> Result<f64> {
 /// A network, its optimizer and one batch of synthetic images, for timing training steps.
 struct Bench {
     net: Network,
-    sgd: Sgd,
+    optimizer: Box<dyn Optimizer>,
     x: Tensor,
     y: Tensor,
 }
 
 impl Bench {
-    fn new(width: usize, path: ConvPath, batch: usize, device: &Device) -> Result<Self> {
+    fn new(
+        arch: &'static Architecture,
+        width: usize,
+        kernels: Kernels,
+        batch: usize,
+        device: &Device,
+    ) -> Result<Self> {
         let data = synthetic::generate(1, batch, 0);
-        let net = Network::with_path(width, 10, 1, path, device)?;
-        let sgd = Sgd::new(net.trainable(), 0.9, 5e-4);
+        let net = Network::new(arch, &net_config(width, kernels), 1, device)?;
+        let optimizer = arch.quick.optimizer.build(net.trainable(), 0.9, 5e-4);
         let idx: Vec<usize> = (0..batch).collect();
         let (x, y) = data.train.batch(&idx, None, device)?;
-        Ok(Bench { net, sgd, x, y })
+        Ok(Bench {
+            net,
+            optimizer,
+            x,
+            y,
+        })
+    }
+}
+
+/// Ten classes at `width` with `kernels`.
+fn net_config(width: usize, kernels: Kernels) -> NetConfig {
+    NetConfig {
+        width,
+        classes: 10,
+        kernels,
     }
 }
 
 /// Seconds per training step (best of `steps` after one warm-up step).
 fn step_seconds(
+    arch: &'static Architecture,
     width: usize,
-    path: ConvPath,
+    kernels: Kernels,
     batch: usize,
     steps: usize,
     device: &Device,
 ) -> Result<f64> {
-    let Bench { net, mut sgd, x, y } = Bench::new(width, path, batch, device)?;
+    let Bench {
+        net,
+        mut optimizer,
+        x,
+        y,
+    } = Bench::new(arch, width, kernels, batch, device)?;
     let mut best = f64::INFINITY;
     for s in 0..steps + 1 {
         let t = Instant::now();
         let logits = net.model.forward(&x, true, None)?;
         let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
         let grads = loss.backward()?;
-        sgd.step(&grads, 0.01)?;
+        optimizer.step(&grads, 0.01)?;
         let _ = loss.to_scalar::<f32>()?;
         if s > 0 {
             best = best.min(t.elapsed().as_secs_f64());
@@ -98,13 +120,18 @@ fn step_seconds(
 /// Mean seconds of the forward pass (with the loss), the backward pass and the optimizer update
 /// of a training step, the device synchronised after each, over `steps` steps after one warm-up.
 fn phase_seconds(
+    arch: &'static Architecture,
     width: usize,
-    path: ConvPath,
     batch: usize,
     steps: usize,
     device: &Device,
 ) -> Result<[f64; 3]> {
-    let Bench { net, mut sgd, x, y } = Bench::new(width, path, batch, device)?;
+    let Bench {
+        net,
+        mut optimizer,
+        x,
+        y,
+    } = Bench::new(arch, width, Kernels::Gemm, batch, device)?;
     let mut total = [0.0; 3];
     for s in 0..steps + 1 {
         let t = Instant::now();
@@ -116,7 +143,7 @@ fn phase_seconds(
         device.synchronize()?;
         let backward = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        sgd.step(&grads, 0.01)?;
+        optimizer.step(&grads, 0.01)?;
         device.synchronize()?;
         if s > 0 {
             for (acc, v) in total
@@ -130,21 +157,23 @@ fn phase_seconds(
     Ok(total)
 }
 
-/// Loss and gradient norms (conv1, fc) of one training step on `device`, for a fixed batch.
-fn one_step(width: usize, path: ConvPath, batch: usize, device: &Device) -> Result<[f64; 3]> {
+/// Loss and gradient norms (conv1, fc) of one ResNet-18 training step on `device`, for a fixed
+/// batch.
+fn one_step(width: usize, kernels: Kernels, batch: usize, device: &Device) -> Result<[f64; 3]> {
     let data = synthetic::generate(2, batch, 0);
-    let net = Network::with_path(width, 10, 5, path, device)?;
+    let resnet = arch::find("resnet18").context("resnet18 is registered")?;
+    let net = Network::new(resnet, &net_config(width, kernels), 5, device)?;
     let idx: Vec<usize> = (0..batch).collect();
     let (x, y) = data.train.batch(&idx, None, device)?;
     let loss = candle_nn::loss::cross_entropy(&net.model.forward(&x, true, None)?, &y)?;
     let grads = loss.backward()?;
-    let vars = net.named_vars();
+    let params = net.params.all();
     let norm = |name: &str| -> Result<f64> {
-        let v = &vars
+        let v = &params
             .iter()
-            .find(|(n, _)| n == name)
-            .expect("named variable")
-            .1;
+            .find(|p| p.name == name)
+            .context("named variable")?
+            .var;
         let g = grads.get(v.as_tensor()).expect("gradient");
         Ok(g.sqr()?.sum_all()?.to_scalar::<f32>()?.sqrt() as f64)
     };
@@ -158,7 +187,7 @@ fn one_step(width: usize, path: ConvPath, batch: usize, device: &Device) -> Resu
 /// Checks one training step of both paths on `device` against candle's path on the CPU: loss and
 /// gradient norms within `tol` (relative; TF32 on CUDA needs ~1e-2). Returns whether all passed.
 pub fn verify(width: usize, batch: usize, device: &Device, tol: f64) -> Result<bool> {
-    let reference = one_step(width, ConvPath::Candle, batch, &Device::Cpu)?;
+    let reference = one_step(width, Kernels::Candle, batch, &Device::Cpu)?;
     // The GEMM path's own gathers first, exactly: they must not depend on the device.
     let (fwd, bwd) = crate::model::max_op_difference(device)?;
     let mut ok = fwd == 0.0 && bwd <= 1e-5;
@@ -173,7 +202,7 @@ pub fn verify(width: usize, batch: usize, device: &Device, tol: f64) -> Result<b
         "verify fused BatchNorm on {device:?}: max relative |device − cpu| {bn:.1e} (output, gradients, running statistics): {}",
         if bn_ok { "PASS" } else { "FAIL" }
     );
-    for path in [ConvPath::Candle, ConvPath::Gemm] {
+    for path in [Kernels::Candle, Kernels::Gemm] {
         let got = one_step(width, path, batch, device)?;
         let worst = got
             .iter()
@@ -211,24 +240,25 @@ pub fn run(args: &BenchTrainArgs, device: &Device) -> Result<()> {
         "single-precision GEMM ({n}×{n}×{n}): {gemm:.1} GFLOP/s",
         n = args.gemm_size
     );
-    println!("ResNet-18 training step, 32×32, batch {}:", args.batch);
+    let arch = arch::find(&args.arch).context("--arch: unknown architecture")?;
+    println!("{} training step, 32×32, batch {}:", arch.name, args.batch);
     println!(
         "{:>6} {:>8} {:>10} {:>12} {:>10}",
         "width", "path", "images/s", "GFLOP/s", "of GEMM"
     );
     let mut fast64 = None;
     for &width in &args.widths {
-        let flops = training_flops(width, args.batch, 10);
-        for path in [ConvPath::Candle, ConvPath::Gemm] {
-            if path == ConvPath::Candle && args.skip_reference {
+        let flops = training_flops(arch, width, args.batch, 10)?;
+        for path in [Kernels::Candle, Kernels::Gemm] {
+            if path == Kernels::Candle && args.skip_reference {
                 continue;
             }
-            let steps = if path == ConvPath::Candle && width >= 64 {
+            let steps = if path == Kernels::Candle && width >= 64 {
                 1
             } else {
                 args.steps
             };
-            let s = step_seconds(width, path, args.batch, steps, device)?;
+            let s = step_seconds(arch, width, path, args.batch, steps, device)?;
             let gf = flops / s / 1e9;
             println!(
                 "{width:>6} {:>8} {:>10.1} {:>12.1} {:>9.0}%",
@@ -237,7 +267,7 @@ pub fn run(args: &BenchTrainArgs, device: &Device) -> Result<()> {
                 gf,
                 100.0 * gf / gemm
             );
-            if path == ConvPath::Gemm && width == 64 {
+            if path == Kernels::Gemm && width == 64 {
                 fast64 = Some(gf);
             }
         }
@@ -249,7 +279,7 @@ pub fn run(args: &BenchTrainArgs, device: &Device) -> Result<()> {
             "width", "forward", "backward", "update"
         );
         for &width in &args.widths {
-            let [f, b, u] = phase_seconds(width, ConvPath::Gemm, args.batch, args.steps, device)?;
+            let [f, b, u] = phase_seconds(arch, width, args.batch, args.steps, device)?;
             println!(
                 "{width:>6} {:>9.2} {:>9.2} {:>9.2}",
                 1e3 * f,
@@ -292,7 +322,8 @@ mod tests {
             + (144.0 + 288.0 + 16.0 + 576.0) * 64.0
             + (576.0 + 1152.0 + 64.0 + 2304.0) * 16.0
             + 160.0;
-        assert_eq!(training_flops(1, 1, 10), 3.0 * fwd);
-        assert_eq!(training_flops(1, 4, 10), 12.0 * fwd);
+        let resnet = arch::find("resnet18").unwrap();
+        assert_eq!(training_flops(resnet, 1, 1, 10).unwrap(), 3.0 * fwd);
+        assert_eq!(training_flops(resnet, 1, 4, 10).unwrap(), 12.0 * fwd);
     }
 }

@@ -2,8 +2,10 @@
 
 use crate::compress::coreset::CoresetMethod;
 use crate::compress::quantize::QuantMode;
+use crate::model::{arch, Kernels};
 use crate::sweep::config::{DatasetChoice, Preset, SweepConfig};
-use crate::train::Schedule;
+use crate::train::{OptimizerKind, Schedule};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -47,11 +49,13 @@ pub enum Command {
     )]
     Pack(PackArgs),
 
-    /// Train ResNet-18, compress it 24 ways, evaluate, extract activations; write the snapshot and Tables 1–3.
+    /// Train a network, compress it 24 ways (or more), evaluate, extract activations; write the snapshot and Tables 1–3.
     ///
-    /// Makes the original model, 8 coreset models (trained from scratch on fractions of the
-    /// training set), 8 pruned and 8 quantized copies; evaluates all 25 on the test set; extracts
-    /// the activations of N class-balanced test images; writes `sweep.reps`, `tables.md`,
+    /// Makes the original model (--arch: resnet18, the paper's, or vit-tiny) and one model per
+    /// value of each method's grid (--methods: by default the paper's 8 coreset models trained
+    /// from scratch on fractions of the training set, 8 pruned and 8 quantized copies; also
+    /// channel-prune and lowrank); evaluates all on the test set; extracts the activations of N
+    /// class-balanced test images at the architecture's capture points; writes `sweep.reps`, `tables.md`,
     /// `results.json`, one checkpoint per model and `sweep.log` into --out. Rerunning the same
     /// command resumes: a finished model is reused when its files still have the content recorded
     /// in `manifest.json` (otherwise it is made again, and `sweep.log` says why); other settings
@@ -59,12 +63,12 @@ pub enum Command {
     /// starts from --preset and can be overridden by its flag.
     #[command(
         name = "train-sweep",
-        after_help = "Examples:\n  native train-sweep                       # quick preset: synthetic data, CPU, a few minutes\n  native train-sweep --preset paper --data-dir cifar-10-batches-bin --device cuda\n  native train-sweep --width 16 --epochs 10 --out runs/wider"
+        after_help = "Examples:\n  native train-sweep                       # quick preset: synthetic data, CPU, a few minutes\n  native train-sweep --preset paper --data-dir cifar-10-batches-bin --device cuda\n  native train-sweep --width 16 --epochs 10 --out runs/wider\n  native train-sweep --arch vit-tiny --methods all --out runs/vit\n  native train-sweep --methods prune,channel-prune --grid channel-prune=0.1,0.3,0.5"
     )]
-    TrainSweep(TrainSweepArgs),
+    TrainSweep(Box<TrainSweepArgs>),
 
-    /// Measure training speed: the machine's GEMM rate, then a ResNet-18 training step on candle's
-    /// convolution and on the im2col + GEMM path.
+    /// Measure training speed: the machine's GEMM rate, then a training step (ResNet-18 by default)
+    /// on candle's convolution and on the im2col + GEMM path.
     ///
     /// The last line is `gemm_gflops=<x> fast_gflops=<y> ratio=<y/x>` for the width-64 GEMM path.
     #[command(name = "bench-train")]
@@ -73,6 +77,9 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct BenchTrainArgs {
+    /// The architecture timed (its optimizer is the quick preset's).
+    #[arg(long, value_name = "NAME", default_value = "resnet18", value_parser = parse_arch)]
+    pub arch: String,
     /// Network widths to time (first-stage channels).
     #[arg(long, value_delimiter = ',', default_value = "16,64")]
     pub widths: Vec<usize>,
@@ -103,17 +110,31 @@ pub struct BenchTrainArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct TrainSweepArgs {
-    /// Starting settings: `quick` (synthetic data, width 16, 5 epochs, 2000 training and 1000 test
-    /// images; under 5 minutes on 2 CPU cores) or `paper` (CIFAR-10, width 64, 50 epochs, batch 128).
+    /// Starting settings: `quick` (synthetic data, 2000 training and 1000 test images, 5 epochs;
+    /// ResNet-18 at width 16 in about 5 minutes on 2 CPU cores) or `paper` (CIFAR-10, 50 epochs,
+    /// batch 128; ResNet-18 at width 64). Width, learning rate, weight decay, optimizer and
+    /// warm-up are the architecture's for the preset.
     #[arg(long, value_enum, default_value_t = Preset::Quick)]
     pub preset: Preset,
+    /// The architecture (each declares its capture points and the two layers analysed by default).
+    #[arg(long, value_name = "NAME", default_value = "resnet18", value_parser = parse_arch, long_help = arch_help())]
+    pub arch: String,
+    /// Compression methods, comma-separated, or `all`. Default: coreset,prune,quant (the paper's).
+    #[arg(long, value_delimiter = ',', value_name = "M,...", long_help = methods_help())]
+    pub methods: Option<Vec<String>>,
+    /// A method's grid, one model per value: METHOD=v1,v2,... (repeatable). Defaults: coreset
+    /// 0.8 … 0.01, prune and channel-prune 0.05 … 0.9, quant 8 … 1 bits, lowrank 0.9 … 0.05 of
+    /// the rank kept. --fractions, --ratios and --bits set the paper's three.
+    #[arg(long, value_name = "METHOD=V,...")]
+    pub grid: Vec<String>,
     /// Dataset: `synthetic` (embedded, generated from --seed) or `cifar10` (needs --data-dir).
     #[arg(long, value_enum)]
     pub dataset: Option<DatasetChoice>,
     /// Directory with CIFAR-10's binary batches (data_batch_1.bin … data_batch_5.bin, test_batch.bin).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Channels of the first stage (64 in the paper; the stages have w, 2w, 4w, 8w).
+    /// The architecture's width: resnet18's first-stage channels (64 in the paper; the stages
+    /// have w, 2w, 4w, 8w), vit-tiny's embedding size (a multiple of 4).
     #[arg(long)]
     pub width: Option<usize>,
     /// Training epochs of the original and of every coreset model.
@@ -128,12 +149,20 @@ pub struct TrainSweepArgs {
     /// SGD momentum.
     #[arg(long)]
     pub momentum: Option<f64>,
-    /// Weight decay (not applied to BatchNorm parameters).
+    /// Weight decay (applied to weights and biases, not to normalisation layers or embeddings;
+    /// decoupled with AdamW).
     #[arg(long)]
     pub weight_decay: Option<f64>,
-    /// Learning-rate schedule: cosine (default), step (÷10 at 50 % and 75 %), constant.
+    /// Learning-rate schedule after the warm-up.
     #[arg(long, value_enum)]
-    pub schedule: Option<Schedule>,
+    pub schedule: Option<ScheduleArg>,
+    /// Optimizer (default: the architecture's).
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerArg>,
+    /// Epochs of linear learning-rate warm-up before the schedule (default: the architecture's;
+    /// 0 for resnet18).
+    #[arg(long, value_name = "E")]
+    pub warmup_epochs: Option<usize>,
     /// Seed of initialisation, data generation, shuffling, augmentation and coreset sampling.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -146,14 +175,15 @@ pub struct TrainSweepArgs {
     /// Number of class-balanced test images whose activations are analysed (N; 200 in the paper).
     #[arg(long, value_name = "N")]
     pub samples: Option<usize>,
-    /// Coreset selection: craig (facility location on the original model's embeddings, weighted;
-    /// the default) or random (class-balanced).
+    /// Coreset selection.
     #[arg(long, value_enum)]
-    pub coreset: Option<CoresetMethod>,
-    /// Quantization grid: per-tensor (asymmetric min/max, default), per-channel, symmetric.
+    pub coreset: Option<CoresetArg>,
+    /// Quantization grid.
     #[arg(long, value_enum)]
-    pub quant_mode: Option<QuantMode>,
-    /// Keep conv1 and layer1…layer4 as full feature maps instead of average-pooling them to N × C.
+    pub quant_mode: Option<QuantModeArg>,
+    /// Keep the pooled capture points whole, flattened per sample: resnet18's conv1 and
+    /// layer1…layer4 (instead of averaging over positions to N × C), vit-tiny's patch_embed and
+    /// blocks (instead of averaging over tokens to N × width).
     #[arg(long)]
     pub no_pool: bool,
     /// Coreset fractions (default: 0.8,0.5,0.4,0.3,0.2,0.1,0.05,0.01).
@@ -168,11 +198,11 @@ pub struct TrainSweepArgs {
     /// Where to compute: cpu, or cuda (GPU 0; needs a build with `--features cuda`).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     pub device: DeviceChoice,
-    /// How convolutions are computed: gemm (im2col + one matrix product per pass) or candle
-    /// (candle's conv2d). Default: gemm, the faster on the CPU and on CUDA in `bench-train`.
-    /// Results agree to rounding; the choice is not part of the pinned settings.
+    /// How convolutions and BatchNorm are computed. Default: gemm, the faster on the CPU and on
+    /// CUDA in `bench-train`. Results agree to rounding; the choice is not part of the pinned
+    /// settings.
     #[arg(long, value_enum, value_name = "PATH")]
-    pub conv: Option<crate::model::ConvPath>,
+    pub conv: Option<ConvArg>,
     /// Output directory (default: runs/<preset>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -193,12 +223,162 @@ pub enum DeviceChoice {
     Cuda,
 }
 
+/// `--schedule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScheduleArg {
+    /// `lr · ½ (1 + cos(π t / T))` over all T steps (the default).
+    Cosine,
+    /// `lr`, then `lr / 10` from 50 % and `lr / 100` from 75 % of the steps.
+    Step,
+    /// `lr` throughout.
+    Constant,
+}
+
+/// `--optimizer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerArg {
+    /// SGD with momentum (--momentum), as PyTorch's.
+    Sgd,
+    /// AdamW (β = 0.9, 0.999; ε = 1e-8; decoupled weight decay), as PyTorch's.
+    Adamw,
+}
+
+/// `--coreset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CoresetArg {
+    /// Facility location on the original model's embeddings, each image weighted by how many it
+    /// stands for (the default).
+    Craig,
+    /// Uniformly random, class-balanced.
+    Random,
+}
+
+/// `--quant-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QuantModeArg {
+    /// One asymmetric grid [min, max] per tensor (the default).
+    PerTensor,
+    /// One asymmetric grid [min, max] per output channel.
+    PerChannel,
+    /// One symmetric grid [−max|w|, max|w|] per tensor.
+    Symmetric,
+}
+
+/// `--conv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConvArg {
+    /// im2col + one matrix product per pass, and the fused BatchNorm.
+    Gemm,
+    /// candle's conv2d and BatchNorm (the reference).
+    Candle,
+}
+
+impl From<ScheduleArg> for Schedule {
+    fn from(a: ScheduleArg) -> Self {
+        match a {
+            ScheduleArg::Cosine => Schedule::Cosine,
+            ScheduleArg::Step => Schedule::Step,
+            ScheduleArg::Constant => Schedule::Constant,
+        }
+    }
+}
+
+impl From<OptimizerArg> for OptimizerKind {
+    fn from(a: OptimizerArg) -> Self {
+        match a {
+            OptimizerArg::Sgd => OptimizerKind::Sgd,
+            OptimizerArg::Adamw => OptimizerKind::AdamW,
+        }
+    }
+}
+
+impl From<CoresetArg> for CoresetMethod {
+    fn from(a: CoresetArg) -> Self {
+        match a {
+            CoresetArg::Craig => CoresetMethod::Craig,
+            CoresetArg::Random => CoresetMethod::Random,
+        }
+    }
+}
+
+impl From<QuantModeArg> for QuantMode {
+    fn from(a: QuantModeArg) -> Self {
+        match a {
+            QuantModeArg::PerTensor => QuantMode::PerTensor,
+            QuantModeArg::PerChannel => QuantMode::PerChannel,
+            QuantModeArg::Symmetric => QuantMode::Symmetric,
+        }
+    }
+}
+
+impl From<ConvArg> for Kernels {
+    fn from(a: ConvArg) -> Self {
+        match a {
+            ConvArg::Gemm => Kernels::Gemm,
+            ConvArg::Candle => Kernels::Candle,
+        }
+    }
+}
+
+/// `--arch`'s long help, from the registry.
+fn arch_help() -> String {
+    let list: Vec<String> = arch::ARCHITECTURES
+        .iter()
+        .map(|a| format!("  {}: {}", a.name, a.about))
+        .collect();
+    format!(
+        "The architecture (default: resnet18). Each declares its capture points and the two layers analysed by default:\n{}",
+        list.join("\n")
+    )
+}
+
+/// `--methods`' long help, from the registry.
+fn methods_help() -> String {
+    let list: Vec<String> = crate::compress::METHODS
+        .iter()
+        .map(|m| {
+            let grid: Vec<String> = m.grid.iter().map(f64::to_string).collect();
+            format!(
+                "  {} ({}: {}{}): {}",
+                m.name,
+                m.parameter,
+                grid.join(","),
+                if m.trains() {
+                    "; trains"
+                } else {
+                    "; no fine-tuning"
+                },
+                m.about
+            )
+        })
+        .collect();
+    format!(
+        "Compression methods, comma-separated, or `all` (default: coreset,prune,quant, the paper's). Each makes one model per value of its grid (--grid):\n{}",
+        list.join("\n")
+    )
+}
+
+/// `--arch`: a registered architecture.
+fn parse_arch(name: &str) -> Result<String, String> {
+    match arch::find(name) {
+        Some(a) => Ok(a.name.to_string()),
+        None => Err(format!(
+            "unknown architecture (known: {})",
+            arch::names().join(", ")
+        )),
+    }
+}
+
 impl TrainSweepArgs {
-    /// The preset with every given flag applied.
-    pub fn config(&self) -> SweepConfig {
-        let mut c = SweepConfig::preset(self.preset);
+    /// The preset for the architecture, with every given flag applied.
+    pub fn config(&self) -> Result<SweepConfig> {
+        let arch = arch::find(&self.arch).context("--arch: unknown architecture")?;
+        let mut c = SweepConfig::preset_for(self.preset, arch);
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = &self.$f { c.$f = v.clone(); } )* };
+        }
+        macro_rules! map {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { c.$f = v.into(); } )* };
         }
         set!(
             dataset,
@@ -208,15 +388,40 @@ impl TrainSweepArgs {
             lr,
             momentum,
             weight_decay,
-            schedule,
+            warmup_epochs,
             seed,
             samples,
-            coreset,
-            quant_mode,
             fractions,
             ratios,
             bits
         );
+        map!(schedule, optimizer, coreset, quant_mode);
+        c.kernels = self.conv.map(Kernels::from);
+        if let Some(names) = &self.methods {
+            c.select_methods(names)?;
+        }
+        for g in &self.grid {
+            let Some((name, values)) = g.split_once('=') else {
+                bail!("--grid {g}: expected METHOD=v1,v2,... (e.g. lowrank=0.5,0.25)");
+            };
+            let method = crate::compress::find(name).with_context(|| {
+                format!(
+                    "--grid {g}: unknown method '{name}' (known: {})",
+                    crate::compress::names().join(", ")
+                )
+            })?;
+            let values = values
+                .split(',')
+                .map(|v| {
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .with_context(|| format!("--grid {g}: '{v}' is not a number"))
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            c.set_grid(method, values)?;
+        }
         if self.data_dir.is_some() {
             c.data_dir = self.data_dir.clone();
             if self.dataset.is_none() {
@@ -230,7 +435,7 @@ impl TrainSweepArgs {
             c.test_size = self.test_size;
         }
         c.no_pool |= self.no_pool;
-        c
+        Ok(c)
     }
 }
 

@@ -63,7 +63,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn train_sweep(args: &cli::TrainSweepArgs) -> anyhow::Result<()> {
-    let cfg = args.config();
+    let cfg = args.config()?;
     let out = args
         .out
         .clone()
@@ -73,8 +73,5 @@ fn train_sweep(args: &cli::TrainSweepArgs) -> anyhow::Result<()> {
             .unwrap_or_else(input_file::default_budget_bytes),
     )?;
     let device = device::select(args.device)?;
-    if let Some(path) = args.conv {
-        path.choose_for_process();
-    }
     sweep::run(&cfg, &out, device, args.max_models)
 }

@@ -1,8 +1,8 @@
 //! Coreset selection: a fraction of the training set to train a model from scratch on.
 
+use super::{positive_fraction, CompressionMethod, Make, SubsetInput};
 use anyhow::Result;
 use candle_core::{Device, Tensor};
-use clap::ValueEnum;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -10,8 +10,33 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+/// `coreset`: train from scratch on a fraction of the training set (the paper's fractions).
+pub const METHOD: CompressionMethod = CompressionMethod {
+    name: "coreset",
+    parameter: "fraction",
+    about: "train from scratch on a fraction of the training set, chosen by CRAIG or at random",
+    grid: [0.8, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01],
+    check: positive_fraction,
+    make: Make::Train(select),
+};
+
+/// The coreset of `fraction` chosen as `input.settings.coreset` says.
+fn select(input: &mut SubsetInput, fraction: f64) -> Result<Coreset> {
+    match input.settings.coreset {
+        CoresetMethod::Random => Ok(random_coreset(
+            input.by_class,
+            fraction,
+            input.settings.seed ^ fraction.to_bits(),
+        )),
+        CoresetMethod::Craig => {
+            let (emb, dim) = (input.embeddings)()?;
+            craig_coreset(input.by_class, &emb, dim, fraction, input.device)
+        }
+    }
+}
+
 /// How a coreset is chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CoresetMethod {
     /// CRAIG (Mirzasoleiman et al. 2020): per-class greedy facility location on the original
     /// model's embeddings, each chosen image weighted by how many images it stands for (default).
@@ -20,11 +45,11 @@ pub enum CoresetMethod {
     Random,
 }
 
-/// A chosen subset: training-set indices and per-image loss weights (all 1 for `random`).
+/// A chosen subset: training-set indices and per-image loss weights (`None`: unweighted).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Coreset {
     pub indices: Vec<usize>,
-    pub weights: Vec<f32>,
+    pub weights: Option<Vec<f32>>,
 }
 
 /// Images to keep from a class of `n`: `round(fraction · n)`, at least 1 (when n ≥ 1).
@@ -46,8 +71,10 @@ pub fn random_coreset(by_class: &[Vec<usize>], fraction: f64, seed: u64) -> Core
         indices.extend(m);
     }
     indices.sort_unstable();
-    let weights = vec![1.0; indices.len()];
-    Coreset { indices, weights }
+    Coreset {
+        indices,
+        weights: None,
+    }
 }
 
 #[derive(PartialEq)]
@@ -150,7 +177,7 @@ pub fn craig_coreset(
     let mean = pairs.iter().map(|p| p.1).sum::<f32>() / pairs.len().max(1) as f32;
     Ok(Coreset {
         indices: pairs.iter().map(|p| p.0).collect(),
-        weights: pairs.iter().map(|p| p.1 / mean).collect(),
+        weights: Some(pairs.iter().map(|p| p.1 / mean).collect()),
     })
 }
 

@@ -1,5 +1,31 @@
 //! Global unstructured L1-magnitude pruning (Han et al. 2015), without fine-tuning.
 
+use super::{unit_interval, CompressionMethod, Make, MethodSettings};
+use crate::model::WeightTensor;
+use anyhow::Result;
+
+/// `prune`: zero the smallest-magnitude share of all weights (the paper's ratios).
+pub const METHOD: CompressionMethod = CompressionMethod {
+    name: "prune",
+    parameter: "ratio",
+    about: "zero the given share of all weights, those of smallest magnitude, under one global threshold",
+    grid: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9],
+    check: unit_interval,
+    make: Make::Weights(apply),
+};
+
+fn apply(weights: &mut [WeightTensor], ratio: f64, _: &MethodSettings) -> Result<()> {
+    let mut tensors: Vec<Vec<f32>> = weights
+        .iter_mut()
+        .map(|w| std::mem::take(&mut w.values))
+        .collect();
+    prune_global(&mut tensors, ratio);
+    for (w, t) in weights.iter_mut().zip(tensors) {
+        w.values = t;
+    }
+    Ok(())
+}
+
 /// Zeroes exactly `round(ratio · total)` of all the given weights: those of smallest magnitude,
 /// under one global threshold `t` across every tensor (weights with `|w| < t` are zeroed, then
 /// weights with `|w| = t` in tensor and index order until the count is reached).

@@ -1,10 +1,32 @@
-//! Post-training uniform weight quantization (BatchNorm stays in float).
+//! Post-training uniform weight quantization (normalisation layers, biases and embeddings stay in
+//! float).
 
-use clap::ValueEnum;
+use super::{CompressionMethod, Make, MethodSettings};
+use crate::model::WeightTensor;
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+/// `quant`: round every weight tensor to `2^bits` levels (the paper's bit widths).
+pub const METHOD: CompressionMethod = CompressionMethod {
+    name: "quant",
+    parameter: "bits",
+    about: "round every weight tensor to 2^bits evenly spaced levels (grid fitted by --quant-mode)",
+    grid: [8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0],
+    check: |b| {
+        (!(b.fract() == 0.0 && (1.0..=16.0).contains(&b))).then(|| format!("{b} is not in 1..=16"))
+    },
+    make: Make::Weights(apply),
+};
+
+fn apply(weights: &mut [WeightTensor], bits: f64, settings: &MethodSettings) -> Result<()> {
+    for w in weights.iter_mut() {
+        quantize_tensor(&mut w.values, &w.dims, bits as u32, settings.quant_mode);
+    }
+    Ok(())
+}
+
 /// How the quantization grid is fitted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QuantMode {
     /// One asymmetric grid `[min, max]` per tensor (the default).
     PerTensor,

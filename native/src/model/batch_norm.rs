@@ -243,21 +243,29 @@ pub struct BatchNorm2d {
 }
 
 impl BatchNorm2d {
-    /// Wraps the variables `weight`, `bias`, `running_mean`, `running_var` under `vb`.
-    pub fn new(channels: usize, fused: bool, vb: candle_nn::VarBuilder) -> Result<Self> {
+    /// BatchNorm over `channels` with the scale `weight`, shift `bias` and the running statistics
+    /// (variables, updated in training mode); `fused` selects the fused training op.
+    pub fn new(
+        channels: usize,
+        fused: bool,
+        [weight, bias, running_mean, running_var]: [Tensor; 4],
+    ) -> Result<Self> {
         let cfg = candle_nn::BatchNormConfig::default();
-        let inner = candle_nn::batch_norm(channels, cfg, vb.clone())?;
-        let get =
-            |name: &str, init: f64| vb.get_with_hints(channels, name, candle_nn::Init::Const(init));
-        let (weight, bias) = (get("weight", 1.0)?, get("bias", 0.0)?);
-        let running_mean = Var::from_tensor(&get("running_mean", 0.0)?)?;
-        let running_var = Var::from_tensor(&get("running_var", 1.0)?)?;
+        let inner = candle_nn::BatchNorm::new_with_momentum(
+            channels,
+            running_mean.clone(),
+            running_var.clone(),
+            weight.clone(),
+            bias.clone(),
+            cfg.eps,
+            cfg.momentum,
+        )?;
         Ok(BatchNorm2d {
             inner,
             weight,
             bias,
-            running_mean,
-            running_var,
+            running_mean: Var::from_tensor(&running_mean)?,
+            running_var: Var::from_tensor(&running_var)?,
             eps: cfg.eps,
             momentum: cfg.momentum,
             fused,
@@ -330,7 +338,6 @@ fn one_step(
     (b, c, h, w): (usize, usize, usize, usize),
 ) -> Result<Vec<(&'static str, Tensor)>> {
     use candle_core::DType;
-    use candle_nn::{VarBuilder, VarMap};
     let n = b * c * h * w;
     let values = |n: usize, seed: u64, shape: &[usize]| -> Result<Tensor> {
         let v: Vec<f32> = super::custom_op::test_values(n, seed)
@@ -339,18 +346,21 @@ fn one_step(
             .collect();
         Tensor::from_vec(v, shape, dev)?.to_dtype(dtype)
     };
-    let m = VarMap::new();
-    let bn = BatchNorm2d::new(c, fused, VarBuilder::from_varmap(&m, dtype, dev))?;
-    {
-        let d = m.data().lock().expect("varmap lock");
-        d["weight"].set(&values(c, 5, &[c])?)?;
-        d["bias"].set(&values(c, 6, &[c])?)?;
-    }
+    let constant = |v: f64| Var::from_tensor(&(Tensor::ones(c, dtype, dev)? * v)?);
+    let (weight, bias) = (
+        Var::from_tensor(&values(c, 5, &[c])?)?,
+        Var::from_tensor(&values(c, 6, &[c])?)?,
+    );
+    let (running_mean, running_var) = (constant(0.0)?, constant(1.0)?);
+    let bn = BatchNorm2d::new(
+        c,
+        fused,
+        [&weight, &bias, &running_mean, &running_var].map(|v| v.as_tensor().clone()),
+    )?;
     let x = Var::from_tensor(&values(n, 7, &[b, c, h, w])?)?;
     let proj = values(n, 8, &[b, c, h, w])?;
     let y = bn.forward_t(x.as_tensor(), true)?;
     let g = (&y * &proj)?.sum_all()?.backward()?;
-    let d = m.data().lock().expect("varmap lock");
     let f32_ = |t: &Tensor| t.to_dtype(DType::F32)?.to_device(&candle_core::Device::Cpu);
     let grad = |t: &Tensor| -> Result<Tensor> {
         f32_(
@@ -361,10 +371,10 @@ fn one_step(
     Ok(vec![
         ("output", f32_(&y)?),
         ("input gradient", grad(x.as_tensor())?),
-        ("weight gradient", grad(d["weight"].as_tensor())?),
-        ("bias gradient", grad(d["bias"].as_tensor())?),
-        ("running mean", f32_(d["running_mean"].as_tensor())?),
-        ("running var", f32_(d["running_var"].as_tensor())?),
+        ("weight gradient", grad(weight.as_tensor())?),
+        ("bias gradient", grad(bias.as_tensor())?),
+        ("running mean", f32_(running_mean.as_tensor())?),
+        ("running var", f32_(running_var.as_tensor())?),
     ])
 }
 

@@ -1,28 +1,24 @@
-//! Activations of the N analysed samples at the layers of DESIGN.md §3, as snapshot layers.
+//! Activations of the N analysed samples at the architecture's capture points, as snapshot
+//! layers.
 
 use crate::data::Images;
-use crate::model::{Captured, Network, CAPTURE_LAYERS};
+use crate::model::{Captured, Network, Reduce};
 use anyhow::Result;
 use reps::formats::snapshot::{Reduction, SnapshotLayer};
 
-/// The layer whose output is the logits.
-pub const LOGITS_LAYER: &str = "fc";
-
-/// The reduction a capture point gets: `conv1` and `layer1`…`layer4` are global-average-pooled to
-/// N × C unless `no_pool` (then flattened); `layer4.1.conv2` is flattened (C × H × W per sample,
-/// as in the paper); `avgpool` and `fc` are stored as they are.
-fn reduction(name: &str, rank: usize, no_pool: bool) -> Reduction {
-    let stage_output = name == "conv1" || name.starts_with("layer") && !name.contains('.');
-    match rank {
-        4 if stage_output && !no_pool => Reduction::Pooled,
-        4 => Reduction::Flattened,
-        _ => Reduction::AsIs,
+/// The reduction a capture point gets: its declared one, pooling (over positions or tokens)
+/// replaced by flattening with `no_pool`. Pooling over tokens is stored as `Pooled`: a mean over
+/// the positions of the capture shape's first axis after the channels' (a ResNet's H × W, a
+/// ViT's T), which the capture shape tells apart.
+fn reduction(declared: Reduce, no_pool: bool) -> Reduce {
+    match declared {
+        Reduce::Pool | Reduce::TokenMean if no_pool => Reduce::Flatten,
+        r => r,
     }
 }
 
-/// Runs `net` (evaluation mode) on the images `indices` of `test` and returns the layers of
-/// [`CAPTURE_LAYERS`] in that order, each with its capture shape and reduction; the logits are
-/// the layer [`LOGITS_LAYER`].
+/// Runs `net` (evaluation mode) on the images `indices` of `test` and returns its capture points
+/// in the architecture's order, each with its capture shape and reduction.
 pub fn extract(
     net: &Network,
     test: &Images,
@@ -37,14 +33,12 @@ pub fn extract(
         net.model.forward(&x, false, Some(&mut cap))?;
         for (name, t) in cap.0 {
             let original_shape: Vec<u32> = t.dims()[1..].iter().map(|&d| d as u32).collect();
-            let reduction = reduction(&name, t.rank(), no_pool);
-            let t = match reduction {
-                Reduction::Pooled => t.mean((2, 3))?,
-                _ => t,
-            };
-            let sample_shape = match reduction {
-                Reduction::Flattened => vec![original_shape.iter().product()],
-                _ => t.dims()[1..].iter().map(|&d| d as u32).collect(),
+            let reduce = reduction(net.arch.reduction(&name), no_pool);
+            let t = match reduce {
+                Reduce::Pool => t.mean((2, 3))?,
+                Reduce::TokenMean => t.mean(1)?,
+                Reduce::Flatten => t.flatten_from(1)?,
+                Reduce::Keep => t,
             };
             let values = t.flatten_all()?.to_vec1::<f32>()?;
             match layers.iter_mut().find(|l| l.name == name) {
@@ -52,13 +46,17 @@ pub fn extract(
                 None => layers.push(SnapshotLayer {
                     name,
                     original_shape,
-                    reduction,
-                    sample_shape,
+                    reduction: match reduce {
+                        Reduce::Pool | Reduce::TokenMean => Reduction::Pooled,
+                        Reduce::Flatten => Reduction::Flattened,
+                        Reduce::Keep => Reduction::AsIs,
+                    },
+                    sample_shape: t.dims()[1..].iter().map(|&d| d as u32).collect(),
                     values,
                 }),
             }
         }
     }
-    layers.sort_by_key(|l| CAPTURE_LAYERS.iter().position(|n| *n == l.name));
+    layers.sort_by_key(|l| net.arch.capture_index(&l.name));
     Ok(layers)
 }

@@ -1,5 +1,6 @@
-//! `native train-sweep`: train the original ResNet-18, make the 24 compressed models, evaluate them,
-//! extract activations, and write the snapshot, `tables.md` and `results.json`.
+//! `native train-sweep`: train the original network (any registered architecture), make one
+//! compressed model per value of each selected method's grid, evaluate them, extract activations,
+//! and write the snapshot, `tables.md` and `results.json`.
 //!
 //! Every finished model is a file under `models/` (a one-model `.reps` snapshot) next to its
 //! checkpoint under `checkpoints/`, both written atomically; a rerun of the same command skips
@@ -12,19 +13,18 @@ mod manifest;
 mod outputs;
 mod plan;
 
-use crate::compress::coreset::{craig_coreset, random_coreset, CoresetMethod};
-use crate::compress::{prune::prune_global, quantize::quantize_tensor};
+use crate::compress::{Make, SubsetInput};
 use crate::data::{balanced_test_indices, cifar, synthetic, Dataset};
-use crate::model::Network;
+use crate::model::{Architecture, Captured, Kernels, NetConfig, Network};
 use crate::output_file::{temporary_file_pid, write_atomic};
-use crate::train::{evaluate, train, TrainConfig};
+use crate::train::{evaluate, train};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use config::{DatasetChoice, SweepConfig, EVAL_BATCH};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use lock::SweepLock;
 use manifest::{Manifest, Unusable};
-use plan::{Method, ModelSpec};
+use plan::ModelSpec;
 use reps::formats::snapshot::{self, Snapshot, SnapshotModel};
 use reps::histogram::{shared_range, weight_histogram, FINE_BINS};
 use std::collections::BTreeMap;
@@ -80,6 +80,7 @@ pub fn load_dataset(cfg: &SweepConfig) -> Result<Dataset> {
 /// State shared by the models of one run.
 struct Run<'a> {
     cfg: &'a SweepConfig,
+    arch: &'static Architecture,
     paths: Paths,
     device: Device,
     data: Dataset,
@@ -95,6 +96,24 @@ impl Run<'_> {
         self.data.class_names.len()
     }
 
+    /// The shape of every network of the sweep.
+    fn net_config(&self) -> NetConfig {
+        NetConfig {
+            width: self.cfg.width,
+            classes: self.classes(),
+            kernels: self
+                .cfg
+                .kernels
+                .unwrap_or_else(|| Kernels::for_device(&self.device)),
+        }
+    }
+
+    /// The network of the checkpoint `name`.
+    fn load(&self, name: &str) -> Result<Network> {
+        let path = self.paths.path(&Paths::checkpoint(name));
+        Network::load(&path, self.arch, &self.net_config(), &self.device)
+    }
+
     /// A freshly initialised network trained on the training images `indices` (with per-image
     /// loss `weights` for CRAIG coresets), with a progress bar and a line in the log.
     fn train_fresh(
@@ -103,14 +122,14 @@ impl Run<'_> {
         indices: &[usize],
         weights: Option<&[f32]>,
     ) -> Result<Network> {
-        let net = Network::new(self.cfg.width, self.classes(), self.cfg.seed, &self.device)?;
+        let net = Network::new(self.arch, &self.net_config(), self.cfg.seed, &self.device)?;
         let bar = self.step_bar(name);
         let r = train(
             &net,
             &self.data.train,
             indices,
             weights,
-            &self.train_config(),
+            &self.cfg.train_config(),
             &bar,
         )?;
         bar.finish_and_clear();
@@ -121,18 +140,6 @@ impl Run<'_> {
             r.final_loss
         ))?;
         Ok(net)
-    }
-
-    fn train_config(&self) -> TrainConfig {
-        TrainConfig {
-            epochs: self.cfg.epochs,
-            batch_size: self.cfg.batch_size,
-            lr: self.cfg.lr,
-            momentum: self.cfg.momentum,
-            weight_decay: self.cfg.weight_decay,
-            schedule: self.cfg.schedule,
-            seed: self.cfg.seed,
-        }
     }
 
     fn step_bar(&self, name: &str) -> ProgressBar {
@@ -151,33 +158,34 @@ impl Run<'_> {
     /// The original network (trained now, or loaded from its checkpoint).
     fn original(&mut self) -> Result<&Network> {
         if self.original.is_none() {
-            let path = self.paths.path(&Paths::checkpoint("original"));
-            let net = Network::load(&path, self.cfg.width, self.classes(), &self.device)?;
+            let net = self.load("original")?;
             self.original_weights = Some(net.flat_weights()?);
             self.original = Some(net);
         }
         Ok(self.original.as_ref().expect("set above"))
     }
 
-    /// Avgpool embeddings of every training image under the original model (for CRAIG).
+    /// The architecture's embedding (`avgpool` for the ResNet) of every training image under the
+    /// original model, one row each (for CRAIG).
     fn embeddings(&mut self) -> Result<(Vec<f32>, usize)> {
         if self.embeddings.is_none() {
-            let dim = 8 * self.cfg.width;
             let all: Vec<usize> = (0..self.data.train.len()).collect();
-            let mut emb = Vec::with_capacity(all.len() * dim);
+            let mut emb = Vec::new();
+            let mut dim = 0;
             self.original()?;
             let net = self.original.as_ref().expect("loaded above");
             for chunk in all.chunks(EVAL_BATCH) {
                 let (x, _) = self.data.train.batch(chunk, None, &net.device)?;
-                let mut cap = crate::model::Captured::default();
+                let mut cap = Captured::default();
                 net.model.forward(&x, false, Some(&mut cap))?;
-                let pooled = &cap
+                let rows = &cap
                     .0
                     .iter()
-                    .find(|(n, _)| n == "avgpool")
-                    .expect("avgpool")
+                    .find(|(n, _)| n == self.arch.embedding)
+                    .with_context(|| format!("no capture point {}", self.arch.embedding))?
                     .1;
-                emb.extend(pooled.flatten_all()?.to_vec1::<f32>()?);
+                dim = rows.elem_count() / chunk.len();
+                emb.extend(rows.flatten_all()?.to_vec1::<f32>()?);
             }
             self.embeddings = Some((emb, dim));
         }
@@ -187,54 +195,34 @@ impl Run<'_> {
     /// Makes one model: its network (trained or derived), checkpoint, accuracy and activations.
     /// Returns the model and its checkpoint's bytes (written to its file).
     fn make(&mut self, spec: &ModelSpec) -> Result<(SnapshotModel, Vec<u8>)> {
-        let classes = self.classes();
         let all_train: Vec<usize> = (0..self.data.train.len()).collect();
         let started = Instant::now();
-        let net = match spec.method {
-            Method::Original => self.train_fresh(&spec.name, &all_train, None)?,
-            Method::Prune | Method::Quant => {
-                let original = self.original()?;
-                let mut weights = original.weights()?;
-                let p = spec.parameter.expect("compressed models have a parameter");
-                if spec.method == Method::Prune {
-                    let mut tensors: Vec<Vec<f32>> = weights
-                        .iter_mut()
-                        .map(|w| std::mem::take(&mut w.values))
-                        .collect();
-                    prune_global(&mut tensors, p);
-                    for (w, t) in weights.iter_mut().zip(tensors) {
-                        w.values = t;
-                    }
-                } else {
-                    for w in weights.iter_mut() {
-                        quantize_tensor(&mut w.values, &w.dims, p as u32, self.cfg.quant_mode);
-                    }
+        let settings = self.cfg.method_settings();
+        let net = match (spec.method, spec.parameter) {
+            (Some(method), Some(p)) => match method.make {
+                Make::Weights(apply) => {
+                    let mut weights = self.original()?.weights()?;
+                    apply(&mut weights, p, &settings)?;
+                    let net = self.load("original")?;
+                    net.set_weights(&weights)?;
+                    net
                 }
-                let net = Network::load(
-                    &self.paths.path(&Paths::checkpoint("original")),
-                    self.cfg.width,
-                    classes,
-                    &self.device,
-                )?;
-                net.set_weights(&weights)?;
-                net
-            }
-            Method::Coreset => {
-                let f = spec.parameter.expect("coresets have a fraction");
-                let by_class = self.data.train.by_class(classes);
-                let coreset = match self.cfg.coreset {
-                    CoresetMethod::Random => {
-                        random_coreset(&by_class, f, self.cfg.seed ^ f.to_bits())
-                    }
-                    CoresetMethod::Craig => {
-                        let (emb, dim) = self.embeddings()?;
-                        craig_coreset(&by_class, &emb, dim, f, &self.device)?
-                    }
-                };
-                let weights = (self.cfg.coreset == CoresetMethod::Craig)
-                    .then_some(coreset.weights.as_slice());
-                self.train_fresh(&spec.name, &coreset.indices, weights)?
-            }
+                Make::Train(select) => {
+                    let by_class = self.data.train.by_class(self.classes());
+                    let device = self.device.clone();
+                    let chosen = select(
+                        &mut SubsetInput {
+                            by_class: &by_class,
+                            embeddings: &mut || self.embeddings(),
+                            settings,
+                            device: &device,
+                        },
+                        p,
+                    )?;
+                    self.train_fresh(&spec.name, &chosen.indices, chosen.weights.as_deref())?
+                }
+            },
+            _ => self.train_fresh(&spec.name, &all_train, None)?,
         };
         let checkpoint = net.save(&self.paths.path(&Paths::checkpoint(&spec.name)))?;
         let accuracy = evaluate(&net, &self.data.test, EVAL_BATCH)?;
@@ -250,7 +238,7 @@ impl Run<'_> {
         // these at the end, without reading the checkpoints again.
         let (lo, hi) = shared_range([flat.as_slice()]);
         let histogram = weight_histogram(&flat, lo, hi, FINE_BINS)?;
-        if spec.method == Method::Original {
+        if spec.is_original() {
             self.original_weights = Some(flat.clone());
             self.original = Some(net);
         }
@@ -266,14 +254,14 @@ impl Run<'_> {
         ))?;
         let model = SnapshotModel {
             name: spec.name.clone(),
-            method: spec.method.name().into(),
+            method: spec.method_name().into(),
             parameter: spec.parameter,
-            parameter_name: spec.method.parameter_name().map(str::to_string),
+            parameter_name: spec.method.map(|m| m.parameter.to_string()),
             accuracy: Some(accuracy),
             weight_similarity: Some(weight_similarity),
             histogram: Some(histogram),
             layers,
-            logits: Some(extract::LOGITS_LAYER.into()),
+            logits: Some(self.arch.logits().into()),
         };
         Ok((model, checkpoint))
     }
@@ -284,7 +272,7 @@ impl Run<'_> {
             producer: "reps native train-sweep".into(),
             producer_version: env!("CARGO_PKG_VERSION").into(),
             dataset: self.data.name.clone(),
-            architecture: "resnet18".into(),
+            architecture: self.arch.name.into(),
             width: Some(self.cfg.width as u32),
             seed: Some(self.cfg.seed),
             preset: format!("{:?}", self.cfg.preset).to_lowercase(),
@@ -337,6 +325,7 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
     }
     let mut run = Run {
         cfg,
+        arch: cfg.architecture()?,
         paths,
         device,
         data,
@@ -373,7 +362,7 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
                     "{file}: {}; making {} again{}",
                     why.reason(),
                     spec.name,
-                    if spec.method == Method::Original {
+                    if spec.is_original() {
                         " (and every model, since they all derive from it)"
                     } else {
                         ""
@@ -388,7 +377,7 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
             return Ok(());
         }
         overall.set_message(spec.name.clone());
-        if spec.method == Method::Original {
+        if spec.is_original() {
             // Every other model and output derives from the original: once it is made again,
             // none of theirs may be reused, in this run or a later one.
             manifest.forget_all();
@@ -404,7 +393,7 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
         manifest.record(&files[0], &bytes);
         manifest.record(&files[1], &checkpoint);
         manifest.write(out)?;
-        original_made |= spec.method == Method::Original;
+        original_made |= spec.is_original();
         models.insert(spec.name.clone(), model);
         made += 1;
         overall.inc(1);

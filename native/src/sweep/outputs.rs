@@ -74,8 +74,11 @@ pub(super) fn write_all(
     let input = AnalysisInput::from_snapshot(&name, snap)?;
     // With the statistics `native analyze` adds by default (intervals, the stable regime, the
     // claims), so that tables.md and results.json say how far to trust Table 2.
-    let report = analyze(&input, &AnalysisOptions::default())?
-        .with_inference(&InferenceOptions::default())?;
+    let options = AnalysisOptions {
+        layers: Some(run.arch.default_layers.map(String::from).to_vec()),
+        ..AnalysisOptions::default()
+    };
+    let report = analyze(&input, &options)?.with_inference(&InferenceOptions::default())?;
     let tables = table::render(&report, &description);
     let md = format!(
         "# train-sweep results\n\nPreset `{:?}`, {} epochs, batch {}, lr {}, {} training and {} test images; this run made {} models in {:.0} s.\n\n```text\n{}```\n",

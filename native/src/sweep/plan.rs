@@ -1,75 +1,72 @@
-//! The 25 models of a sweep: what each is and in which order they are made.
+//! The models of a sweep: what each is and in which order they are made.
 
 use super::config::SweepConfig;
-use reps::formats::snapshot::paper_parameter_name;
-
-/// How a model of the sweep is made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// Trained on the whole training set: the reference.
-    Original,
-    /// Trained from scratch on a fraction of the training set.
-    Coreset,
-    /// Global unstructured magnitude pruning of the original.
-    Prune,
-    /// Post-training weight quantization of the original.
-    Quant,
-}
-
-impl Method {
-    /// The method's name in the snapshot and the reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Original => "original",
-            Method::Coreset => "coreset",
-            Method::Prune => "prune",
-            Method::Quant => "quant",
-        }
-    }
-
-    /// The name of its parameter (`reps::formats::snapshot::PAPER_METHODS`).
-    pub fn parameter_name(self) -> Option<&'static str> {
-        paper_parameter_name(self.name())
-    }
-}
+use crate::compress::CompressionMethod;
 
 /// One model to produce.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 pub struct ModelSpec {
     pub name: String,
-    pub method: Method,
-    /// Coreset fraction, pruning ratio or bit width.
+    /// How it is made; `None` for the original (trained on the whole training set: the
+    /// reference every other model is compared with).
+    pub method: Option<&'static CompressionMethod>,
+    /// The method's parameter (coreset fraction, pruning ratio, bit width, ...).
     pub parameter: Option<f64>,
 }
 
-/// Models in the order of the paper's tables: the original, coresets, pruning, quantization.
+impl ModelSpec {
+    /// The method's name in the snapshot and the reports (`original` for the original).
+    pub fn method_name(&self) -> &'static str {
+        self.method.map_or("original", |m| m.name)
+    }
+
+    pub fn is_original(&self) -> bool {
+        self.method.is_none()
+    }
+}
+
+/// Models in the order of the tables: the original, then each selected method's grid, methods in
+/// registry order (the paper's: coresets, pruning, quantization).
 pub fn table_order(cfg: &SweepConfig) -> Vec<ModelSpec> {
-    let spec = |method: Method, parameter: f64| ModelSpec {
-        name: format!("{}-{parameter}", method.name()),
-        method,
-        parameter: Some(parameter),
-    };
     let mut out = vec![ModelSpec {
         name: "original".into(),
-        method: Method::Original,
+        method: None,
         parameter: None,
     }];
-    out.extend(cfg.fractions.iter().map(|&f| spec(Method::Coreset, f)));
-    out.extend(cfg.ratios.iter().map(|&r| spec(Method::Prune, r)));
-    out.extend(cfg.bits.iter().map(|&b| spec(Method::Quant, b as f64)));
+    for method in cfg.selected_methods() {
+        out.extend(cfg.grid(method).into_iter().map(|p| ModelSpec {
+            name: format!("{}-{p}", method.name),
+            method: Some(method),
+            parameter: Some(p),
+        }));
+    }
     out
 }
 
-/// The order of work: the original first (everything derives from it), then the cheap pruned and
-/// quantized models, then the coresets (each a full training run), largest first.
+/// The order of work: the original first (everything derives from it), then the cheap derived
+/// models, then the models that train (each a full training run), each group in table order.
 pub fn work_order(cfg: &SweepConfig) -> Vec<ModelSpec> {
-    let rank = |m: Method| match m {
-        Method::Original => 0,
-        Method::Prune => 1,
-        Method::Quant => 2,
-        Method::Coreset => 3,
-    };
     let mut v = table_order(cfg);
-    v.sort_by_key(|m| rank(m.method));
+    v.sort_by_key(|m| m.method.map_or(0, |m| 1 + m.trains() as u8));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::config::Preset;
+
+    #[test]
+    fn paper_order_and_names() {
+        let cfg = SweepConfig::preset(Preset::Quick);
+        let names: Vec<String> = table_order(&cfg).into_iter().map(|m| m.name).collect();
+        assert_eq!(names.len(), 25);
+        assert_eq!(&names[..3], ["original", "coreset-0.8", "coreset-0.5"]);
+        assert_eq!(names[9], "prune-0.05");
+        assert_eq!(&names[17..19], ["quant-8", "quant-7"]);
+        let work: Vec<String> = work_order(&cfg).into_iter().map(|m| m.name).collect();
+        assert_eq!(&work[..3], ["original", "prune-0.05", "prune-0.1"]);
+        assert_eq!(work[17], "coreset-0.8");
+        assert_eq!(work[24], "coreset-0.01");
+    }
 }

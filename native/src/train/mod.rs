@@ -1,10 +1,47 @@
-//! Training (SGD with momentum, weight decay, a learning-rate schedule) and evaluation.
+//! Training (SGD with momentum or AdamW, weight decay by parameter role, a learning-rate
+//! schedule with optional warm-up) and evaluation.
 
+mod adamw;
 mod schedule;
 mod sgd;
 
+pub use adamw::AdamW;
 pub use schedule::Schedule;
 pub use sgd::Sgd;
+
+use candle_core::backprop::GradStore;
+
+/// An optimizer: one update of its parameters from their gradients.
+pub trait Optimizer {
+    /// One update with learning rate `lr`. Parameters without a gradient are left alone.
+    fn step(&mut self, grads: &GradStore, lr: f64) -> Result<()>;
+}
+
+/// Which optimizer trains a network.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OptimizerKind {
+    /// SGD with momentum ([`Sgd`]; the ResNet's).
+    #[default]
+    Sgd,
+    /// AdamW ([`AdamW`]; the Vision Transformer's).
+    AdamW,
+}
+
+impl OptimizerKind {
+    /// The optimizer over `params` (name, variable, whether weight decay applies); `momentum` is
+    /// SGD's.
+    pub fn build(
+        self,
+        params: Vec<(String, candle_core::Var, bool)>,
+        momentum: f64,
+        weight_decay: f64,
+    ) -> Box<dyn Optimizer> {
+        match self {
+            OptimizerKind::Sgd => Box::new(Sgd::new(params, momentum, weight_decay)),
+            OptimizerKind::AdamW => Box::new(AdamW::new(params, weight_decay)),
+        }
+    }
+}
 
 use crate::data::{Augment, Images};
 use crate::model::Network;
@@ -25,6 +62,9 @@ pub struct TrainConfig {
     pub momentum: f64,
     pub weight_decay: f64,
     pub schedule: Schedule,
+    pub optimizer: OptimizerKind,
+    /// Epochs of linear warm-up before the schedule (0: none).
+    pub warmup_epochs: usize,
     /// Seeds the shuffling and the augmentation.
     pub seed: u64,
 }
@@ -65,11 +105,14 @@ pub fn train(
         "nothing to train on (empty training set)"
     );
     ensure!(cfg.batch_size > 0, "--batch-size must be at least 1");
-    let mut sgd = Sgd::new(net.trainable(), cfg.momentum, cfg.weight_decay);
+    let mut optimizer = cfg
+        .optimizer
+        .build(net.trainable(), cfg.momentum, cfg.weight_decay);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let mut augment = Augment::new(cfg.seed ^ 0xA11CE);
     let steps_per_epoch = subset.len().div_ceil(cfg.batch_size);
     let total_steps = cfg.epochs * steps_per_epoch;
+    let warmup_steps = cfg.warmup_epochs * steps_per_epoch;
     bar.set_length(total_steps as u64);
     bar.set_position(0);
     let mut order: Vec<usize> = (0..subset.len()).collect();
@@ -92,7 +135,10 @@ pub fn train(
             let logits = net.model.forward(&x, true, None)?;
             let l = loss(&logits, &y, w.as_ref())?;
             let grads = l.backward()?;
-            sgd.step(&grads, cfg.schedule.lr(cfg.lr, step, total_steps))?;
+            let lr = cfg
+                .schedule
+                .lr_after_warmup(cfg.lr, step, total_steps, warmup_steps);
+            optimizer.step(&grads, lr)?;
             let lv = l.to_scalar::<f32>()? as f64;
             if !lv.is_finite() {
                 anyhow::bail!(
@@ -147,15 +193,20 @@ pub fn evaluate(net: &Network, data: &Images, batch_size: usize) -> Result<f64> 
 mod tests {
     use super::*;
     use crate::data::synthetic;
-    use crate::model::ConvPath;
+    use crate::model::{arch, Kernels, NetConfig};
     use candle_core::Device;
 
     /// Per-step training losses of the same network (same initialisation, same batches) on
     /// candle's convolution and BatchNorm and on the GEMM path with the fused BatchNorm.
-    fn losses(path: ConvPath, steps: usize) -> Vec<f32> {
+    fn losses(kernels: Kernels, steps: usize) -> Vec<f32> {
         let dev = Device::Cpu;
         let data = synthetic::generate(3, 96, 0);
-        let net = Network::with_path(4, 10, 11, path, &dev).unwrap();
+        let cfg = NetConfig {
+            width: 4,
+            classes: 10,
+            kernels,
+        };
+        let net = Network::new(arch::find("resnet18").unwrap(), &cfg, 11, &dev).unwrap();
         let mut sgd = Sgd::new(net.trainable(), 0.9, 5e-4);
         (0..steps)
             .map(|s| {
@@ -175,7 +226,7 @@ mod tests {
     /// correct implementations.)
     #[test]
     fn fast_path_follows_the_reference_loss_curve() {
-        let (reference, fast) = (losses(ConvPath::Candle, 12), losses(ConvPath::Gemm, 12));
+        let (reference, fast) = (losses(Kernels::Candle, 12), losses(Kernels::Gemm, 12));
         for (s, (r, f)) in reference.iter().zip(&fast).enumerate() {
             let tol = if s < 6 { 1e-4 } else { 2e-2 };
             assert!(

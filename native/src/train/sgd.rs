@@ -1,6 +1,7 @@
 //! SGD with momentum and (decoupled from BatchNorm) weight decay, as PyTorch's `torch.optim.SGD`:
 //! `g ← ∇ + wd·w` (weights only), `b ← μ b + g` (b = g at the first step), `w ← w − lr·b`.
 
+use super::Optimizer;
 use anyhow::Result;
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
@@ -24,9 +25,10 @@ impl Sgd {
             weight_decay,
         }
     }
+}
 
-    /// One update with learning rate `lr`. Variables without a gradient are left alone.
-    pub fn step(&mut self, grads: &GradStore, lr: f64) -> Result<()> {
+impl Optimizer for Sgd {
+    fn step(&mut self, grads: &GradStore, lr: f64) -> Result<()> {
         for ((var, decay), buf) in self.params.iter().zip(self.buffers.iter_mut()) {
             let Some(g) = grads.get(var.as_tensor()) else {
                 continue;

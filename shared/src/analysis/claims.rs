@@ -77,6 +77,7 @@ pub const PARAMETER_DIRECTIONS: &[(&str, bool)] = &[
     ("bits", false),     // quantization: the bit width
     ("sparsity", true),
     ("rank", false), // low-rank factorisation: the rank kept
+    ("keep", false), // low-rank (train-sweep's lowrank): the fraction of each matrix's rank kept
 ];
 
 /// Every claim, in the paper's order, evaluated on `r` (after its inference) with the bootstrap

@@ -10,13 +10,20 @@ use crate::metrics::RepsWeights;
 /// The paper's two layers; the default whenever every model has both.
 pub const PAPER_LAYERS: [&str; 2] = ["layer4.1.conv2", "fc"];
 
-/// The layers analysed unless the user names some, out of the layers every model has (`shared`):
-/// [`PAPER_LAYERS`] when all are there, else all of `shared`.
+/// The paper's layers and their analogues in the other architectures `native train-sweep`
+/// trains: the last block's output flattened and the logits (`vit-tiny`: `blocks.5.tokens`,
+/// `head`).
+pub const DEFAULT_LAYER_PAIRS: [[&str; 2]; 2] = [PAPER_LAYERS, ["blocks.5.tokens", "head"]];
+
+/// The layers analysed by default among the layers every model has (`shared`): the first of
+/// [`DEFAULT_LAYER_PAIRS`] that is all there, else all of `shared`.
 pub fn default_layers(shared: &[String]) -> Vec<String> {
-    if PAPER_LAYERS.iter().all(|p| shared.iter().any(|s| s == p)) {
-        PAPER_LAYERS.iter().map(|s| s.to_string()).collect()
-    } else {
-        shared.to_vec()
+    match DEFAULT_LAYER_PAIRS
+        .iter()
+        .find(|pair| pair.iter().all(|p| shared.iter().any(|s| s == p)))
+    {
+        Some(pair) => pair.iter().map(|s| s.to_string()).collect(),
+        None => shared.to_vec(),
     }
 }
 
@@ -68,7 +75,7 @@ pub struct AnalysisInput {
 pub struct AnalysisOptions {
     /// Name of the reference model; the first model when `None`.
     pub reference: Option<String>,
-    /// Layers to analyse; `None` picks [`PAPER_LAYERS`] when every model has them, else every
+    /// Layers to analyse; `None` picks a pair of [`DEFAULT_LAYER_PAIRS`] when every model has it, else every
     /// layer that all models share, in the reference's order.
     pub layers: Option<Vec<String>>,
     /// M of the decay fit.

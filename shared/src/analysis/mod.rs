@@ -16,7 +16,9 @@ pub use inference::{
     is_stable, InferenceOptions, ScoreComparison, StableCorrelations, COMPARED, LEVEL,
     MIN_STABLE_MODELS,
 };
-pub use input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput, PAPER_LAYERS};
+pub use input::{
+    default_layers, AnalysisInput, AnalysisOptions, ModelInput, DEFAULT_LAYER_PAIRS, PAPER_LAYERS,
+};
 pub use named_map::NamedMap;
 pub use open::{model_name, open_files, OpenedFiles};
 pub use report::{

@@ -1,0 +1,183 @@
+//! The layers architectures are built from. Each creates its parameters through [`Params`] with
+//! their roles and initialisations, and adds the floating-point operations of its products to
+//! [`flops`] while they are counted.
+
+use super::batch_norm::BatchNorm2d;
+use super::conv::conv2d_gemm;
+use super::params::{Init, Params, Role};
+use anyhow::Result;
+use candle_core::{Module, Tensor, D};
+
+/// How convolutions and BatchNorm are computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kernels {
+    /// im2col + one GEMM per pass, gradients included (`model::conv`), and BatchNorm as one
+    /// fused op each way (`model::batch_norm`): the default on the CPU and on CUDA, where
+    /// `native bench-train` measures it faster.
+    #[default]
+    Gemm,
+    /// candle's `conv2d` and `candle_nn::BatchNorm` with their own backward (the reference).
+    Candle,
+}
+
+impl Kernels {
+    /// The faster kernels on `device`, as measured by `native bench-train`: the GEMM path on the
+    /// CPU (3× candle's at width 16 on a 2-core machine) and on CUDA, where its kernels
+    /// (`cuda/`: im2col/col2im, fused BatchNorm) beat candle's convolution and BatchNorm (H200,
+    /// batch 128: 8198 against 5685 images/s at width 16, 3451 against 1378 at width 64);
+    /// candle's own elsewhere.
+    pub fn for_device(device: &candle_core::Device) -> Self {
+        if device.is_cpu() || device.is_cuda() {
+            Kernels::Gemm
+        } else {
+            Kernels::Candle
+        }
+    }
+}
+
+/// Counting the floating-point operations of forward passes (for `bench-train`'s GFLOP/s): the
+/// layers add `2·m·n·k` for each matrix product while [`flops::count`] runs.
+pub mod flops {
+    use std::cell::Cell;
+
+    thread_local! {
+        static COUNTER: Cell<Option<f64>> = const { Cell::new(None) };
+    }
+
+    /// Adds `n` operations when counting (on this thread).
+    pub fn add(n: f64) {
+        COUNTER.with(|c| {
+            if let Some(v) = c.get() {
+                c.set(Some(v + n));
+            }
+        });
+    }
+
+    /// Runs `f`, returning its result and the operations the layers added meanwhile.
+    pub fn count<T>(f: impl FnOnce() -> T) -> (T, f64) {
+        let outer = COUNTER.with(|c| c.replace(Some(0.0)));
+        let out = f();
+        let n = COUNTER.with(|c| c.replace(outer)).unwrap_or(0.0);
+        (out, n)
+    }
+}
+
+/// A bias-free convolution (`C_out × C_in × k × k`, torchvision's name `weight`), padding `k/2`.
+pub struct Conv2d {
+    weight: Tensor,
+    stride: usize,
+    padding: usize,
+    kernels: Kernels,
+}
+
+impl Conv2d {
+    /// Creates `weight` under `p` (Kaiming normal, fan-out).
+    pub fn new(
+        p: &Params,
+        cin: usize,
+        cout: usize,
+        k: usize,
+        stride: usize,
+        kernels: Kernels,
+    ) -> Result<Self> {
+        let weight = p.get(
+            (cout, cin, k, k),
+            "weight",
+            Role::Weight,
+            Init::KaimingNormalFanOut,
+        )?;
+        Ok(Conv2d {
+            weight,
+            stride,
+            padding: k / 2,
+            kernels,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = match self.kernels {
+            Kernels::Gemm => conv2d_gemm(x, &self.weight, self.stride, self.padding)?,
+            Kernels::Candle => x.conv2d(&self.weight, self.padding, self.stride, 1, 1)?,
+        };
+        let (b, _, h, w) = y.dims4()?;
+        flops::add(2.0 * (self.weight.elem_count() * b * h * w) as f64);
+        Ok(y)
+    }
+}
+
+/// A linear layer `y = x Wᵀ + b` (`weight`: out × in, `bias`: out) over the last axis.
+pub struct Linear {
+    inner: candle_nn::Linear,
+}
+
+impl Linear {
+    /// Creates `weight` and `bias` under `p`: PyTorch's default, both uniform in
+    /// `±1/sqrt(in)`, when `std` is `None`; else weight `N(0, std²)` and bias 0 (ViT).
+    pub fn new(p: &Params, input: usize, output: usize, std: Option<f32>) -> Result<Self> {
+        let (w_init, b_init) = match std {
+            None => {
+                let bound = 1.0 / (input as f32).sqrt();
+                (Init::Uniform(bound), Init::Uniform(bound))
+            }
+            Some(s) => (Init::Normal(s), Init::Constant(0.0)),
+        };
+        let weight = p.get((output, input), "weight", Role::Weight, w_init)?;
+        let bias = p.get(output, "bias", Role::Bias, b_init)?;
+        Ok(Linear {
+            inner: candle_nn::Linear::new(weight, Some(bias)),
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = self.inner.forward(x)?;
+        let rows = x.elem_count() / x.dim(D::Minus1)?;
+        flops::add(2.0 * (rows * self.inner.weight().elem_count()) as f64);
+        Ok(y)
+    }
+}
+
+/// BatchNorm over the channels of `B × C × H × W` (PyTorch's: ε = 1e-5, momentum 0.1): `weight`
+/// 1 and `bias` 0 ([`Role::Norm`]), `running_mean` 0 and `running_var` 1
+/// ([`Role::RunningStatistic`]).
+pub fn batch_norm(p: &Params, channels: usize, kernels: Kernels) -> Result<BatchNorm2d> {
+    let get = |name: &str, role: Role, v: f32| p.get(channels, name, role, Init::Constant(v));
+    let tensors = [
+        get("weight", Role::Norm, 1.0)?,
+        get("bias", Role::Norm, 0.0)?,
+        get("running_mean", Role::RunningStatistic, 0.0)?,
+        get("running_var", Role::RunningStatistic, 1.0)?,
+    ];
+    Ok(BatchNorm2d::new(
+        channels,
+        kernels == Kernels::Gemm,
+        tensors,
+    )?)
+}
+
+/// Layer normalisation over the last axis, `y = (x − μ)/sqrt(σ² + ε)·γ + β` with ε = 1e-6
+/// (`weight` γ = 1, `bias` β = 0, [`Role::Norm`]), written with differentiable tensor ops.
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl LayerNorm {
+    pub const EPS: f64 = 1e-6;
+
+    pub fn new(p: &Params, dim: usize) -> Result<Self> {
+        Ok(LayerNorm {
+            weight: p.get(dim, "weight", Role::Norm, Init::Constant(1.0))?,
+            bias: p.get(dim, "bias", Role::Norm, Init::Constant(0.0))?,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let d = x.dim(D::Minus1)? as f64;
+        let centred = x.broadcast_sub(&(x.sum_keepdim(D::Minus1)? / d)?)?;
+        let var = (centred.sqr()?.sum_keepdim(D::Minus1)? / d)?;
+        let normed = centred.broadcast_div(&(var + Self::EPS)?.sqrt()?)?;
+        Ok(normed
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)?)
+    }
+}
