@@ -189,13 +189,13 @@ fn one_step(width: usize, kernels: Kernels, batch: usize, device: &Device) -> Re
 pub fn verify(width: usize, batch: usize, device: &Device, tol: f64) -> Result<bool> {
     let reference = one_step(width, Kernels::Candle, batch, &Device::Cpu)?;
     // The GEMM path's own gathers first, exactly: they must not depend on the device.
-    let (fwd, bwd) = crate::model::max_op_difference(device)?;
+    let (fwd, bwd) = crate::model::ops::verify::max_conv_layout_difference(device)?;
     let mut ok = fwd == 0.0 && bwd <= 1e-5;
     println!(
         "verify im2col/col2im on {device:?}: max |device − cpu| {fwd:.1e} / {bwd:.1e}: {}",
         if ok { "PASS" } else { "FAIL" }
     );
-    let bn = crate::model::max_batch_norm_difference(device)?;
+    let bn = crate::model::ops::verify::max_batch_norm_difference(device)?;
     let bn_ok = bn <= 1e-4;
     ok &= bn_ok;
     println!(

@@ -2,8 +2,9 @@
 //! their roles and initialisations, and adds the floating-point operations of its products to
 //! [`flops`] while they are counted.
 
-use super::batch_norm::BatchNorm2d;
-use super::conv::conv2d_gemm;
+use super::ops::batch_norm::BatchNorm2d;
+use super::ops::conv::conv2d_gemm;
+use super::ops::layer_norm::layer_norm;
 use super::params::{Init, Params, Role};
 use anyhow::Result;
 use candle_core::{Module, Tensor, D};
@@ -128,9 +129,19 @@ impl Linear {
         })
     }
 
+    /// `x Wᵀ + b` for `x` of any rank: the leading axes are flattened into rows first, so that
+    /// the product (and its weight gradient) is one matrix product, not one per leading index
+    /// against a broadcast weight.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = self.inner.forward(x)?;
         let rows = x.elem_count() / x.dim(D::Minus1)?;
+        let y = if x.rank() <= 2 {
+            self.inner.forward(x)?
+        } else {
+            let mut dims = x.dims().to_vec();
+            let flat = self.inner.forward(&x.reshape((rows, x.dim(D::Minus1)?))?)?;
+            *dims.last_mut().expect("rank > 2") = flat.dim(1)?;
+            flat.reshape(dims)?
+        };
         flops::add(2.0 * (rows * self.inner.weight().elem_count()) as f64);
         Ok(y)
     }
@@ -155,7 +166,7 @@ pub fn batch_norm(p: &Params, channels: usize, kernels: Kernels) -> Result<Batch
 }
 
 /// Layer normalisation over the last axis, `y = (x − μ)/sqrt(σ² + ε)·γ + β` with ε = 1e-6
-/// (`weight` γ = 1, `bias` β = 0, [`Role::Norm`]), written with differentiable tensor ops.
+/// (`weight` γ = 1, `bias` β = 0, [`Role::Norm`]; the op in `ops::layer_norm`).
 pub struct LayerNorm {
     weight: Tensor,
     bias: Tensor,
@@ -172,12 +183,6 @@ impl LayerNorm {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let d = x.dim(D::Minus1)? as f64;
-        let centred = x.broadcast_sub(&(x.sum_keepdim(D::Minus1)? / d)?)?;
-        let var = (centred.sqr()?.sum_keepdim(D::Minus1)? / d)?;
-        let normed = centred.broadcast_div(&(var + Self::EPS)?.sqrt()?)?;
-        Ok(normed
-            .broadcast_mul(&self.weight)?
-            .broadcast_add(&self.bias)?)
+        Ok(layer_norm(x, &self.weight, &self.bias, Self::EPS)?)
     }
 }

@@ -3,19 +3,13 @@
 //! the fast training path.
 
 pub mod arch;
-mod batch_norm;
-mod conv;
-#[cfg(feature = "cuda")]
-mod cuda;
-mod custom_op;
 mod init;
 pub mod layers;
 mod network;
+pub mod ops;
 pub mod params;
 
 pub use arch::{Architecture, Captured, NetConfig, Reduce};
-pub use batch_norm::max_difference as max_batch_norm_difference;
-pub use conv::max_op_difference;
 pub use init::initialise;
 pub use layers::Kernels;
 pub use network::{Network, WeightTensor};

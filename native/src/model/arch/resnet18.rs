@@ -3,8 +3,8 @@
 //! the paper), BatchNorm, global average pool, fc.
 
 use super::{Architecture, CapturePoint, Captured, Hyper, Model, NetConfig, Reduce};
-use crate::model::batch_norm::BatchNorm2d as BatchNorm;
 use crate::model::layers::{batch_norm, Conv2d, Kernels, Linear};
+use crate::model::ops::batch_norm::BatchNorm2d as BatchNorm;
 use crate::model::params::Params;
 use crate::train::OptimizerKind;
 use anyhow::Result;

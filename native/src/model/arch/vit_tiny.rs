@@ -12,10 +12,11 @@
 
 use super::{Architecture, CapturePoint, Captured, Hyper, Model, NetConfig, Reduce};
 use crate::model::layers::{flops, LayerNorm, Linear};
+use crate::model::ops::softmax::softmax_last_dim;
 use crate::model::params::{Init, Params, Role};
 use crate::train::OptimizerKind;
 use anyhow::Result;
-use candle_core::{Tensor, D};
+use candle_core::Tensor;
 
 /// Transformer blocks.
 pub const DEPTH: usize = 6;
@@ -107,7 +108,7 @@ impl Attention {
             qkv.get(2)?.contiguous()?,
         );
         let scores = (q.matmul(&k.t()?.contiguous()?)? / (hd as f64).sqrt())?;
-        let weights = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let weights = softmax_last_dim(&scores)?;
         let y = weights.matmul(&v)?.transpose(1, 2)?.reshape((b, t, c))?;
         flops::add(4.0 * (b * HEADS * t * t * hd) as f64);
         self.proj.forward(&y)
@@ -215,7 +216,7 @@ impl Model for VitTiny {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::custom_op::test_values;
+    use crate::model::ops::custom_op::test_values;
     use crate::model::{initialise, Kernels};
     use candle_core::{Device, Var};
     use std::collections::HashMap;

@@ -6,11 +6,11 @@
 //! read it), so it needs no atomics and is deterministic.
 
 use super::{contiguous_view, grid_stride, ptx, wrap};
-use crate::model::conv::ConvGeometry;
+use crate::model::ops::geometry::ConvGeometry;
 use candle_core::backend::BackendStorage;
 use candle_core::cuda_backend::cudarc::driver::PushKernelArg;
 use candle_core::cuda_backend::WrapErr;
-use candle_core::{CudaStorage, Layout, Result, Shape};
+use candle_core::{CudaStorage, Layout, Result};
 use std::sync::OnceLock;
 
 const SOURCE: &str = r#"
@@ -53,19 +53,33 @@ extern "C" __global__ void col2im_f32(const float* cols, float* x, int B, int C,
 }
 "#;
 
-/// Runs `kernel` (`im2col_f32` or `col2im_f32`) of geometry `g` on `s`, into a new tensor of
-/// shape `out`.
-pub fn run(
-    kernel: &str,
+/// `im2col` of geometry `g`: `(C·k·k) × (B·H_o·W_o)` columns from a `B × C × H × W` input.
+pub fn im2col(s: &CudaStorage, l: &Layout, g: &ConvGeometry) -> Result<CudaStorage> {
+    run("im2col_f32", s, l, g, g.rows() * g.cols())
+}
+
+/// `col2im` of geometry `g`: a `B × C × H × W` tensor from `(C·k·k) × (B·H_o·W_o)` columns.
+pub fn col2im(s: &CudaStorage, l: &Layout, g: &ConvGeometry) -> Result<CudaStorage> {
+    run(
+        "col2im_f32",
+        s,
+        l,
+        g,
+        g.batch * g.channels * g.height * g.width,
+    )
+}
+
+/// Runs `kernel` of geometry `g` on `s`, into a new buffer of `len` elements.
+fn run(
+    kernel: &'static str,
     s: &CudaStorage,
     l: &Layout,
     g: &ConvGeometry,
-    out: Shape,
-) -> Result<(CudaStorage, Shape)> {
+    len: usize,
+) -> Result<CudaStorage> {
     static PTX: OnceLock<std::result::Result<String, String>> = OnceLock::new();
     let dev = s.device();
     let src = contiguous_view(s, l, kernel)?;
-    let len = out.elem_count();
     // SAFETY: every element is written by the kernel below.
     let dst = unsafe { dev.alloc::<f32>(len)? };
     let func =
@@ -90,5 +104,5 @@ pub fn run(
     }
     // SAFETY: the argument list matches the kernel's signature; sizes come from `g`.
     unsafe { b.launch(grid_stride(len)) }.w()?;
-    Ok((wrap(dst, s), out))
+    Ok(wrap(dst, s))
 }

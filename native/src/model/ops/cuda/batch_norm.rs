@@ -8,7 +8,7 @@ use super::{contiguous_view, ptx, wrap};
 use candle_core::backend::BackendStorage;
 use candle_core::cuda_backend::cudarc::driver::{LaunchConfig, PushKernelArg};
 use candle_core::cuda_backend::WrapErr;
-use candle_core::{CudaStorage, Layout, Result, Shape};
+use candle_core::{CudaStorage, Layout, Result};
 use std::sync::OnceLock;
 
 const SOURCE: &str = r#"
@@ -98,17 +98,38 @@ extern "C" __global__ void bn_train_bwd(const float* x, const float* dy, const f
 }
 "#;
 
-/// Runs the kernel `name` with one 256-thread block per channel, returning the packed `B·C·HW + 2C`
-/// outputs: `bn_train_fwd` on `(x, γ, β)` gives `[y | mean | var]`, `bn_train_bwd` on `(x, dy, γ)`
-/// gives `[∂x | ∂γ | ∂β]`.
-pub fn run(
-    name: &str,
+/// The forward pass on `(x, γ, β)`: `[y | mean | var]` (`B·C·HW + 2C` values).
+pub fn forward(
+    x: (&CudaStorage, &Layout),
+    w: (&CudaStorage, &Layout),
+    bias: (&CudaStorage, &Layout),
+    dims: (usize, usize, usize),
+    eps: f64,
+) -> Result<CudaStorage> {
+    run("bn_train_fwd", x, w, bias, dims, eps)
+}
+
+/// The backward pass on `(x, dy, γ)`: `[∂x | ∂γ | ∂β]` (`B·C·HW + 2C` values).
+pub fn backward(
+    x: (&CudaStorage, &Layout),
+    dy: (&CudaStorage, &Layout),
+    w: (&CudaStorage, &Layout),
+    dims: (usize, usize, usize),
+    eps: f64,
+) -> Result<CudaStorage> {
+    run("bn_train_bwd", x, dy, w, dims, eps)
+}
+
+/// Runs the kernel `name` with one 256-thread block per channel, returning the packed
+/// `B·C·HW + 2C` outputs.
+fn run(
+    name: &'static str,
     a: (&CudaStorage, &Layout),
     b: (&CudaStorage, &Layout),
     c: (&CudaStorage, &Layout),
     dims: (usize, usize, usize),
     eps: f64,
-) -> Result<(CudaStorage, Shape)> {
+) -> Result<CudaStorage> {
     static PTX: OnceLock<std::result::Result<String, String>> = OnceLock::new();
     let (batch, channels, hw) = dims;
     let len = batch * channels * hw + 2 * channels;
@@ -143,5 +164,5 @@ pub fn run(
     };
     // SAFETY: the argument list matches the kernel's signature.
     unsafe { builder.launch(cfg) }.w()?;
-    Ok((wrap(out, a.0), Shape::from(len)))
+    Ok(wrap(out, a.0))
 }

@@ -7,40 +7,14 @@
 //! - weight gradient: `∇W₂ = ∇Y · cols(X)ᵀ` (candle's matmul backward);
 //! - input gradient: `∇cols = W₂ᵀ · ∇Y` (matmul backward), then `∇X = col2im(∇cols)`.
 //!
-//! On the CPU `im2col`/`col2im` are parallel loops, on CUDA two kernels (`cuda/im2col.rs`); on other
+//! On the CPU `im2col`/`col2im` are parallel loops, on CUDA two kernels (`cuda/im2col.rs`, typed launchers); on other
 //! devices `cols(X)` is assembled from candle tensor ops (padding, strided views, stack), whose
 //! backward candle derives itself.
 
 use super::custom_op::contiguous_f32;
+pub use super::geometry::ConvGeometry;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
-
-/// Geometry of one convolution.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConvGeometry {
-    pub batch: usize,
-    pub channels: usize,
-    pub height: usize,
-    pub width: usize,
-    pub kernel: usize,
-    pub stride: usize,
-    pub padding: usize,
-}
-
-impl ConvGeometry {
-    pub fn out_height(&self) -> usize {
-        (self.height + 2 * self.padding - self.kernel) / self.stride + 1
-    }
-    pub fn out_width(&self) -> usize {
-        (self.width + 2 * self.padding - self.kernel) / self.stride + 1
-    }
-    pub(crate) fn rows(&self) -> usize {
-        self.channels * self.kernel * self.kernel
-    }
-    pub(crate) fn cols(&self) -> usize {
-        self.batch * self.out_height() * self.out_width()
-    }
-}
 
 /// The two data movements of the GEMM convolution, adjoint to each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,11 +134,11 @@ impl CustomOp1 for ConvLayout {
         s: &candle_core::CudaStorage,
         l: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
-        let kernel = match self.1 {
-            Movement::Im2Col => "im2col_f32",
-            Movement::Col2Im => "col2im_f32",
+        let out = match self.1 {
+            Movement::Im2Col => super::cuda::im2col::im2col(s, l, &self.0)?,
+            Movement::Col2Im => super::cuda::im2col::col2im(s, l, &self.0)?,
         };
-        super::cuda::im2col::run(kernel, s, l, &self.0, self.out_shape())
+        Ok((out, self.out_shape()))
     }
     /// Each movement's gradient is the other one.
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
@@ -241,45 +215,17 @@ pub fn conv2d_gemm(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Res
         .contiguous()
 }
 
-/// Largest `|device − CPU|` of `im2col` and of `col2im` over a few awkward geometries (strides 1
-/// and 2, padding 0 and 1, odd sizes, 1×1 and 3×3 kernels). `im2col` is a pure gather (0 is
-/// expected); `col2im` sums at most k² values, so only rounding may differ. For
-/// `bench-train --verify` on a GPU.
-pub fn max_op_difference(device: &candle_core::Device) -> Result<(f32, f32)> {
-    use candle_core::Device;
-    let geometries = [
-        (2, 3, 7, 5, 3, 2, 1),
-        (1, 4, 8, 8, 1, 2, 0),
-        (3, 2, 6, 9, 3, 1, 1),
-        (2, 8, 32, 32, 3, 1, 1),
-        (2, 16, 9, 9, 3, 2, 1),
-    ];
-    let max_abs = |a: &Tensor, b: &Tensor| -> Result<f32> {
-        (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()
-    };
-    let (mut fwd, mut bwd) = (0f32, 0f32);
-    for (batch, channels, height, width, kernel, stride, padding) in geometries {
-        let g = ConvGeometry {
-            batch,
-            channels,
-            height,
-            width,
-            kernel,
-            stride,
-            padding,
-        };
-        let x = Tensor::randn(0f32, 1.0, (batch, channels, height, width), &Device::Cpu)?;
-        let op = ConvLayout(g, Movement::Im2Col);
-        let here = x.apply_op1_no_bwd(&op)?;
-        let there = x.to_device(device)?.apply_op1_no_bwd(&op)?;
-        fwd = fwd.max(max_abs(&here, &there.to_device(&Device::Cpu)?)?);
-        let cols = Tensor::randn(0f32, 1.0, (g.rows(), g.cols()), &Device::Cpu)?;
-        let op = ConvLayout(g, Movement::Col2Im);
-        let here = cols.apply_op1_no_bwd(&op)?;
-        let there = cols.to_device(device)?.apply_op1_no_bwd(&op)?;
-        bwd = bwd.max(max_abs(&here, &there.to_device(&Device::Cpu)?)?);
-    }
-    Ok((fwd, bwd))
+/// `cols(X)` of geometry `g` for a contiguous `B × C × H × W` tensor (no gradient), on the CPU or
+/// CUDA (for the device checks).
+pub fn im2col(x: &Tensor, g: &ConvGeometry) -> Result<Tensor> {
+    x.contiguous()?
+        .apply_op1_no_bwd(&ConvLayout(*g, Movement::Im2Col))
+}
+
+/// The adjoint of [`im2col`]: columns summed back into `B × C × H × W` (no gradient).
+pub fn col2im(cols: &Tensor, g: &ConvGeometry) -> Result<Tensor> {
+    cols.contiguous()?
+        .apply_op1_no_bwd(&ConvLayout(*g, Movement::Col2Im))
 }
 
 #[cfg(test)]
@@ -287,12 +233,12 @@ mod tests {
     use super::*;
     use candle_core::{Device, Var};
 
-    use crate::model::custom_op::test_values as rand;
+    use crate::model::ops::custom_op::test_values as rand;
 
     /// `‖a − b‖₂ / ‖b‖₂`.
     fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
-        let (norm, _) = crate::model::custom_op::norms(b);
-        crate::model::custom_op::norms(&(a - b).unwrap()).0 / norm.max(1e-12)
+        let (norm, _) = crate::model::ops::custom_op::norms(b);
+        crate::model::ops::custom_op::norms(&(a - b).unwrap()).0 / norm.max(1e-12)
     }
 
     /// Gradients of `Σ Y·P` by direct loops over every (b, o, y, x, c, i, j):
