@@ -229,26 +229,13 @@ fn pruned_checkpoints_have_exact_global_sparsity_and_quantized_few_levels() {
     let (ok, err) = sweep(&out, &["--max-models", "5"]);
     assert!(ok, "{err}");
     let weights = |name: &str| -> Vec<(String, Vec<f32>)> {
-        let bytes = read(&out.join(format!("checkpoints/{name}.safetensors")));
-        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-        let mut v: Vec<(String, Vec<f32>)> = st
-            .tensors()
+        checkpoint(&out.join(format!("checkpoints/{name}.safetensors")))
             .into_iter()
-            .filter(|(n, _)| {
+            .filter(|(n, _, _)| {
                 n.ends_with(".weight") && !n.contains("bn") && !n.contains("downsample.1")
             })
-            .map(|(n, t)| {
-                (
-                    n,
-                    t.data()
-                        .chunks_exact(4)
-                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                        .collect(),
-                )
-            })
-            .collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0));
-        v
+            .map(|(n, _, values)| (n, values))
+            .collect()
     };
     let total: usize = weights("original").iter().map(|w| w.1.len()).sum();
     for ratio in [0.5, 0.9] {
@@ -566,5 +553,202 @@ fn a_poisoned_sweep_directory_is_noticed_and_repaired() {
     assert_eq!(snap.seed, Some(winner_seed.parse().unwrap()));
     if winner_seed == "42" {
         assert_eq!(read(&both.join("sweep.reps")), snapshot);
+    }
+}
+
+/// Safetensors checkpoint tensors as (name, dims, values).
+fn checkpoint(path: &Path) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+    let bytes = read(path);
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut v: Vec<_> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, t)| {
+            let values = t
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                .collect();
+            (n, t.shape().to_vec(), values)
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// Rank of an m × n matrix by Gaussian elimination with complete pivoting in f64 (pivots below
+/// 1e-4 of the largest entry count as zero: the matrices are f32 roundings of exact ranks).
+fn rank(a: &[f32], m: usize, n: usize) -> usize {
+    let mut a: Vec<f64> = a.iter().map(|x| *x as f64).collect();
+    let scale = a.iter().fold(0.0f64, |s, x| s.max(x.abs()));
+    let (mut rows, mut cols): (Vec<usize>, Vec<usize>) = ((0..m).collect(), (0..n).collect());
+    let mut r = 0;
+    while !rows.is_empty() && !cols.is_empty() {
+        let (mut pi, mut pj) = (0, 0);
+        for (i, &ri) in rows.iter().enumerate() {
+            for (j, &cj) in cols.iter().enumerate() {
+                if a[ri * n + cj].abs() > a[rows[pi] * n + cols[pj]].abs() {
+                    (pi, pj) = (i, j);
+                }
+            }
+        }
+        let (pr, pc) = (rows.swap_remove(pi), cols.swap_remove(pj));
+        let pivot = a[pr * n + pc];
+        if pivot.abs() <= 1e-4 * scale {
+            break;
+        }
+        for &ri in &rows {
+            let f = a[ri * n + pc] / pivot;
+            for &cj in &cols {
+                a[ri * n + cj] -= f * a[pr * n + cj];
+            }
+        }
+        r += 1;
+    }
+    r
+}
+
+/// A Vision Transformer with every method: the snapshot analyses with the ViT's default layers,
+/// channel pruning zeroes the requested share of output channels, low-rank compression gives each
+/// weight matrix the requested rank, and a rerun reuses everything.
+#[test]
+fn vit_with_every_method_is_analysable() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("vit");
+    let mut args = SMALL.to_vec();
+    args.extend([
+        "--arch",
+        "vit-tiny",
+        "--methods",
+        "all",
+        "--grid",
+        "channel-prune=0.3",
+        "--grid",
+        "lowrank=0.5",
+    ]);
+    let (ok, err) = run(&out, &args, &[]);
+    assert!(ok, "{err}");
+    let o = Command::new(env!("CARGO_BIN_EXE_native"))
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            "--bootstrap",
+            "0",
+            "--permutations",
+            "0",
+        ])
+        .arg(out.join("sweep.reps"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let layers: Vec<&str> = report["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["blocks.3.tokens", "head"]);
+    let methods: Vec<(String, String)> = report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap().into(),
+                m["method"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let names: Vec<&str> = methods.iter().map(|m| m.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "original",
+            "coreset-0.5",
+            "prune-0.5",
+            "quant-8",
+            "channel-prune-0.3",
+            "lowrank-0.5"
+        ]
+    );
+    assert!(methods.iter().all(|(n, m)| n.starts_with(m.as_str())));
+    // Multiplied tensors: rank ≥ 2, except the embeddings added to the tokens.
+    let weights = |name: &str| -> Vec<(String, Vec<usize>, Vec<f32>)> {
+        checkpoint(&out.join(format!("checkpoints/{name}.safetensors")))
+            .into_iter()
+            .filter(|(n, d, _)| d.len() >= 2 && n != "pos_embed" && n != "cls_token")
+            .collect()
+    };
+    let original = weights("original");
+    assert_eq!(
+        original.len(),
+        4 * 4 + 2,
+        "patch_embed, head and four per block"
+    );
+    let rows = |t: &(String, Vec<usize>, Vec<f32>)| -> Vec<bool> {
+        t.2.chunks(t.2.len() / t.1[0])
+            .map(|r| r.iter().all(|v| *v == 0.0))
+            .collect()
+    };
+    let total: usize = original.iter().map(|t| t.1[0]).sum();
+    let zero: usize = weights("channel-prune-0.3")
+        .iter()
+        .map(|t| rows(t).iter().filter(|z| **z).count())
+        .sum();
+    assert_eq!(zero, (0.3 * total as f64).round() as usize);
+    for (name, dims, values) in weights("lowrank-0.5") {
+        let (m, n) = (dims[0], values.len() / dims[0]);
+        let want = ((0.5 * m.min(n) as f64).round() as usize).max(1);
+        assert_eq!(rank(&values, m, n), want, "{name} {m}×{n}");
+    }
+    let config = String::from_utf8(read(&out.join("config.json"))).unwrap();
+    assert!(config.contains("\"arch\": \"vit-tiny\""), "{config}");
+    let (ok, err) = run(&out, &args, &[]);
+    assert!(ok, "{err}");
+    assert!(log_of(&out).contains("6 model(s) verified against the manifest and reused"));
+}
+
+#[test]
+fn architecture_and_method_settings_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x");
+    let (ok, err) = run(&out, &[], &["--max-models", "0"]);
+    assert!(ok, "{err}");
+    for (extra, expected) in [
+        (
+            vec!["--arch", "vgg"],
+            "unknown architecture (known: resnet18, vit-tiny)",
+        ),
+        (
+            vec!["--arch", "vit-tiny", "--width", "6"],
+            "--width for vit-tiny: must be a multiple of 4",
+        ),
+        (
+            vec!["--methods", "prune,distill"],
+            "--methods: unknown method 'distill'",
+        ),
+        (
+            vec!["--grid", "lowrank=0.5"],
+            "--grid lowrank: lowrank is not among --methods",
+        ),
+        (
+            vec!["--grid", "quant=2.5"],
+            "--grid quant: 2.5 is not in 1..=16",
+        ),
+        (
+            vec!["--methods", "lowrank", "--grid", "lowrank=0"],
+            "--grid lowrank: 0 is not in (0, 1]",
+        ),
+        (vec!["--grid", "prune"], "expected METHOD=v1,v2"),
+        // The directory holds a ResNet sweep (made below): another architecture is named.
+        (
+            vec!["--max-models", "0", "--arch", "vit-tiny"],
+            "--arch was the default, now \"vit-tiny\"",
+        ),
+    ] {
+        let (ok, err) = run(&out, &[], &extra);
+        assert!(!ok && err.contains(expected), "{extra:?}: {err}");
     }
 }

@@ -239,6 +239,27 @@ test('?snapshot=URL opens that snapshot, and a missing one is a clear error', as
   await page.close();
 });
 
+test('a Vision Transformer sweep with every method: the page analyses its default layers and lists every method, with the numbers of native analyze', async () => {
+  const out = join(data, 'vit');
+  execFileSync(native, ['train-sweep', '--arch', 'vit-tiny', '--methods', 'all', '--width', '8', '--epochs', '1',
+    '--train-size', '64', '--test-size', '40', '--samples', '20', '--batch-size', '32', '--fractions', '0.5',
+    '--ratios', '0.5', '--bits', '8', '--grid', 'channel-prune=0.3', '--grid', 'lowrank=0.5', '--out', out], { stdio: 'ignore' });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${base}?snapshot=data/vit/sweep.reps`);
+  await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 60000 });
+  assert.match(await page.textContent('#loaded'), /vit-tiny/);
+  const box = (l) => page.locator(`#layers input[data-item="${l}"]`);
+  assert.ok(await box('blocks.3.tokens').isChecked() && await box('head').isChecked());
+  assert.ok(!(await box('blocks.0').isChecked()));
+  const report = analyzeJson([join(out, 'sweep.reps')]);
+  assert.deepEqual(report.layers, ['blocks.3.tokens', 'head']);
+  assert.ok(compare(await pageNumbers(page), report) >= 6 * 10);
+  const text = await page.textContent('body');
+  for (const m of ['channel-prune', 'lowrank', 'coreset', 'prune', 'quant']) assert.ok(text.includes(m), `${m} is not on the page`);
+  await page.screenshot({ path: join(shots, 'viewer-vit.png'), fullPage: true });
+  await page.close();
+});
+
 test('the layer choice re-averages the tables like native analyze --layers, one layer always stays chosen, and Figure 2 draws the chosen models', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(base);

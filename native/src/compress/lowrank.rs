@@ -61,18 +61,7 @@ pub fn truncate_rank(w: &mut WeightTensor, keep: f64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect()
-    }
+    use crate::model::ops::custom_op::test_values as values;
 
     /// The rank of a matrix by Gaussian elimination with partial pivoting (an independent check).
     fn rank(a: &[f32], m: usize, n: usize) -> usize {

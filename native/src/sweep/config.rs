@@ -76,8 +76,9 @@ pub struct SweepConfig {
     /// The compression methods (names in [`compress::METHODS`], in its order).
     #[serde(default = "paper_methods", skip_serializing_if = "is_paper_methods")]
     pub methods: Vec<String>,
-    /// The grids of the selected methods other than the paper's three.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// The grids of the selected methods other than the paper's three (`--grid`, the name a
+    /// refusal of other settings gives).
+    #[serde(default, rename = "grid", skip_serializing_if = "BTreeMap::is_empty")]
     pub grids: BTreeMap<String, Vec<f64>>,
     /// How convolutions and BatchNorm are computed; `None`: the faster on the device. Results
     /// agree to rounding, so it is not pinned.
@@ -363,12 +364,13 @@ impl SweepConfig {
         let a = serde_json::to_value(self).ok()?;
         let b = serde_json::to_value(other).ok()?;
         let (a, b) = (a.as_object()?, b.as_object()?);
-        a.iter().find(|(k, v)| b.get(*k) != Some(v)).map(|(k, v)| {
-            (
-                k.replace('_', "-"),
-                v.to_string(),
-                b.get(k).map(|x| x.to_string()).unwrap_or_default(),
-            )
-        })
+        // A setting at its default is left out of the stored form: name it so.
+        let shown = |v: Option<&serde_json::Value>| {
+            v.map_or_else(|| "the default".to_string(), |x| x.to_string())
+        };
+        a.keys()
+            .chain(b.keys().filter(|k| !a.contains_key(*k)))
+            .find(|k| a.get(*k) != b.get(*k))
+            .map(|k| (k.replace('_', "-"), shown(a.get(k)), shown(b.get(k))))
     }
 }

@@ -1,9 +1,7 @@
 //! Learning-rate schedules.
 
-use clap::ValueEnum;
-
 /// How the learning rate changes over training.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Schedule {
     /// `lr · ½ (1 + cos(π t / T))` over all T steps (the default).
     Cosine,
@@ -24,9 +22,7 @@ impl Schedule {
             Schedule::Step | Schedule::Constant => base,
         }
     }
-}
 
-impl Schedule {
     /// The learning rate at step `t` of `total` after `warmup` steps of linear warm-up:
     /// `base · (t + 1) / warmup` for `t < warmup`, then [`Schedule::lr`] over the remaining
     /// `total − warmup` steps. Without warm-up, exactly [`Schedule::lr`].

@@ -11,9 +11,9 @@ use crate::metrics::RepsWeights;
 pub const PAPER_LAYERS: [&str; 2] = ["layer4.1.conv2", "fc"];
 
 /// The paper's layers and their analogues in the other architectures `native train-sweep`
-/// trains: the last block's output flattened and the logits (`vit-tiny`: `blocks.5.tokens`,
+/// trains: the last block's output flattened and the logits (`vit-tiny`: `blocks.3.tokens`,
 /// `head`).
-pub const DEFAULT_LAYER_PAIRS: [[&str; 2]; 2] = [PAPER_LAYERS, ["blocks.5.tokens", "head"]];
+pub const DEFAULT_LAYER_PAIRS: [[&str; 2]; 2] = [PAPER_LAYERS, ["blocks.3.tokens", "head"]];
 
 /// The layers analysed by default among the layers every model has (`shared`): the first of
 /// [`DEFAULT_LAYER_PAIRS`] that is all there, else all of `shared`.

@@ -5,8 +5,8 @@
 //! `width / HEADS` dimensions and an MLP of [`MLP_RATIO`]` · width`; the final LayerNorm's class
 //! token goes through the linear head. Trained with AdamW (warm-up, then cosine).
 //!
-//! Capture points: `patch_embed` (the 64 patch embeddings), `blocks.0` … `blocks.5` (token-mean
-//! unless `--no-pool`), `blocks.5.tokens` (the last block's 65 tokens flattened: the analogue of
+//! Capture points: `patch_embed` (the 64 patch embeddings), `blocks.0` … `blocks.3` (token-mean
+//! unless `--no-pool`), `blocks.3.tokens` (the last block's 65 tokens flattened: the analogue of
 //! the ResNet's `layer4.1.conv2`), `norm.cls` (the final norm's class token, CRAIG's embedding)
 //! and `head` (the logits).
 
@@ -19,7 +19,7 @@ use anyhow::Result;
 use candle_core::Tensor;
 
 /// Transformer blocks.
-pub const DEPTH: usize = 6;
+pub const DEPTH: usize = 4;
 /// Attention heads per block (`--width` must be a multiple).
 pub const HEADS: usize = 4;
 /// MLP hidden size over the width.
@@ -33,7 +33,7 @@ const INIT_STD: f32 = 0.02;
 
 pub const ARCH: Architecture = Architecture {
     name: "vit-tiny",
-    about: "a Vision Transformer for 32×32 images: 4×4 patches, 6 pre-norm blocks, 4 heads (--width = embedding size, a multiple of 4); AdamW",
+    about: "a Vision Transformer for 32×32 images: 4×4 patches, 4 pre-norm blocks, 4 heads (--width = embedding size, a multiple of 4); AdamW",
     build,
     check_width: |w| {
         (w % HEADS != 0).then(|| format!("must be a multiple of {HEADS} (the heads), got {w}"))
@@ -44,13 +44,11 @@ pub const ARCH: Architecture = Architecture {
         point("blocks.1", Reduce::TokenMean),
         point("blocks.2", Reduce::TokenMean),
         point("blocks.3", Reduce::TokenMean),
-        point("blocks.4", Reduce::TokenMean),
-        point("blocks.5", Reduce::TokenMean),
-        point("blocks.5.tokens", Reduce::Flatten),
+        point("blocks.3.tokens", Reduce::Flatten),
         point("norm.cls", Reduce::Keep),
         point("head", Reduce::Keep),
     ],
-    default_layers: ["blocks.5.tokens", "head"],
+    default_layers: ["blocks.3.tokens", "head"],
     embedding: "norm.cls",
     quick: Hyper {
         width: 64,
@@ -417,9 +415,9 @@ mod tests {
             ("blocks.2.attn.qkv.weight", 8 * 20 + 6),
             ("blocks.1.attn.proj.weight", 10),
             ("blocks.3.mlp.fc1.bias", 4),
-            ("blocks.4.mlp.fc2.weight", 33),
-            ("blocks.5.norm1.weight", 1),
-            ("blocks.5.norm2.bias", 7),
+            ("blocks.2.mlp.fc2.weight", 33),
+            ("blocks.3.norm1.weight", 1),
+            ("blocks.3.norm2.bias", 7),
             ("norm.weight", 2),
             ("norm.bias", 5),
             ("head.weight", 11),
@@ -474,7 +472,7 @@ mod tests {
         };
         assert_eq!(shape("patch_embed"), [2, 64, WIDTH]);
         assert_eq!(shape("blocks.3"), [2, 65, WIDTH]);
-        assert_eq!(shape("blocks.5.tokens"), [2, 65, WIDTH]);
+        assert_eq!(shape("blocks.3.tokens"), [2, 65, WIDTH]);
         assert_eq!(shape("norm.cls"), [2, WIDTH]);
         assert_eq!(shape("head"), [2, 10]);
     }

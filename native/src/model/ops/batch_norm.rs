@@ -12,7 +12,7 @@
 //! `[y | μ | σ²]` packed in one tensor, and the backward op recomputes the statistics from `x`
 //! (sums in f64) and returns `[∂x | ∂γ | ∂β]`.
 
-use super::custom_op::contiguous_f32;
+use super::custom_op::{contiguous_f32, unpack3};
 use candle_core::{CpuStorage, CustomOp3, Layout, ModuleT, Result, Shape, Tensor, Var};
 use rayon::prelude::*;
 
@@ -134,12 +134,12 @@ impl CustomOp3 for BnForward {
         // Only `y` carries a gradient: the packed statistics are used detached.
         let dy = grad.narrow(0, 0, n)?.reshape(x.shape())?.contiguous()?;
         let op = BnBackward { eps: self.eps };
-        let packed = x.contiguous()?.apply_op3_no_bwd(&dy, w, &op)?;
-        Ok((
-            Some(packed.narrow(0, 0, n)?.reshape(x.shape())?),
-            Some(packed.narrow(0, n, c)?),
-            Some(packed.narrow(0, n + c, c)?),
-        ))
+        let (dx, dw, db) = unpack3(
+            &x.contiguous()?.apply_op3_no_bwd(&dy, w, &op)?,
+            x.shape(),
+            c,
+        )?;
+        Ok((Some(dx), Some(dw), Some(db)))
     }
 }
 
@@ -261,14 +261,12 @@ impl BatchNorm2d {
 
     /// The fused training forward pass; updates the running statistics.
     fn forward_fused(&self, x: &Tensor) -> Result<Tensor> {
-        let (b, c, hw) = dims(x.shape())?;
-        let n = b * c * hw;
+        let (_, c, _) = dims(x.shape())?;
         let op = BnForward { eps: self.eps };
         let packed = x.contiguous()?.apply_op3(&self.weight, &self.bias, op)?;
-        let mean = packed.narrow(0, n, c)?.detach();
-        let var = packed.narrow(0, n + c, c)?.detach();
-        self.update_running(&mean, &var, x.shape())?;
-        packed.narrow(0, 0, n)?.reshape(x.shape())
+        let (y, mean, var) = unpack3(&packed, x.shape(), c)?;
+        self.update_running(&mean.detach(), &var.detach(), x.shape())?;
+        Ok(y)
     }
 
     /// PyTorch's running statistics: `r ← (1 − m)·r + m·batch`, the variance unbiased.

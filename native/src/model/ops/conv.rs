@@ -235,11 +235,7 @@ mod tests {
 
     use crate::model::ops::custom_op::test_values as rand;
 
-    /// `‖a − b‖₂ / ‖b‖₂`.
-    fn rel_err(a: &Tensor, b: &Tensor) -> f32 {
-        let (norm, _) = crate::model::ops::custom_op::norms(b);
-        crate::model::ops::custom_op::norms(&(a - b).unwrap()).0 / norm.max(1e-12)
-    }
+    use crate::model::ops::custom_op::rel_err;
 
     /// Gradients of `Σ Y·P` by direct loops over every (b, o, y, x, c, i, j):
     /// `∂/∂X[b, c, iy, ix] += W[o, c, i, j] P[b, o, y, x]` and `∂/∂W[o, c, i, j] += X[b, c, iy, ix] P[b, o, y, x]`

@@ -27,6 +27,32 @@ pub(crate) fn test_values(n: usize, seed: u64) -> Vec<f32> {
         .collect()
 }
 
+/// `[a | b | c]` packed in one flat tensor (what the fused backward ops return) as `a` of
+/// `shape`, and `b` and `c` of `k` values each.
+pub(crate) fn unpack3(
+    packed: &candle_core::Tensor,
+    shape: &candle_core::Shape,
+    k: usize,
+) -> Result<(
+    candle_core::Tensor,
+    candle_core::Tensor,
+    candle_core::Tensor,
+)> {
+    let n = shape.elem_count();
+    Ok((
+        packed.narrow(0, 0, n)?.reshape(shape)?,
+        packed.narrow(0, n, k)?,
+        packed.narrow(0, n + k, k)?,
+    ))
+}
+
+/// `‖a − b‖₂ / ‖b‖₂` for a test result `a` (f32) and its reference `b` (f32 or f64).
+#[cfg(test)]
+pub(crate) fn rel_err(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
+    let b = b.to_dtype(candle_core::DType::F32).unwrap();
+    norms(&(a - &b).unwrap()).0 / norms(&b).0.max(1e-12)
+}
+
 /// `‖t‖₂` and `max |t|` of a test tensor, for the ops' relative-error checks.
 #[cfg(test)]
 pub(crate) fn norms(t: &candle_core::Tensor) -> (f32, f32) {

@@ -90,7 +90,7 @@ impl CustomOp2 for SoftmaxBackward {
 
 #[cfg(test)]
 mod tests {
-    use super::super::custom_op::{norms, test_values};
+    use super::super::custom_op::{rel_err as rel, test_values};
     use super::*;
     use candle_core::{Device, Var};
 
@@ -116,8 +116,9 @@ mod tests {
             let proj =
                 Tensor::from_vec(test_values(n, 50 + k as u64), shape.as_slice(), &dev).unwrap();
             let ours = softmax_last_dim(x.as_tensor()).unwrap();
-            let reference = candle_nn::ops::softmax(x.as_tensor(), D::Minus1).unwrap();
-            let rel = |a: &Tensor, b: &Tensor| norms(&(a - b).unwrap()).0 / norms(b).0.max(1e-12);
+            // The reference in f64 (its graph reaches the f32 variable through `to_dtype`).
+            let f64_ = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
+            let reference = candle_nn::ops::softmax(&f64_(x.as_tensor()), D::Minus1).unwrap();
             assert!(rel(&ours, &reference) < 1e-5, "{shape:?} forward");
             let g1 = (&ours * &proj)
                 .unwrap()
@@ -125,7 +126,7 @@ mod tests {
                 .unwrap()
                 .backward()
                 .unwrap();
-            let g2 = (&reference * &proj)
+            let g2 = (&reference * &f64_(&proj))
                 .unwrap()
                 .sum_all()
                 .unwrap()
