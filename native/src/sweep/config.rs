@@ -26,7 +26,7 @@ pub enum DatasetChoice {
 pub enum Preset {
     /// Synthetic data, CPU-sized: the whole 25-model sweep in a few minutes on 2 cores.
     Quick,
-    /// The paper: CIFAR-10, width 64, 50 epochs, batch 128, lr 0.1, seed 42, N = 200.
+    /// The paper: CIFAR-10, 50 epochs, batch 128, seed 42, N = 200 (ResNet-18: width 64, lr 0.1).
     Paper,
 }
 
