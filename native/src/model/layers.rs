@@ -12,8 +12,8 @@ use candle_core::{Module, Tensor, D};
 /// How convolutions and BatchNorm are computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Kernels {
-    /// im2col + one GEMM per pass, gradients included (`model::conv`), and BatchNorm as one
-    /// fused op each way (`model::batch_norm`): the default on the CPU and on CUDA, where
+    /// im2col + one GEMM per pass, gradients included (`ops::conv`), and BatchNorm as one
+    /// fused op each way (`ops::batch_norm`): the default on the CPU and on CUDA, where
     /// `native bench-train` measures it faster.
     #[default]
     Gemm,
@@ -24,7 +24,7 @@ pub enum Kernels {
 impl Kernels {
     /// The faster kernels on `device`, as measured by `native bench-train`: the GEMM path on the
     /// CPU (3× candle's at width 16 on a 2-core machine) and on CUDA, where its kernels
-    /// (`cuda/`: im2col/col2im, fused BatchNorm) beat candle's convolution and BatchNorm (H200,
+    /// (`ops/cuda/`: im2col/col2im, fused BatchNorm) beat candle's convolution and BatchNorm (H200,
     /// batch 128: 8198 against 5685 images/s at width 16, 3451 against 1378 at width 64);
     /// candle's own elsewhere.
     pub fn for_device(device: &candle_core::Device) -> Self {

@@ -22,7 +22,6 @@ pub struct Network {
     pub params: Params,
     pub model: Box<dyn Model>,
     pub arch: &'static Architecture,
-    pub device: Device,
 }
 
 impl Network {
@@ -33,15 +32,25 @@ impl Network {
         seed: u64,
         device: &Device,
     ) -> Result<Self> {
+        let net = Self::build(arch, cfg, device)?;
+        initialise(&net.params, seed)?;
+        Ok(net)
+    }
+
+    /// The layers of `arch`, their parameters created but not yet given values.
+    fn build(arch: &'static Architecture, cfg: &NetConfig, device: &Device) -> Result<Self> {
         let params = Params::new(device);
         let model = (arch.build)(cfg, &params)?;
-        initialise(&params, seed)?;
         Ok(Network {
             params,
             model,
             arch,
-            device: device.clone(),
         })
+    }
+
+    /// The device its parameters live on.
+    pub fn device(&self) -> &Device {
+        self.params.device()
     }
 
     /// A network with the weights of a checkpoint.
@@ -51,7 +60,7 @@ impl Network {
         cfg: &NetConfig,
         device: &Device,
     ) -> Result<Self> {
-        let mut net = Network::new(arch, cfg, 0, device)?;
+        let mut net = Self::build(arch, cfg, device)?;
         net.params
             .varmap_mut()
             .load(path)
@@ -111,7 +120,7 @@ impl Network {
             var.set(&Tensor::from_vec(
                 w.values.clone(),
                 w.dims.as_slice(),
-                &self.device,
+                self.device(),
             )?)?;
         }
         Ok(())

@@ -128,6 +128,11 @@ impl Params {
         Ok(t)
     }
 
+    /// The device parameters are created on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
     /// The variables, as candle's map (for loading and saving checkpoints).
     pub fn varmap(&self) -> &VarMap {
         &self.varmap

@@ -28,7 +28,7 @@ pub fn extract(
 ) -> Result<Vec<SnapshotLayer>> {
     let mut layers: Vec<SnapshotLayer> = Vec::new();
     for chunk in indices.chunks(batch.max(1)) {
-        let (x, _) = test.batch(chunk, None, &net.device)?;
+        let (x, _) = test.batch(chunk, None, net.device())?;
         let mut cap = Captured::default();
         net.model.forward(&x, false, Some(&mut cap))?;
         for (name, t) in cap.0 {

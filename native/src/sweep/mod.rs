@@ -175,7 +175,7 @@ impl Run<'_> {
             self.original()?;
             let net = self.original.as_ref().expect("loaded above");
             for chunk in all.chunks(EVAL_BATCH) {
-                let (x, _) = self.data.train.batch(chunk, None, &net.device)?;
+                let (x, _) = self.data.train.batch(chunk, None, net.device())?;
                 let mut cap = Captured::default();
                 net.model.forward(&x, false, Some(&mut cap))?;
                 let rows = &cap
@@ -198,8 +198,8 @@ impl Run<'_> {
         let all_train: Vec<usize> = (0..self.data.train.len()).collect();
         let started = Instant::now();
         let settings = self.cfg.method_settings();
-        let net = match (spec.method, spec.parameter) {
-            (Some(method), Some(p)) => match method.make {
+        let net = match spec.made_by {
+            Some((method, p)) => match method.make {
                 Make::Weights(apply) => {
                     let mut weights = self.original()?.weights()?;
                     apply(&mut weights, p, &settings)?;
@@ -222,7 +222,7 @@ impl Run<'_> {
                     self.train_fresh(&spec.name, &chosen.indices, chosen.weights.as_deref())?
                 }
             },
-            _ => self.train_fresh(&spec.name, &all_train, None)?,
+            None => self.train_fresh(&spec.name, &all_train, None)?,
         };
         let checkpoint = net.save(&self.paths.path(&Paths::checkpoint(&spec.name)))?;
         let accuracy = evaluate(&net, &self.data.test, EVAL_BATCH)?;
@@ -255,8 +255,8 @@ impl Run<'_> {
         let model = SnapshotModel {
             name: spec.name.clone(),
             method: spec.method_name().into(),
-            parameter: spec.parameter,
-            parameter_name: spec.method.map(|m| m.parameter.to_string()),
+            parameter: spec.made_by.map(|(_, p)| p),
+            parameter_name: spec.made_by.map(|(m, _)| m.parameter.to_string()),
             accuracy: Some(accuracy),
             weight_similarity: Some(weight_similarity),
             histogram: Some(histogram),

@@ -7,21 +7,20 @@ use crate::compress::CompressionMethod;
 #[derive(Clone)]
 pub struct ModelSpec {
     pub name: String,
-    /// How it is made; `None` for the original (trained on the whole training set: the
-    /// reference every other model is compared with).
-    pub method: Option<&'static CompressionMethod>,
-    /// The method's parameter (coreset fraction, pruning ratio, bit width, ...).
-    pub parameter: Option<f64>,
+    /// How it is made, with the method's parameter (coreset fraction, pruning ratio, bit
+    /// width, ...); `None` for the original (trained on the whole training set: the reference
+    /// every other model is compared with).
+    pub made_by: Option<(&'static CompressionMethod, f64)>,
 }
 
 impl ModelSpec {
     /// The method's name in the snapshot and the reports (`original` for the original).
     pub fn method_name(&self) -> &'static str {
-        self.method.map_or("original", |m| m.name)
+        self.made_by.map_or("original", |(m, _)| m.name)
     }
 
     pub fn is_original(&self) -> bool {
-        self.method.is_none()
+        self.made_by.is_none()
     }
 }
 
@@ -30,14 +29,12 @@ impl ModelSpec {
 pub fn table_order(cfg: &SweepConfig) -> Vec<ModelSpec> {
     let mut out = vec![ModelSpec {
         name: "original".into(),
-        method: None,
-        parameter: None,
+        made_by: None,
     }];
     for method in cfg.selected_methods() {
         out.extend(cfg.grid(method).into_iter().map(|p| ModelSpec {
             name: format!("{}-{p}", method.name),
-            method: Some(method),
-            parameter: Some(p),
+            made_by: Some((method, p)),
         }));
     }
     out
@@ -47,7 +44,7 @@ pub fn table_order(cfg: &SweepConfig) -> Vec<ModelSpec> {
 /// models, then the models that train (each a full training run), each group in table order.
 pub fn work_order(cfg: &SweepConfig) -> Vec<ModelSpec> {
     let mut v = table_order(cfg);
-    v.sort_by_key(|m| m.method.map_or(0, |m| 1 + m.trains() as u8));
+    v.sort_by_key(|m| m.made_by.map_or(0, |(m, _)| 1 + m.trains() as u8));
     v
 }
 

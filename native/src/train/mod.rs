@@ -9,7 +9,16 @@ pub use adamw::AdamW;
 pub use schedule::Schedule;
 pub use sgd::Sgd;
 
+use crate::data::{Augment, Images};
+use crate::model::Network;
+use anyhow::{ensure, Result};
 use candle_core::backprop::GradStore;
+use candle_core::{Tensor, D};
+use indicatif::ProgressBar;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::time::Instant;
 
 /// An optimizer: one update of its parameters from their gradients.
 pub trait Optimizer {
@@ -42,16 +51,6 @@ impl OptimizerKind {
         }
     }
 }
-
-use crate::data::{Augment, Images};
-use crate::model::Network;
-use anyhow::{ensure, Result};
-use candle_core::{Tensor, D};
-use indicatif::ProgressBar;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use std::time::Instant;
 
 /// Hyper-parameters of one training run.
 #[derive(Clone, Debug)]
@@ -125,11 +124,11 @@ pub fn train(
         for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
             let step = epoch * steps_per_epoch + b;
             let idx: Vec<usize> = chunk.iter().map(|&k| subset[k]).collect();
-            let (x, y) = data.batch(&idx, Some(&mut augment), &net.device)?;
+            let (x, y) = data.batch(&idx, Some(&mut augment), net.device())?;
             let w = sample_weights
                 .map(|sw| {
                     let v: Vec<f32> = chunk.iter().map(|&k| sw[k]).collect();
-                    Tensor::from_vec(v, chunk.len(), &net.device)
+                    Tensor::from_vec(v, chunk.len(), net.device())
                 })
                 .transpose()?;
             let logits = net.model.forward(&x, true, None)?;
@@ -178,7 +177,7 @@ pub fn evaluate(net: &Network, data: &Images, batch_size: usize) -> Result<f64> 
     let mut correct = 0usize;
     let all: Vec<usize> = (0..data.len()).collect();
     for chunk in all.chunks(batch_size.max(1)) {
-        let (x, y) = data.batch(chunk, None, &net.device)?;
+        let (x, y) = data.batch(chunk, None, net.device())?;
         let pred = net.model.forward(&x, false, None)?.argmax(D::Minus1)?;
         correct += pred
             .eq(&y)?

@@ -219,12 +219,19 @@ mod tests {
                 .filter(|v| **v == 0.0)
                 .count();
             assert_eq!(zeros, (total as f64 * 0.5).round() as usize, "{}", a.name);
-            // Declarations.
+            // Declarations: the forward pass captures exactly the declared points, in order.
             let points: Vec<String> = a
                 .capture_points
                 .iter()
                 .map(|c| c.name.to_string())
                 .collect();
+            let x =
+                candle_core::Tensor::zeros((2, 3, 32, 32), candle_core::DType::F32, &Device::Cpu)
+                    .unwrap();
+            let mut cap = Captured::default();
+            net.model.forward(&x, false, Some(&mut cap)).unwrap();
+            let captured: Vec<String> = cap.0.into_iter().map(|(n, _)| n).collect();
+            assert_eq!(captured, points, "{}", a.name);
             for name in a.default_layers.iter().chain([&a.embedding]) {
                 assert!(points.iter().any(|p| p == name), "{}: {name}", a.name);
             }

@@ -443,7 +443,8 @@ mod tests {
         }
     }
 
-    /// Captures: every declared point, in order, with the documented shapes.
+    /// Captures have the documented shapes (that they are the declared points, in order, is
+    /// checked for every architecture in `arch::tests`).
     #[test]
     fn capture_points_and_shapes() {
         let dev = Device::Cpu;
@@ -458,9 +459,6 @@ mod tests {
         let x = Tensor::zeros((2, 3, 32, 32), candle_core::DType::F32, &dev).unwrap();
         let mut cap = Captured::default();
         model.forward(&x, false, Some(&mut cap)).unwrap();
-        let names: Vec<&str> = cap.0.iter().map(|(n, _)| n.as_str()).collect();
-        let declared: Vec<&str> = ARCH.capture_points.iter().map(|c| c.name).collect();
-        assert_eq!(names, declared);
         let shape = |n: &str| {
             cap.0
                 .iter()
