@@ -4,6 +4,7 @@
 use crate::cli::BenchTrainArgs;
 use crate::data::synthetic;
 use crate::model::layers::flops;
+use crate::model::ops::profile::{self, Part};
 use crate::model::{arch, Architecture, Kernels, NetConfig, Network};
 use crate::train::Optimizer;
 use anyhow::{Context, Result};
@@ -117,15 +118,16 @@ fn step_seconds(
     Ok(best)
 }
 
-/// Mean seconds of the forward pass (with the loss), the backward pass and the optimizer update
-/// of a training step, the device synchronised after each, over `steps` steps after one warm-up.
+/// Mean seconds per training step of the forward pass (with the loss), the backward pass and the
+/// optimizer update, the device synchronised after each, and of each [`Part`] of the custom ops
+/// within the first two, over `steps` steps after one warm-up.
 fn phase_seconds(
     arch: &'static Architecture,
     width: usize,
     batch: usize,
     steps: usize,
     device: &Device,
-) -> Result<[f64; 3]> {
+) -> Result<([f64; 3], [f64; Part::ALL.len()])> {
     let Bench {
         net,
         mut optimizer,
@@ -134,6 +136,9 @@ fn phase_seconds(
     } = Bench::new(arch, width, Kernels::Gemm, batch, device)?;
     let mut total = [0.0; 3];
     for s in 0..steps + 1 {
+        if s == 1 {
+            profile::start();
+        }
         let t = Instant::now();
         let loss = candle_nn::loss::cross_entropy(&net.model.forward(&x, true, None)?, &y)?;
         device.synchronize()?;
@@ -154,7 +159,47 @@ fn phase_seconds(
             }
         }
     }
-    Ok(total)
+    Ok((total, profile::stop().map(|v| v / steps as f64)))
+}
+
+/// Prints the per-phase table and, on the CPU, where the forward and backward passes spend their
+/// time (the custom ops' parts; "other" is candle's own work: elementwise ops, the gradient
+/// accumulation, the loss, the linear layers, allocation).
+fn print_breakdown(
+    arch: &'static Architecture,
+    args: &BenchTrainArgs,
+    device: &Device,
+) -> Result<()> {
+    println!("GEMM path, mean ms per step (batch {}):", args.batch);
+    let parts = Part::ALL.map(Part::label);
+    print!(
+        "{:>6} {:>9} {:>9} {:>9}",
+        "width", "forward", "backward", "update"
+    );
+    if device.is_cpu() {
+        for p in parts {
+            print!(" {p:>10}");
+        }
+        print!(" {:>10}", "other");
+    }
+    println!();
+    for &width in &args.widths {
+        let ([f, b, u], within) = phase_seconds(arch, width, args.batch, args.steps, device)?;
+        print!(
+            "{width:>6} {:>9.2} {:>9.2} {:>9.2}",
+            1e3 * f,
+            1e3 * b,
+            1e3 * u
+        );
+        if device.is_cpu() {
+            for v in within {
+                print!(" {:>10.2}", 1e3 * v);
+            }
+            print!(" {:>10.2}", 1e3 * (f + b - within.iter().sum::<f64>()));
+        }
+        println!();
+    }
+    Ok(())
 }
 
 /// Loss and gradient norms (conv1, fc) of one ResNet-18 training step on `device`, for a fixed
@@ -273,20 +318,7 @@ pub fn run(args: &BenchTrainArgs, device: &Device) -> Result<()> {
         }
     }
     if args.breakdown {
-        println!("GEMM path, mean ms per phase (batch {}):", args.batch);
-        println!(
-            "{:>6} {:>9} {:>9} {:>9}",
-            "width", "forward", "backward", "update"
-        );
-        for &width in &args.widths {
-            let [f, b, u] = phase_seconds(arch, width, args.batch, args.steps, device)?;
-            println!(
-                "{width:>6} {:>9.2} {:>9.2} {:>9.2}",
-                1e3 * f,
-                1e3 * b,
-                1e3 * u
-            );
-        }
+        print_breakdown(arch, args, device)?;
     }
     match fast64 {
         Some(y) => println!(
@@ -308,6 +340,22 @@ mod tests {
     #[test]
     fn verify_passes_on_the_cpu() {
         assert!(verify(4, 8, &Device::Cpu, 1e-3).unwrap());
+    }
+
+    /// The breakdown's parts are all measured, and lie within the forward and backward passes
+    /// they were measured in (time counted twice or outside them would exceed the passes).
+    #[test]
+    fn breakdown_parts_lie_within_the_passes() {
+        let resnet = arch::find("resnet18").unwrap();
+        let ([f, b, u], parts) = phase_seconds(resnet, 2, 4, 2, &Device::Cpu).unwrap();
+        assert!(f > 0.0 && b > 0.0 && u > 0.0);
+        for (part, v) in Part::ALL.iter().zip(parts) {
+            assert!(v > 0.0, "{part:?} not measured");
+        }
+        assert!(
+            parts.iter().sum::<f64>() <= f + b,
+            "{parts:?} against {f} + {b}"
+        );
     }
 
     #[test]

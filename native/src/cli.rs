@@ -100,7 +100,10 @@ pub struct BenchTrainArgs {
     #[arg(long)]
     pub verify: bool,
     /// Also split the GEMM path's step into forward, backward and optimizer time (the device is
-    /// synchronised after each phase, so the phases add up to a little more than a step).
+    /// synchronised after each phase, so the phases add up to a little more than a step) and, on
+    /// the CPU, the forward and backward passes into im2col, col2im, the convolutions' GEMMs,
+    /// layout transposes, BatchNorm and the rest (candle's elementwise ops, gradient
+    /// accumulation, loss, linear layers, allocation).
     #[arg(long)]
     pub breakdown: bool,
     /// Where to compute: cpu, or cuda.

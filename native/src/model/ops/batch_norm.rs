@@ -13,6 +13,7 @@
 //! (sums in f64) and returns `[∂x | ∂γ | ∂β]`.
 
 use super::custom_op::{contiguous_f32, unpack3};
+use super::profile::{self, Part};
 use candle_core::{CpuStorage, CustomOp3, Layout, ModuleT, Result, Shape, Tensor, Var};
 use rayon::prelude::*;
 
@@ -81,29 +82,31 @@ impl CustomOp3 for BnForward {
         sb: &CpuStorage,
         lb: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (x, w, bias) = (
-            contiguous_f32(sx, lx, "batch norm")?,
-            contiguous_f32(sw, lw, "batch norm")?,
-            contiguous_f32(sb, lb, "batch norm")?,
-        );
-        let (b, c, hw) = dims(lx.shape())?;
-        let stats = channel_stats(x, (b, c, hw), self.eps);
-        let n = x.len();
-        let mut out = vec![0f32; n + 2 * c];
-        let (y, packed_stats) = out.split_at_mut(n);
-        y.par_chunks_mut(hw).enumerate().for_each(|(plane, out)| {
-            let ch = plane % c;
-            let (m, is, _) = stats[ch];
-            let (g, be) = (w[ch] * is, bias[ch]);
-            for (o, &v) in out.iter_mut().zip(&x[plane * hw..(plane + 1) * hw]) {
-                *o = (v - m) * g + be;
+        profile::time(Part::BatchNorm, || {
+            let (x, w, bias) = (
+                contiguous_f32(sx, lx, "batch norm")?,
+                contiguous_f32(sw, lw, "batch norm")?,
+                contiguous_f32(sb, lb, "batch norm")?,
+            );
+            let (b, c, hw) = dims(lx.shape())?;
+            let stats = channel_stats(x, (b, c, hw), self.eps);
+            let n = x.len();
+            let mut out = vec![0f32; n + 2 * c];
+            let (y, packed_stats) = out.split_at_mut(n);
+            y.par_chunks_mut(hw).enumerate().for_each(|(plane, out)| {
+                let ch = plane % c;
+                let (m, is, _) = stats[ch];
+                let (g, be) = (w[ch] * is, bias[ch]);
+                for (o, &v) in out.iter_mut().zip(&x[plane * hw..(plane + 1) * hw]) {
+                    *o = (v - m) * g + be;
+                }
+            });
+            for (ch, &(m, _, var)) in stats.iter().enumerate() {
+                packed_stats[ch] = m;
+                packed_stats[c + ch] = var;
             }
-        });
-        for (ch, &(m, _, var)) in stats.iter().enumerate() {
-            packed_stats[ch] = m;
-            packed_stats[c + ch] = var;
-        }
-        Ok((CpuStorage::F32(out), Shape::from(n + 2 * c)))
+            Ok((CpuStorage::F32(out), Shape::from(n + 2 * c)))
+        })
     }
 
     #[cfg(feature = "cuda")]
@@ -162,42 +165,44 @@ impl CustomOp3 for BnBackward {
         sw: &CpuStorage,
         lw: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (xs, gs, ws) = (
-            contiguous_f32(sx, lx, "batch norm backward")?,
-            contiguous_f32(sd, ld, "batch norm backward")?,
-            contiguous_f32(sw, lw, "batch norm backward")?,
-        );
-        let (b, c, hw) = dims(lx.shape())?;
-        let stats = channel_stats(xs, (b, c, hw), self.eps);
-        let sums = per_channel(b, c, hw, |off, ch| {
-            let (m, is, _) = stats[ch];
-            xs[off..off + hw]
-                .iter()
-                .zip(&gs[off..off + hw])
-                .fold((0.0, 0.0), |(sd, sdx), (&v, &d)| {
-                    (sd + d as f64, sdx + (d * (v - m) * is) as f64)
-                })
-        });
-        let n = (b * hw) as f32;
-        let len = xs.len();
-        let mut out = vec![0f32; len + 2 * c];
-        let (dx, dwb) = out.split_at_mut(len);
-        dx.par_chunks_mut(hw).enumerate().for_each(|(plane, out)| {
-            let ch = plane % c;
-            let (m, is, _) = stats[ch];
-            let (sd, sdx) = (sums[ch].0 as f32, sums[ch].1 as f32);
-            let k = ws[ch] * is / n;
-            let off = plane * hw;
-            for (i, o) in out.iter_mut().enumerate() {
-                let xh = (xs[off + i] - m) * is;
-                *o = k * (n * gs[off + i] - sd - xh * sdx);
+        profile::time(Part::BatchNorm, || {
+            let (xs, gs, ws) = (
+                contiguous_f32(sx, lx, "batch norm backward")?,
+                contiguous_f32(sd, ld, "batch norm backward")?,
+                contiguous_f32(sw, lw, "batch norm backward")?,
+            );
+            let (b, c, hw) = dims(lx.shape())?;
+            let stats = channel_stats(xs, (b, c, hw), self.eps);
+            let sums = per_channel(b, c, hw, |off, ch| {
+                let (m, is, _) = stats[ch];
+                xs[off..off + hw]
+                    .iter()
+                    .zip(&gs[off..off + hw])
+                    .fold((0.0, 0.0), |(sd, sdx), (&v, &d)| {
+                        (sd + d as f64, sdx + (d * (v - m) * is) as f64)
+                    })
+            });
+            let n = (b * hw) as f32;
+            let len = xs.len();
+            let mut out = vec![0f32; len + 2 * c];
+            let (dx, dwb) = out.split_at_mut(len);
+            dx.par_chunks_mut(hw).enumerate().for_each(|(plane, out)| {
+                let ch = plane % c;
+                let (m, is, _) = stats[ch];
+                let (sd, sdx) = (sums[ch].0 as f32, sums[ch].1 as f32);
+                let k = ws[ch] * is / n;
+                let off = plane * hw;
+                for (i, o) in out.iter_mut().enumerate() {
+                    let xh = (xs[off + i] - m) * is;
+                    *o = k * (n * gs[off + i] - sd - xh * sdx);
+                }
+            });
+            for (ch, &(sd, sdx)) in sums.iter().enumerate() {
+                dwb[ch] = sdx as f32;
+                dwb[c + ch] = sd as f32;
             }
-        });
-        for (ch, &(sd, sdx)) in sums.iter().enumerate() {
-            dwb[ch] = sdx as f32;
-            dwb[c + ch] = sd as f32;
-        }
-        Ok((CpuStorage::F32(out), Shape::from(len + 2 * c)))
+            Ok((CpuStorage::F32(out), Shape::from(len + 2 * c)))
+        })
     }
 
     #[cfg(feature = "cuda")]

@@ -1,20 +1,24 @@
-//! Convolution at GEMM speed: `im2col` as a candle custom op (with `col2im` as its backward), then
-//! one matrix product. candle's own `conv2d` sends the input gradient through a naive transposed
-//! convolution; here all three products (forward, input gradient, weight gradient) are GEMMs:
+//! Convolution at GEMM speed: `im2col`, then one matrix product. candle's own `conv2d` sends the
+//! input gradient through a naive transposed convolution; here all three products (forward, input
+//! gradient, weight gradient) are GEMMs:
 //!
 //! - forward: `Y = W₂ · cols(X)`, `W₂` = weights as `C_out × (C_in·k·k)`, `cols(X)` as
 //!   `(C_in·k·k) × (B·H_o·W_o)`;
-//! - weight gradient: `∇W₂ = ∇Y · cols(X)ᵀ` (candle's matmul backward);
-//! - input gradient: `∇cols = W₂ᵀ · ∇Y` (matmul backward), then `∇X = col2im(∇cols)`.
+//! - weight gradient: `∇W₂ = ∇Y · cols(X)ᵀ`;
+//! - input gradient: `∇cols = W₂ᵀ · ∇Y`, then `∇X = col2im(∇cols)`.
 //!
-//! On the CPU `im2col`/`col2im` are parallel loops, on CUDA two kernels (`cuda/im2col.rs`, typed launchers); on other
-//! devices `cols(X)` is assembled from candle tensor ops (padding, strided views, stack), whose
-//! backward candle derives itself.
+//! On the CPU the whole convolution is one candle op ([`ConvGemm`]): one node in the autograd
+//! graph instead of seven, so that candle does not allocate, zero and add a gradient for every
+//! intermediate (the column matrix alone is `k²` times the input). On CUDA `im2col`/`col2im` are
+//! two kernels (`cuda/im2col.rs`, typed launchers) around candle's matmul, whose backward candle
+//! derives; on other devices `cols(X)` is assembled from candle tensor ops (padding, strided
+//! views, stack).
 
-use super::custom_op::contiguous_f32;
+use super::custom_op::{contiguous_f32, par_chunks_zeroed};
 pub use super::geometry::ConvGeometry;
-use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
+use super::profile::{self, Part};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Device, Layout, Result, Shape, Tensor};
+use std::sync::Mutex;
 
 /// The two data movements of the GEMM convolution, adjoint to each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,77 +44,62 @@ impl ConvLayout {
     }
 }
 
+/// `cols(X)`: row `(c, i, j)` is, per image and output row, a (strided) copy of one input row,
+/// zero where the window reaches into the padding.
 fn im2col_cpu(x: &[f32], g: &ConvGeometry) -> Vec<f32> {
-    let (ho, wo, k) = (g.out_height(), g.out_width(), g.kernel);
+    let (ho, wo, k, s) = (g.out_height(), g.out_width(), g.kernel, g.stride);
     let ncols = g.cols();
-    let mut out = vec![0f32; g.rows() * ncols];
-    out.par_chunks_mut(ncols)
-        .enumerate()
-        .for_each(|(row, dst)| {
-            let (c, i, j) = (row / (k * k), (row / k) % k, row % k);
-            for b in 0..g.batch {
-                let plane = &x[(b * g.channels + c) * g.height * g.width..][..g.height * g.width];
-                for y in 0..ho {
-                    let iy = (y * g.stride + i) as isize - g.padding as isize;
-                    let dst_row = &mut dst[(b * ho + y) * wo..][..wo];
-                    if iy < 0 || iy >= g.height as isize {
-                        continue; // already zero
-                    }
-                    let src = &plane[iy as usize * g.width..][..g.width];
-                    for (xo, d) in dst_row.iter_mut().enumerate() {
-                        let ix = (xo * g.stride + j) as isize - g.padding as isize;
-                        if ix >= 0 && (ix as usize) < g.width {
-                            *d = src[ix as usize];
-                        }
+    par_chunks_zeroed(g.rows() * ncols, ncols, |row, dst| {
+        let (c, i, j) = (row / (k * k), (row / k) % k, row % k);
+        let (ys, xs) = (g.inside(i, g.height, ho), g.inside(j, g.width, wo));
+        for b in 0..g.batch {
+            let plane = &x[(b * g.channels + c) * g.height * g.width..][..g.height * g.width];
+            for y in ys.clone() {
+                let src = &plane[(y * s + i - g.padding) * g.width..][..g.width];
+                let d = &mut dst[(b * ho + y) * wo..][..wo];
+                if s == 1 {
+                    let from = xs.start + j - g.padding;
+                    d[xs.clone()].copy_from_slice(&src[from..from + xs.len()]);
+                } else {
+                    for xo in xs.clone() {
+                        d[xo] = src[xo * s + j - g.padding];
                     }
                 }
             }
-        });
-    out
+        }
+    })
 }
 
+/// The adjoint of [`im2col_cpu`]: each `B × C` input plane sums its columns' values back, kernel
+/// offsets `(i, j)` in order (so every element's sum has a fixed order).
 fn col2im_cpu(cols: &[f32], g: &ConvGeometry) -> Vec<f32> {
-    let (ho, wo, k) = (g.out_height(), g.out_width(), g.kernel);
+    let (ho, wo, k, s) = (g.out_height(), g.out_width(), g.kernel, g.stride);
     let ncols = g.cols();
     let plane = g.height * g.width;
-    // Accumulate channel-major (C × B × H × W) so that channels are independent chunks.
-    let mut acc = vec![0f32; g.channels * g.batch * plane];
-    acc.par_chunks_mut(g.batch * plane)
-        .enumerate()
-        .for_each(|(c, dst)| {
-            for i in 0..k {
-                for j in 0..k {
-                    let src = &cols[((c * k + i) * k + j) * ncols..][..ncols];
-                    for b in 0..g.batch {
-                        for y in 0..ho {
-                            let iy = (y * g.stride + i) as isize - g.padding as isize;
-                            if iy < 0 || iy >= g.height as isize {
-                                continue;
-                            }
-                            let s = &src[(b * ho + y) * wo..][..wo];
-                            let d = &mut dst[b * plane + iy as usize * g.width..][..g.width];
-                            for (xo, v) in s.iter().enumerate() {
-                                let ix = (xo * g.stride + j) as isize - g.padding as isize;
-                                if ix >= 0 && (ix as usize) < g.width {
-                                    d[ix as usize] += v;
-                                }
-                            }
+    par_chunks_zeroed(g.batch * g.channels * plane, plane, |plane, dst| {
+        let (b, c) = (plane / g.channels, plane % g.channels);
+        for i in 0..k {
+            let ys = g.inside(i, g.height, ho);
+            for j in 0..k {
+                let xs = g.inside(j, g.width, wo);
+                let src = &cols[((c * k + i) * k + j) * ncols..][..ncols];
+                for y in ys.clone() {
+                    let v = &src[(b * ho + y) * wo..][..wo];
+                    let d = &mut dst[(y * s + i - g.padding) * g.width..][..g.width];
+                    if s == 1 {
+                        let from = xs.start + j - g.padding;
+                        for (d, v) in d[from..from + xs.len()].iter_mut().zip(&v[xs.clone()]) {
+                            *d += v;
+                        }
+                    } else {
+                        for xo in xs.clone() {
+                            d[xo * s + j - g.padding] += v[xo];
                         }
                     }
                 }
             }
-        });
-    // To B × C × H × W.
-    let mut out = vec![0f32; acc.len()];
-    out.par_chunks_mut(g.channels * plane)
-        .enumerate()
-        .for_each(|(b, dst)| {
-            for c in 0..g.channels {
-                dst[c * plane..(c + 1) * plane]
-                    .copy_from_slice(&acc[(c * g.batch + b) * plane..][..plane]);
-            }
-        });
-    out
+        }
+    })
 }
 
 impl CustomOp1 for ConvLayout {
@@ -123,8 +112,8 @@ impl CustomOp1 for ConvLayout {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let v = contiguous_f32(s, l, self.name())?;
         let out = match self.1 {
-            Movement::Im2Col => im2col_cpu(v, &self.0),
-            Movement::Col2Im => col2im_cpu(v, &self.0),
+            Movement::Im2Col => profile::time(Part::Im2Col, || im2col_cpu(v, &self.0)),
+            Movement::Col2Im => profile::time(Part::Col2Im, || col2im_cpu(v, &self.0)),
         };
         Ok((CpuStorage::F32(out), self.out_shape()))
     }
@@ -183,10 +172,139 @@ fn im2col_tensor_ops(x: &Tensor, g: &ConvGeometry) -> Result<Tensor> {
         .reshape((g.rows(), g.cols()))
 }
 
+/// `C = A·B` for row-major `A` (`m × k`) and `B` (`k × n`), by the `gemm` crate with exactly the
+/// arguments of candle's CPU matmul (so that results are bitwise candle's).
+fn gemm_cpu(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
+    let mut c = vec![0f32; m * n];
+    let threads = candle_core::utils::get_num_threads();
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: `a`, `b` and `c` hold m·k, k·n and m·n values, row-major with the strides given.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            1,
+            n as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+    c
+}
+
+/// `Y₂ (C_out × (B·P))` to `Y (B × C_out × P)`.
+fn batch_major(y2: &[f32], batch: usize, cout: usize, plane: usize) -> Vec<f32> {
+    par_chunks_zeroed(y2.len(), cout * plane, |b, dst| {
+        for (o, d) in dst.chunks_mut(plane).enumerate() {
+            d.copy_from_slice(&y2[(o * batch + b) * plane..][..plane]);
+        }
+    })
+}
+
+/// The whole convolution as one op on the CPU: inputs `(X, W)`, output `Y`. The forward pass
+/// keeps `cols(X)` for the weight gradient when the output will be differentiated.
+struct ConvGemm {
+    geometry: ConvGeometry,
+    cols: Mutex<Option<Tensor>>,
+    keep_cols: bool,
+}
+
+impl ConvGemm {
+    /// The column matrix kept by the forward pass (a poisoned lock only means a panic elsewhere;
+    /// the slot itself is still valid).
+    fn kept_cols(&self) -> std::sync::MutexGuard<'_, Option<Tensor>> {
+        self.cols.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl CustomOp2 for ConvGemm {
+    fn name(&self) -> &'static str {
+        "conv2d-gemm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = &self.geometry;
+        let x = contiguous_f32(sx, lx, "convolution")?;
+        let w = contiguous_f32(sw, lw, "convolution")?;
+        let cout = lw.shape().dims()[0];
+        let cols = profile::time(Part::Im2Col, || im2col_cpu(x, g));
+        let y2 = profile::time(Part::ConvGemm, || {
+            gemm_cpu(w, &cols, cout, g.rows(), g.cols())
+        });
+        let plane = g.out_height() * g.out_width();
+        let y = profile::time(Part::ConvTranspose, || {
+            batch_major(&y2, g.batch, cout, plane)
+        });
+        if self.keep_cols {
+            let cols = Tensor::from_vec(cols, (g.rows(), g.cols()), &Device::Cpu)?;
+            *self.kept_cols() = Some(cols);
+        }
+        let shape = Shape::from((g.batch, cout, g.out_height(), g.out_width()));
+        Ok((CpuStorage::F32(y), shape))
+    }
+
+    /// `∇W₂ = ∇Y₂ · colsᵀ` and `∇X = col2im(W₂ᵀ · ∇Y₂)` (skipped when `X` needs no gradient),
+    /// through candle's matmul with the operands candle's own matmul backward would use.
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let g = &self.geometry;
+        let cout = w.dim(0)?;
+        let plane = g.out_height() * g.out_width();
+        let dy2 = profile::time(Part::ConvTranspose, || {
+            grad.reshape((g.batch, cout, plane))?
+                .transpose(0, 1)?
+                .contiguous()?
+                .reshape((cout, g.batch * plane))
+        })?;
+        let kept = self.kept_cols().take();
+        let cols = match kept {
+            Some(c) => c,
+            None => im2col(x, g)?,
+        };
+        let w2 = w.reshape((cout, g.rows()))?;
+        let dw = profile::time(Part::ConvGemm, || dy2.matmul(&cols.t()?))?;
+        let dx = if x.track_op() {
+            let dcols = profile::time(Part::ConvGemm, || w2.t()?.matmul(&dy2))?;
+            Some(col2im(&dcols, g)?)
+        } else {
+            None
+        };
+        Ok((dx, Some(dw.reshape(w.shape())?)))
+    }
+}
+
 /// Convolution of `x` (B × C × H × W) with `w` (C_out × C × k × k), no bias, through im2col + GEMM.
 pub fn conv2d_gemm(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
     let (b, c, h, wd) = x.dims4()?;
-    let (cout, cin, k, k2) = w.dims4()?;
+    let (_, cin, k, k2) = w.dims4()?;
     if cin != c || k != k2 {
         candle_core::bail!(
             "conv2d_gemm: input {:?} and kernel {:?} do not match",
@@ -203,14 +321,32 @@ pub fn conv2d_gemm(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Res
         stride,
         padding,
     };
-    let cols = if x.device().is_cpu() || (cfg!(feature = "cuda") && x.device().is_cuda()) {
-        x.contiguous()?.apply_op1(ConvLayout(g, Movement::Im2Col))?
+    if x.device().is_cpu() {
+        let op = ConvGemm {
+            geometry: g,
+            cols: Mutex::new(None),
+            keep_cols: x.track_op() || w.track_op(),
+        };
+        x.contiguous()?.apply_op2(&w.contiguous()?, op)
     } else {
-        im2col_tensor_ops(x, &g)?
+        conv2d_composed(x, w, &g)
+    }
+}
+
+/// The convolution as a composition of candle ops (im2col, matmul, permute), whose backward
+/// candle derives: the path on CUDA (im2col and col2im as kernels) and other devices (`cols(X)`
+/// from tensor ops). On the CPU it computes exactly what [`ConvGemm`] does.
+fn conv2d_composed(x: &Tensor, w: &Tensor, g: &ConvGeometry) -> Result<Tensor> {
+    let cout = w.dim(0)?;
+    let cols = if x.device().is_cpu() || (cfg!(feature = "cuda") && x.device().is_cuda()) {
+        x.contiguous()?
+            .apply_op1(ConvLayout(*g, Movement::Im2Col))?
+    } else {
+        im2col_tensor_ops(x, g)?
     };
-    let w2 = w.reshape((cout, c * k * k))?;
+    let w2 = w.reshape((cout, g.rows()))?;
     let y = w2.matmul(&cols)?; // C_out × (B·Ho·Wo)
-    y.reshape((cout, b, g.out_height(), g.out_width()))?
+    y.reshape((cout, g.batch, g.out_height(), g.out_width()))?
         .permute((1, 0, 2, 3))?
         .contiguous()
 }
@@ -291,6 +427,61 @@ mod tests {
             Tensor::from_vec(dx, x.dims(), x.device()).unwrap(),
             Tensor::from_vec(dw, w.dims(), w.device()).unwrap(),
         )
+    }
+
+    /// The fused CPU op computes bit for bit what the composition of candle ops computes
+    /// (forward, both gradients), so that training results do not depend on which one runs; an
+    /// input that needs no gradient (the network's images) gets none.
+    #[test]
+    fn fused_op_equals_the_composition_bitwise() {
+        let dev = Device::Cpu;
+        for (i, &(b, c, h, w, co, k, s, p)) in [
+            (2, 3, 8, 8, 4, 3, 1, 1),
+            (1, 5, 7, 9, 6, 3, 2, 1),
+            (3, 4, 9, 7, 5, 1, 2, 0),
+            (1, 8, 5, 5, 8, 1, 1, 0),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let x = Var::from_vec(rand(b * c * h * w, 30 + i as u64), (b, c, h, w), &dev).unwrap();
+            let wt =
+                Var::from_vec(rand(co * c * k * k, 40 + i as u64), (co, c, k, k), &dev).unwrap();
+            let g = ConvGeometry {
+                batch: b,
+                channels: c,
+                height: h,
+                width: w,
+                kernel: k,
+                stride: s,
+                padding: p,
+            };
+            let fused = conv2d_gemm(x.as_tensor(), wt.as_tensor(), s, p).unwrap();
+            let composed = conv2d_composed(x.as_tensor(), wt.as_tensor(), &g).unwrap();
+            let bits = |t: &Tensor| -> Vec<u32> {
+                let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                v.iter().map(|f| f.to_bits()).collect()
+            };
+            assert_eq!(bits(&fused), bits(&composed), "case {i} forward");
+            let proj = Tensor::from_vec(rand(fused.elem_count(), 50), fused.dims(), &dev).unwrap();
+            let grads = |y: &Tensor| (y * &proj).unwrap().sum_all().unwrap().backward().unwrap();
+            let (gf, gc) = (grads(&fused), grads(&composed));
+            for v in [x.as_tensor(), wt.as_tensor()] {
+                let (a, r) = (gf.get(v).unwrap(), gc.get(v).unwrap());
+                assert_eq!(bits(a), bits(r), "case {i} gradient");
+            }
+            let images = x.as_tensor().detach();
+            let y = conv2d_gemm(&images, wt.as_tensor(), s, p).unwrap();
+            let gi = grads(&y);
+            assert!(
+                gi.get(&images).is_none(),
+                "case {i}: gradient for untracked input"
+            );
+            assert_eq!(
+                bits(gi.get(wt.as_tensor()).unwrap()),
+                bits(gf.get(wt.as_tensor()).unwrap())
+            );
+        }
     }
 
     /// Forward and both gradients against candle's own conv2d, for both im2col implementations.

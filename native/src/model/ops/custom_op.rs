@@ -14,6 +14,35 @@ pub(crate) fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> R
     }
 }
 
+/// A vector of `len` values made in parallel, `chunk` values at a time: each chunk is zeroed and
+/// then handed to `fill(index, chunk)` on the thread that zeroed it, while it is in cache. Same
+/// result as `vec![0.0; len]` then filling each chunk, without the single-threaded memset of a
+/// zeroed allocation first (the column matrices are large: `k²` times a layer's input).
+pub(crate) fn par_chunks_zeroed(
+    len: usize,
+    chunk: usize,
+    fill: impl Fn(usize, &mut [f32]) + Sync,
+) -> Vec<f32> {
+    use rayon::prelude::*;
+    use std::mem::MaybeUninit;
+    let mut v: Vec<f32> = Vec::with_capacity(len);
+    v.spare_capacity_mut()[..len]
+        .par_chunks_mut(chunk.max(1))
+        .enumerate()
+        .for_each(|(i, c)| {
+            for m in c.iter_mut() {
+                m.write(0.0);
+            }
+            // SAFETY: every element of `c` was initialised just above, and `MaybeUninit<f32>`
+            // has the layout of `f32`.
+            let c = unsafe { &mut *(c as *mut [MaybeUninit<f32>] as *mut [f32]) };
+            fill(i, c);
+        });
+    // SAFETY: the chunks cover `0..len`, and every one of them was initialised above.
+    unsafe { v.set_len(len) };
+    v
+}
+
 /// Deterministic test values in [−0.5, 0.5) (a 64-bit LCG), for the ops' tests and device checks.
 pub(crate) fn test_values(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;

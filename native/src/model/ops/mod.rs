@@ -10,5 +10,6 @@ mod cuda;
 pub(crate) mod custom_op;
 pub mod geometry;
 pub mod layer_norm;
+pub mod profile;
 pub mod softmax;
 pub mod verify;
