@@ -429,33 +429,44 @@ mod tests {
         )
     }
 
+    /// Geometries of the tests: (B, C, H, W, C_out, k, stride, padding), batch 1 included, and
+    /// windows that do not tile the input (H + 2p − k not a multiple of the stride).
+    const CASES: [[usize; 8]; 6] = [
+        [2, 3, 8, 8, 4, 3, 1, 1],
+        [1, 5, 7, 9, 6, 3, 2, 1],
+        [3, 4, 9, 7, 5, 1, 2, 0],
+        [2, 2, 6, 6, 3, 3, 1, 0],
+        [1, 8, 5, 5, 8, 1, 1, 0],
+        [2, 3, 11, 10, 2, 3, 2, 0],
+    ];
+
+    /// Case `i`'s input and weights (test values from `seed`, `seed + 1`) and geometry.
+    fn case(i: usize, seed: u64) -> (Var, Var, ConvGeometry) {
+        let [b, c, h, w, co, k, stride, padding] = CASES[i];
+        let dev = Device::Cpu;
+        let x = Var::from_vec(rand(b * c * h * w, seed), (b, c, h, w), &dev).unwrap();
+        let wt = Var::from_vec(rand(co * c * k * k, seed + 1), (co, c, k, k), &dev).unwrap();
+        let g = ConvGeometry {
+            batch: b,
+            channels: c,
+            height: h,
+            width: w,
+            kernel: k,
+            stride,
+            padding,
+        };
+        (x, wt, g)
+    }
+
     /// The fused CPU op computes bit for bit what the composition of candle ops computes
     /// (forward, both gradients), so that training results do not depend on which one runs; an
     /// input that needs no gradient (the network's images) gets none.
     #[test]
     fn fused_op_equals_the_composition_bitwise() {
         let dev = Device::Cpu;
-        for (i, &(b, c, h, w, co, k, s, p)) in [
-            (2, 3, 8, 8, 4, 3, 1, 1),
-            (1, 5, 7, 9, 6, 3, 2, 1),
-            (3, 4, 9, 7, 5, 1, 2, 0),
-            (1, 8, 5, 5, 8, 1, 1, 0),
-        ]
-        .iter()
-        .enumerate()
-        {
-            let x = Var::from_vec(rand(b * c * h * w, 30 + i as u64), (b, c, h, w), &dev).unwrap();
-            let wt =
-                Var::from_vec(rand(co * c * k * k, 40 + i as u64), (co, c, k, k), &dev).unwrap();
-            let g = ConvGeometry {
-                batch: b,
-                channels: c,
-                height: h,
-                width: w,
-                kernel: k,
-                stride: s,
-                padding: p,
-            };
+        for i in 0..CASES.len() {
+            let (x, wt, g) = case(i, 30 + 2 * i as u64);
+            let (s, p) = (g.stride, g.padding);
             let fused = conv2d_gemm(x.as_tensor(), wt.as_tensor(), s, p).unwrap();
             let composed = conv2d_composed(x.as_tensor(), wt.as_tensor(), &g).unwrap();
             let bits = |t: &Tensor| -> Vec<u32> {
@@ -488,33 +499,13 @@ mod tests {
     #[test]
     fn matches_candle_conv2d_forward_and_gradients() {
         let dev = Device::Cpu;
-        let cases = [
-            // (B, C, H, W, Cout, k, stride, pad)
-            (2, 3, 8, 8, 4, 3, 1, 1),
-            (1, 5, 7, 9, 6, 3, 2, 1),
-            (3, 4, 9, 7, 5, 1, 2, 0),
-            (2, 2, 6, 6, 3, 3, 1, 0),
-            (1, 8, 5, 5, 8, 1, 1, 0),
-            (2, 3, 11, 10, 2, 3, 2, 0),
-        ];
-        for (i, &(b, c, h, w, co, k, s, p)) in cases.iter().enumerate() {
-            let x = Var::from_vec(rand(b * c * h * w, i as u64), (b, c, h, w), &dev).unwrap();
-            let wt =
-                Var::from_vec(rand(co * c * k * k, 100 + i as u64), (co, c, k, k), &dev).unwrap();
+        for (i, &[b, c, h, w, co, k, s, p]) in CASES.iter().enumerate() {
+            let (x, wt, g) = case(i, 2 * i as u64 + 100);
             let reference = x
                 .as_tensor()
                 .detach()
                 .conv2d(wt.as_tensor(), p, s, 1, 1)
                 .unwrap();
-            let g = ConvGeometry {
-                batch: b,
-                channels: c,
-                height: h,
-                width: w,
-                kernel: k,
-                stride: s,
-                padding: p,
-            };
             for generic in [false, true] {
                 let ours = if generic {
                     let cols = im2col_tensor_ops(x.as_tensor(), &g).unwrap();
