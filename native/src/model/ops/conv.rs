@@ -16,6 +16,7 @@
 
 use super::custom_op::{contiguous_f32, par_chunks_zeroed};
 pub use super::geometry::ConvGeometry;
+use super::matmul::{matmul, padded_stride, MatRef, Threads};
 use super::profile::{self, Part};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Device, Layout, Result, Shape, Tensor};
 use std::sync::Mutex;
@@ -44,12 +45,12 @@ impl ConvLayout {
     }
 }
 
-/// `cols(X)`: row `(c, i, j)` is, per image and output row, a (strided) copy of one input row,
-/// zero where the window reaches into the padding.
-fn im2col_cpu(x: &[f32], g: &ConvGeometry) -> Vec<f32> {
+/// `cols(X)`, rows `ld ≥ g.cols()` values apart (the rest of each row zero): row `(c, i, j)` is,
+/// per image and output row, a (strided) copy of one input row, zero where the window reaches
+/// into the padding.
+fn im2col_cpu(x: &[f32], g: &ConvGeometry, ld: usize) -> Vec<f32> {
     let (ho, wo, k, s) = (g.out_height(), g.out_width(), g.kernel, g.stride);
-    let ncols = g.cols();
-    par_chunks_zeroed(g.rows() * ncols, ncols, |row, dst| {
+    par_chunks_zeroed(g.rows() * ld, ld, |row, dst| {
         let (c, i, j) = (row / (k * k), (row / k) % k, row % k);
         let (ys, xs) = (g.inside(i, g.height, ho), g.inside(j, g.width, wo));
         for b in 0..g.batch {
@@ -70,9 +71,10 @@ fn im2col_cpu(x: &[f32], g: &ConvGeometry) -> Vec<f32> {
     })
 }
 
-/// The adjoint of [`im2col_cpu`]: each `B × C` input plane sums its columns' values back, kernel
-/// offsets `(i, j)` in order (so every element's sum has a fixed order).
-fn col2im_cpu(cols: &[f32], g: &ConvGeometry) -> Vec<f32> {
+/// The adjoint of [`im2col_cpu`] (columns' rows `ld` values apart): each `B × C` input plane sums
+/// its columns' values back, kernel offsets `(i, j)` in order (so every element's sum has a fixed
+/// order).
+fn col2im_cpu(cols: &[f32], g: &ConvGeometry, ld: usize) -> Vec<f32> {
     let (ho, wo, k, s) = (g.out_height(), g.out_width(), g.kernel, g.stride);
     let ncols = g.cols();
     let plane = g.height * g.width;
@@ -82,7 +84,7 @@ fn col2im_cpu(cols: &[f32], g: &ConvGeometry) -> Vec<f32> {
             let ys = g.inside(i, g.height, ho);
             for j in 0..k {
                 let xs = g.inside(j, g.width, wo);
-                let src = &cols[((c * k + i) * k + j) * ncols..][..ncols];
+                let src = &cols[((c * k + i) * k + j) * ld..][..ncols];
                 for y in ys.clone() {
                     let v = &src[(b * ho + y) * wo..][..wo];
                     let d = &mut dst[(y * s + i - g.padding) * g.width..][..g.width];
@@ -111,9 +113,10 @@ impl CustomOp1 for ConvLayout {
     }
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let v = contiguous_f32(s, l, self.name())?;
+        let ld = self.0.cols();
         let out = match self.1 {
-            Movement::Im2Col => profile::time(Part::Im2Col, || im2col_cpu(v, &self.0)),
-            Movement::Col2Im => profile::time(Part::Col2Im, || col2im_cpu(v, &self.0)),
+            Movement::Im2Col => profile::time(Part::Im2Col, || im2col_cpu(v, &self.0, ld)),
+            Movement::Col2Im => profile::time(Part::Col2Im, || col2im_cpu(v, &self.0, ld)),
         };
         Ok((CpuStorage::F32(out), self.out_shape()))
     }
@@ -172,48 +175,21 @@ fn im2col_tensor_ops(x: &Tensor, g: &ConvGeometry) -> Result<Tensor> {
         .reshape((g.rows(), g.cols()))
 }
 
-/// `C = A·B` for row-major `A` (`m × k`) and `B` (`k × n`), by the `gemm` crate with exactly the
-/// arguments of candle's CPU matmul (so that results are bitwise candle's).
-fn gemm_cpu(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
-    let mut c = vec![0f32; m * n];
-    let threads = candle_core::utils::get_num_threads();
-    let parallelism = if threads > 1 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: `a`, `b` and `c` hold m·k, k·n and m·n values, row-major with the strides given.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
-    c
+/// `Y₂ (C_out × (B·P))`, rows `ld` values apart, to `Y (B × C_out × P)`.
+fn batch_major(y2: &[f32], ld: usize, batch: usize, cout: usize, plane: usize) -> Vec<f32> {
+    par_chunks_zeroed(batch * cout * plane, cout * plane, |b, dst| {
+        for (o, d) in dst.chunks_mut(plane).enumerate() {
+            d.copy_from_slice(&y2[o * ld + b * plane..][..plane]);
+        }
+    })
 }
 
-/// `Y₂ (C_out × (B·P))` to `Y (B × C_out × P)`.
-fn batch_major(y2: &[f32], batch: usize, cout: usize, plane: usize) -> Vec<f32> {
-    par_chunks_zeroed(y2.len(), cout * plane, |b, dst| {
-        for (o, d) in dst.chunks_mut(plane).enumerate() {
-            d.copy_from_slice(&y2[(o * batch + b) * plane..][..plane]);
+/// The inverse of [`batch_major`]: `Y (B × C_out × P)` to `Y₂ (C_out × (B·P))` with rows `ld`
+/// values apart (the rest zero).
+fn channel_major(y: &[f32], ld: usize, batch: usize, cout: usize, plane: usize) -> Vec<f32> {
+    par_chunks_zeroed(cout * ld, ld, |o, dst| {
+        for (b, d) in dst[..batch * plane].chunks_mut(plane).enumerate() {
+            d.copy_from_slice(&y[(b * cout + o) * plane..][..plane]);
         }
     })
 }
@@ -222,14 +198,14 @@ fn batch_major(y2: &[f32], batch: usize, cout: usize, plane: usize) -> Vec<f32> 
 /// keeps `cols(X)` for the weight gradient when the output will be differentiated.
 struct ConvGemm {
     geometry: ConvGeometry,
-    cols: Mutex<Option<Tensor>>,
+    cols: Mutex<Option<Vec<f32>>>,
     keep_cols: bool,
 }
 
 impl ConvGemm {
-    /// The column matrix kept by the forward pass (a poisoned lock only means a panic elsewhere;
-    /// the slot itself is still valid).
-    fn kept_cols(&self) -> std::sync::MutexGuard<'_, Option<Tensor>> {
+    /// The column matrix kept by the forward pass, rows `padded_stride(cols)` apart (a poisoned
+    /// lock only means a panic elsewhere; the slot itself is still valid).
+    fn kept_cols(&self) -> std::sync::MutexGuard<'_, Option<Vec<f32>>> {
         self.cols.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -250,24 +226,26 @@ impl CustomOp2 for ConvGemm {
         let x = contiguous_f32(sx, lx, "convolution")?;
         let w = contiguous_f32(sw, lw, "convolution")?;
         let cout = lw.shape().dims()[0];
-        let cols = profile::time(Part::Im2Col, || im2col_cpu(x, g));
+        let ld = padded_stride(g.cols());
+        let cols = profile::time(Part::Im2Col, || im2col_cpu(x, g, ld));
         let y2 = profile::time(Part::ConvGemm, || {
-            gemm_cpu(w, &cols, cout, g.rows(), g.cols())
+            let w2 = MatRef::rows_of(w, cout, g.rows(), g.rows());
+            let cols = MatRef::rows_of(&cols, g.rows(), g.cols(), ld);
+            matmul(w2, cols, ld, Threads::SplitColumns)
         });
         let plane = g.out_height() * g.out_width();
         let y = profile::time(Part::ConvTranspose, || {
-            batch_major(&y2, g.batch, cout, plane)
+            batch_major(&y2, ld, g.batch, cout, plane)
         });
         if self.keep_cols {
-            let cols = Tensor::from_vec(cols, (g.rows(), g.cols()), &Device::Cpu)?;
             *self.kept_cols() = Some(cols);
         }
         let shape = Shape::from((g.batch, cout, g.out_height(), g.out_width()));
         Ok((CpuStorage::F32(y), shape))
     }
 
-    /// `∇W₂ = ∇Y₂ · colsᵀ` and `∇X = col2im(W₂ᵀ · ∇Y₂)` (skipped when `X` needs no gradient),
-    /// through candle's matmul with the operands candle's own matmul backward would use.
+    /// `∇W₂ = ∇Y₂ · colsᵀ` and `∇X = col2im(W₂ᵀ · ∇Y₂)` (skipped when `X` needs no gradient):
+    /// the products candle's matmul backward would compute, operand for operand.
     fn bwd(
         &self,
         x: &Tensor,
@@ -276,28 +254,35 @@ impl CustomOp2 for ConvGemm {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let g = &self.geometry;
-        let cout = w.dim(0)?;
+        let (cout, rows, ncols) = (w.dim(0)?, g.rows(), g.cols());
+        let ld = padded_stride(ncols);
         let plane = g.out_height() * g.out_width();
+        let grad = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let dy2 = profile::time(Part::ConvTranspose, || {
-            grad.reshape((g.batch, cout, plane))?
-                .transpose(0, 1)?
-                .contiguous()?
-                .reshape((cout, g.batch * plane))
-        })?;
+            channel_major(&grad, ld, g.batch, cout, plane)
+        });
+        let dy2 = MatRef::rows_of(&dy2, cout, ncols, ld);
         let kept = self.kept_cols().take();
         let cols = match kept {
             Some(c) => c,
-            None => im2col(x, g)?,
+            None => im2col_cpu(&x.flatten_all()?.to_vec1::<f32>()?, g, ld),
         };
-        let w2 = w.reshape((cout, g.rows()))?;
-        let dw = profile::time(Part::ConvGemm, || dy2.matmul(&cols.t()?))?;
+        let cols = MatRef::rows_of(&cols, rows, ncols, ld);
+        let dw = profile::time(Part::ConvGemm, || {
+            matmul(dy2, cols.t(), rows, Threads::Gemm)
+        });
         let dx = if x.track_op() {
-            let dcols = profile::time(Part::ConvGemm, || w2.t()?.matmul(&dy2))?;
-            Some(col2im(&dcols, g)?)
+            let w = w.flatten_all()?.to_vec1::<f32>()?;
+            let w2t = MatRef::rows_of(&w, cout, rows, rows).t();
+            let dcols = profile::time(Part::ConvGemm, || {
+                matmul(w2t, dy2, ld, Threads::SplitColumns)
+            });
+            let dx = profile::time(Part::Col2Im, || col2im_cpu(&dcols, g, ld));
+            Some(Tensor::from_vec(dx, x.shape(), &Device::Cpu)?)
         } else {
             None
         };
-        Ok((dx, Some(dw.reshape(w.shape())?)))
+        Ok((dx, Some(Tensor::from_vec(dw, w.shape(), &Device::Cpu)?)))
     }
 }
 

@@ -10,6 +10,7 @@ mod cuda;
 pub(crate) mod custom_op;
 pub mod geometry;
 pub mod layer_norm;
+mod matmul;
 pub mod profile;
 pub mod softmax;
 pub mod verify;
