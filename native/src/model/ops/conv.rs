@@ -19,6 +19,7 @@ pub use super::geometry::ConvGeometry;
 use super::matmul::{matmul, padded_stride, MatRef, Threads};
 use super::profile::{self, Part};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Device, Layout, Result, Shape, Tensor};
+use std::ops::Range;
 use std::sync::Mutex;
 
 /// The two data movements of the GEMM convolution, adjoint to each other.
@@ -45,62 +46,80 @@ impl ConvLayout {
     }
 }
 
-/// `cols(X)`, rows `ld ≥ g.cols()` values apart (the rest of each row zero): row `(c, i, j)` is,
-/// per image and output row, a (strided) copy of one input row, zero where the window reaches
+/// Row `row = (c, i, j)` of `cols(X)` for image `b`: `dst` (`H_o·W_o` values, zero on entry)
+/// gets, per output row, a (strided) copy of one input row, left zero where the window reaches
 /// into the padding.
-fn im2col_cpu(x: &[f32], g: &ConvGeometry, ld: usize) -> Vec<f32> {
+fn im2col_image_row(x: &[f32], g: &ConvGeometry, row: usize, b: usize, dst: &mut [f32]) {
     let (ho, wo, k, s) = (g.out_height(), g.out_width(), g.kernel, g.stride);
-    par_chunks_zeroed(g.rows() * ld, ld, |row, dst| {
-        let (c, i, j) = (row / (k * k), (row / k) % k, row % k);
-        let (ys, xs) = (g.inside(i, g.height, ho), g.inside(j, g.width, wo));
-        for b in 0..g.batch {
-            let plane = &x[(b * g.channels + c) * g.height * g.width..][..g.height * g.width];
+    let (c, i, j) = (row / (k * k), (row / k) % k, row % k);
+    let (ys, xs) = (g.inside(i, g.height, ho), g.inside(j, g.width, wo));
+    let plane = &x[(b * g.channels + c) * g.height * g.width..][..g.height * g.width];
+    for y in ys {
+        let src = &plane[(y * s + i - g.padding) * g.width..][..g.width];
+        let d = &mut dst[y * wo..][..wo];
+        if s == 1 {
+            let from = xs.start + j - g.padding;
+            d[xs.clone()].copy_from_slice(&src[from..from + xs.len()]);
+        } else {
+            for xo in xs.clone() {
+                d[xo] = src[xo * s + j - g.padding];
+            }
+        }
+    }
+}
+
+/// Adds one image's columns back into its input plane of channel `c` (`dst`, `H × W`): `cols`
+/// has rows `ld` values apart and the image's `H_o·W_o` columns from `first`. Kernel offsets
+/// `(i, j)` are summed in order, so every element's sum has a fixed order.
+fn col2im_image_plane(
+    cols: &[f32],
+    g: &ConvGeometry,
+    ld: usize,
+    first: usize,
+    c: usize,
+    dst: &mut [f32],
+) {
+    let (ho, wo, k, s) = (g.out_height(), g.out_width(), g.kernel, g.stride);
+    for i in 0..k {
+        let ys = g.inside(i, g.height, ho);
+        for j in 0..k {
+            let xs = g.inside(j, g.width, wo);
+            let src = &cols[((c * k + i) * k + j) * ld + first..][..ho * wo];
             for y in ys.clone() {
-                let src = &plane[(y * s + i - g.padding) * g.width..][..g.width];
-                let d = &mut dst[(b * ho + y) * wo..][..wo];
+                let v = &src[y * wo..][..wo];
+                let d = &mut dst[(y * s + i - g.padding) * g.width..][..g.width];
                 if s == 1 {
                     let from = xs.start + j - g.padding;
-                    d[xs.clone()].copy_from_slice(&src[from..from + xs.len()]);
+                    for (d, v) in d[from..from + xs.len()].iter_mut().zip(&v[xs.clone()]) {
+                        *d += v;
+                    }
                 } else {
                     for xo in xs.clone() {
-                        d[xo] = src[xo * s + j - g.padding];
+                        d[xo * s + j - g.padding] += v[xo];
                     }
                 }
             }
+        }
+    }
+}
+
+/// `cols(X)` (`(C·k·k) × (B·H_o·W_o)`), rows `ld ≥ g.cols()` values apart (the rest of each row
+/// zero); row `(c, i, j)`, column `(b, y, x)` holds `X[b, c, y·s + i − p, x·s + j − p]`.
+fn im2col_cpu(x: &[f32], g: &ConvGeometry, ld: usize) -> Vec<f32> {
+    let plane = g.out_height() * g.out_width();
+    par_chunks_zeroed(g.rows() * ld, ld, |row, dst| {
+        for b in 0..g.batch {
+            im2col_image_row(x, g, row, b, &mut dst[b * plane..][..plane]);
         }
     })
 }
 
-/// The adjoint of [`im2col_cpu`] (columns' rows `ld` values apart): each `B × C` input plane sums
-/// its columns' values back, kernel offsets `(i, j)` in order (so every element's sum has a fixed
-/// order).
+/// The adjoint of [`im2col_cpu`] (columns' rows `ld` values apart), one input plane at a time.
 fn col2im_cpu(cols: &[f32], g: &ConvGeometry, ld: usize) -> Vec<f32> {
-    let (ho, wo, k, s) = (g.out_height(), g.out_width(), g.kernel, g.stride);
-    let ncols = g.cols();
-    let plane = g.height * g.width;
+    let (plane, out_plane) = (g.height * g.width, g.out_height() * g.out_width());
     par_chunks_zeroed(g.batch * g.channels * plane, plane, |plane, dst| {
         let (b, c) = (plane / g.channels, plane % g.channels);
-        for i in 0..k {
-            let ys = g.inside(i, g.height, ho);
-            for j in 0..k {
-                let xs = g.inside(j, g.width, wo);
-                let src = &cols[((c * k + i) * k + j) * ld..][..ncols];
-                for y in ys.clone() {
-                    let v = &src[(b * ho + y) * wo..][..wo];
-                    let d = &mut dst[(y * s + i - g.padding) * g.width..][..g.width];
-                    if s == 1 {
-                        let from = xs.start + j - g.padding;
-                        for (d, v) in d[from..from + xs.len()].iter_mut().zip(&v[xs.clone()]) {
-                            *d += v;
-                        }
-                    } else {
-                        for xo in xs.clone() {
-                            d[xo * s + j - g.padding] += v[xo];
-                        }
-                    }
-                }
-            }
-        }
+        col2im_image_plane(cols, g, ld, b * out_plane, c, dst);
     })
 }
 
@@ -175,17 +194,8 @@ fn im2col_tensor_ops(x: &Tensor, g: &ConvGeometry) -> Result<Tensor> {
         .reshape((g.rows(), g.cols()))
 }
 
-/// `Y₂ (C_out × (B·P))`, rows `ld` values apart, to `Y (B × C_out × P)`.
-fn batch_major(y2: &[f32], ld: usize, batch: usize, cout: usize, plane: usize) -> Vec<f32> {
-    par_chunks_zeroed(batch * cout * plane, cout * plane, |b, dst| {
-        for (o, d) in dst.chunks_mut(plane).enumerate() {
-            d.copy_from_slice(&y2[o * ld + b * plane..][..plane]);
-        }
-    })
-}
-
-/// The inverse of [`batch_major`]: `Y (B × C_out × P)` to `Y₂ (C_out × (B·P))` with rows `ld`
-/// values apart (the rest zero).
+/// The inverse of [`batch_major_into`] for a whole batch: `Y (B × C_out × P)` to
+/// `Y₂ (C_out × (B·P))` with rows `ld` values apart (the rest zero).
 fn channel_major(y: &[f32], ld: usize, batch: usize, cout: usize, plane: usize) -> Vec<f32> {
     par_chunks_zeroed(cout * ld, ld, |o, dst| {
         for (b, d) in dst[..batch * plane].chunks_mut(plane).enumerate() {
@@ -194,8 +204,68 @@ fn channel_major(y: &[f32], ld: usize, batch: usize, cout: usize, plane: usize) 
     })
 }
 
-/// The whole convolution as one op on the CPU: inputs `(X, W)`, output `Y`. The forward pass
-/// keeps `cols(X)` for the weight gradient when the output will be differentiated.
+/// `Y₂ (C_out × (n·P))`, rows `ld` values apart, to `Y (n × C_out × P)` in `dst`.
+fn batch_major_into(y2: &[f32], ld: usize, cout: usize, plane: usize, dst: &mut [f32]) {
+    for (bo, d) in dst.chunks_mut(plane).enumerate() {
+        let (b, o) = (bo / cout, bo % cout);
+        d.copy_from_slice(&y2[o * ld + b * plane..][..plane]);
+    }
+}
+
+/// Fewest columns in a block of [`image_blocks`]: more than 64, so that `gemm` takes the same
+/// path for a block as for the whole matrix (for products wider than 64 it blocks the depth by a
+/// size that depends on the depth alone, `gemm_common::cache::kernel_params`), and each output
+/// element is the same dot product summed in the same order.
+const MIN_BLOCK_COLUMNS: usize = 256;
+
+/// The batch cut into consecutive blocks of whole images, each at least [`MIN_BLOCK_COLUMNS`]
+/// columns (`plane` per image) wide; the remainder joins the last block, and a batch narrower
+/// than that is one block.
+fn image_blocks(batch: usize, plane: usize) -> Vec<Range<usize>> {
+    let per = MIN_BLOCK_COLUMNS.div_ceil(plane.max(1));
+    let count = batch / per;
+    if count <= 1 {
+        return if batch == 0 { vec![] } else { vec![0..batch] };
+    }
+    (0..count)
+        .map(|i| i * per..if i + 1 == count { batch } else { (i + 1) * per })
+        .collect()
+}
+
+/// `data` cut into consecutive pieces of `unit` values per image of each block.
+fn pieces<'a>(mut data: &'a mut [f32], blocks: &[Range<usize>], unit: usize) -> Vec<&'a mut [f32]> {
+    blocks
+        .iter()
+        .map(|r| {
+            let (head, rest) = std::mem::take(&mut data).split_at_mut(r.len() * unit);
+            data = rest;
+            head
+        })
+        .collect()
+}
+
+/// A pointer the blocks of one computation write through, each to its own elements.
+#[derive(Clone, Copy)]
+struct BlockOutput(*mut f32);
+// SAFETY: shared only by blocks that write disjoint elements, within a scope that the allocation
+// outlives.
+unsafe impl Send for BlockOutput {}
+unsafe impl Sync for BlockOutput {}
+
+impl BlockOutput {
+    fn at(self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+
+/// The whole convolution as one op on the CPU: inputs `(X, W)`, output `Y`.
+///
+/// The forward pass and the input gradient run by blocks of whole images ([`image_blocks`]), in
+/// parallel: a block's columns are built, multiplied and laid out while they are in cache,
+/// instead of one pass over the whole column matrix each (`k²` times the input, far larger than
+/// the caches). The forward pass also copies each block's columns into the whole `cols(X)`,
+/// kept for the weight gradient when the output will be differentiated; that product sums over
+/// every column and runs on the whole matrices.
 struct ConvGemm {
     geometry: ConvGeometry,
     cols: Mutex<Option<Vec<f32>>>,
@@ -207,6 +277,98 @@ impl ConvGemm {
     /// lock only means a panic elsewhere; the slot itself is still valid).
     fn kept_cols(&self) -> std::sync::MutexGuard<'_, Option<Vec<f32>>> {
         self.cols.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `Y = W₂ · cols(X)` by blocks of images, and `cols(X)` (rows `padded_stride` apart) if it
+    /// is to be kept.
+    fn forward(&self, x: &[f32], w: &[f32], cout: usize) -> (Vec<f32>, Option<Vec<f32>>) {
+        use rayon::prelude::*;
+        let g = &self.geometry;
+        let (rows, plane) = (g.rows(), g.out_height() * g.out_width());
+        let ld = padded_stride(g.cols());
+        let blocks = image_blocks(g.batch, plane);
+        let mut y = vec![0f32; g.batch * cout * plane];
+        let mut kept: Vec<f32> = Vec::with_capacity(if self.keep_cols { rows * ld } else { 0 });
+        let out = BlockOutput(kept.as_mut_ptr());
+        let w2 = MatRef::rows_of(w, cout, rows, rows);
+        profile::split(|shares| {
+            let work = pieces(&mut y, &blocks, cout * plane);
+            work.into_par_iter().zip(&blocks).for_each(|(y, images)| {
+                let width = images.len() * plane;
+                let cols = shares.time(Part::Im2Col, || {
+                    let mut cols = vec![0f32; rows * width];
+                    for (row, dst) in cols.chunks_mut(width).enumerate() {
+                        for (b, d) in images.clone().zip(dst.chunks_mut(plane)) {
+                            im2col_image_row(x, g, row, b, d);
+                        }
+                    }
+                    cols
+                });
+                let y2 = shares.time(Part::ConvGemm, || {
+                    let cols = MatRef::rows_of(&cols, rows, width, width);
+                    matmul(w2, cols, width, Threads::One)
+                });
+                shares.time(Part::ConvTranspose, || {
+                    batch_major_into(&y2, width, cout, plane, y)
+                });
+                if self.keep_cols {
+                    shares.time(Part::Im2Col, || {
+                        for (row, src) in cols.chunks(width).enumerate() {
+                            // SAFETY: `kept` has room for `rows · ld` values; this block alone
+                            // writes columns `images.start · plane ..` of width `width < ld`.
+                            unsafe {
+                                let dst = out.at(row * ld + images.start * plane);
+                                std::ptr::copy_nonoverlapping(src.as_ptr(), dst, width);
+                            }
+                        }
+                    });
+                }
+            });
+        });
+        if !self.keep_cols {
+            return (y, None);
+        }
+        for row in 0..rows {
+            // SAFETY: the padding after each row's `g.cols()` values, inside the capacity.
+            unsafe { std::ptr::write_bytes(out.at(row * ld + g.cols()), 0, ld - g.cols()) };
+        }
+        // SAFETY: every value of `0..rows · ld` was written above: the blocks cover the columns,
+        // and the padding was zeroed.
+        unsafe { kept.set_len(rows * ld) };
+        (y, Some(kept))
+    }
+
+    /// `∇X = col2im(W₂ᵀ · ∇Y₂)` by blocks of images (`dy2`: `∇Y₂`, rows `ld` apart).
+    fn input_gradient(&self, w: &[f32], cout: usize, dy2: &[f32], ld: usize) -> Vec<f32> {
+        use rayon::prelude::*;
+        let g = &self.geometry;
+        let (rows, plane) = (g.rows(), g.out_height() * g.out_width());
+        let image = g.channels * g.height * g.width;
+        let blocks = image_blocks(g.batch, plane);
+        let mut dx = vec![0f32; g.batch * image];
+        let w2t = MatRef::rows_of(w, cout, rows, rows).t();
+        profile::split(|shares| {
+            let work = pieces(&mut dx, &blocks, image);
+            work.into_par_iter().zip(&blocks).for_each(|(dx, images)| {
+                let width = images.len() * plane;
+                let dy = MatRef {
+                    data: &dy2[images.start * plane..],
+                    rows: cout,
+                    cols: width,
+                    row_stride: ld,
+                    col_stride: 1,
+                };
+                let dcols = shares.time(Part::ConvGemm, || matmul(w2t, dy, width, Threads::One));
+                shares.time(Part::Col2Im, || {
+                    for (b, dx) in dx.chunks_mut(image).enumerate() {
+                        for (c, p) in dx.chunks_mut(g.height * g.width).enumerate() {
+                            col2im_image_plane(&dcols, g, width, b * plane, c, p);
+                        }
+                    }
+                });
+            });
+        });
+        dx
     }
 }
 
@@ -226,18 +388,8 @@ impl CustomOp2 for ConvGemm {
         let x = contiguous_f32(sx, lx, "convolution")?;
         let w = contiguous_f32(sw, lw, "convolution")?;
         let cout = lw.shape().dims()[0];
-        let ld = padded_stride(g.cols());
-        let cols = profile::time(Part::Im2Col, || im2col_cpu(x, g, ld));
-        let y2 = profile::time(Part::ConvGemm, || {
-            let w2 = MatRef::rows_of(w, cout, g.rows(), g.rows());
-            let cols = MatRef::rows_of(&cols, g.rows(), g.cols(), ld);
-            matmul(w2, cols, ld, Threads::SplitColumns)
-        });
-        let plane = g.out_height() * g.out_width();
-        let y = profile::time(Part::ConvTranspose, || {
-            batch_major(&y2, ld, g.batch, cout, plane)
-        });
-        if self.keep_cols {
+        let (y, cols) = self.forward(x, w, cout);
+        if let Some(cols) = cols {
             *self.kept_cols() = Some(cols);
         }
         let shape = Shape::from((g.batch, cout, g.out_height(), g.out_width()));
@@ -261,7 +413,6 @@ impl CustomOp2 for ConvGemm {
         let dy2 = profile::time(Part::ConvTranspose, || {
             channel_major(&grad, ld, g.batch, cout, plane)
         });
-        let dy2 = MatRef::rows_of(&dy2, cout, ncols, ld);
         let kept = self.kept_cols().take();
         let cols = match kept {
             Some(c) => c,
@@ -269,15 +420,16 @@ impl CustomOp2 for ConvGemm {
         };
         let cols = MatRef::rows_of(&cols, rows, ncols, ld);
         let dw = profile::time(Part::ConvGemm, || {
-            matmul(dy2, cols.t(), rows, Threads::Gemm)
+            matmul(
+                MatRef::rows_of(&dy2, cout, ncols, ld),
+                cols.t(),
+                rows,
+                Threads::Gemm,
+            )
         });
         let dx = if x.track_op() {
             let w = w.flatten_all()?.to_vec1::<f32>()?;
-            let w2t = MatRef::rows_of(&w, cout, rows, rows).t();
-            let dcols = profile::time(Part::ConvGemm, || {
-                matmul(w2t, dy2, ld, Threads::SplitColumns)
-            });
-            let dx = profile::time(Part::Col2Im, || col2im_cpu(&dcols, g, ld));
+            let dx = self.input_gradient(&w, cout, &dy2, ld);
             Some(Tensor::from_vec(dx, x.shape(), &Device::Cpu)?)
         } else {
             None
@@ -416,13 +568,14 @@ mod tests {
 
     /// Geometries of the tests: (B, C, H, W, C_out, k, stride, padding), batch 1 included, and
     /// windows that do not tile the input (H + 2p − k not a multiple of the stride).
-    const CASES: [[usize; 8]; 6] = [
+    const CASES: [[usize; 8]; 7] = [
         [2, 3, 8, 8, 4, 3, 1, 1],
         [1, 5, 7, 9, 6, 3, 2, 1],
         [3, 4, 9, 7, 5, 1, 2, 0],
         [2, 2, 6, 6, 3, 3, 1, 0],
         [1, 8, 5, 5, 8, 1, 1, 0],
         [2, 3, 11, 10, 2, 3, 2, 0],
+        [9, 3, 8, 8, 8, 3, 1, 1],
     ];
 
     /// Case `i`'s input and weights (test values from `seed`, `seed + 1`) and geometry.

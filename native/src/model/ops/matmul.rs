@@ -1,19 +1,11 @@
 //! Matrix products on the CPU for the convolution's GEMMs, by the `gemm` crate (candle's own CPU
 //! matmul calls the same function with the same arguments, so results are bitwise candle's).
 //!
-//! Two things make the convolution's products faster than a plain call, without changing a bit:
-//!
-//! - **Padded rows.** The convolution's matrices are `rows × (B·H_o·W_o)` with `B·H_o·W_o` a
-//!   power of two (64 images of 32 × 32 is 65,536 columns). Rows that far apart fall into the
-//!   same cache sets, and packing or writing a few dozen of them at once evicts itself. Rows
-//!   [`padded_stride`] apart do not. The stride changes where values sit, not what is computed.
-//! - **Columns split among threads.** For `C = A·B` with few rows (a layer's output channels) and
-//!   many columns, `gemm`'s own threading splits poorly (on a 2-core machine, 64 × 576 × 65,536
-//!   ran slower on two threads than on one). Each thread instead takes a contiguous block of
-//!   columns and runs a single-threaded product. Every element of `C` is still the same dot
-//!   product summed in the same order: `gemm` blocks the depth `k` by a size that depends on `k`
-//!   alone once both sides exceed 64 (`gemm_common::cache::kernel_params`), and each block's
-//!   width is at least [`MIN_SPLIT_COLUMNS`].
+//! The convolution's matrices are `rows × (B·H_o·W_o)` with `B·H_o·W_o` a power of two (64
+//! images of 32 × 32 is 65,536 columns). Rows that far apart fall into the same cache sets, and
+//! packing or writing a few dozen of them at once evicts itself; rows [`padded_stride`] apart do
+//! not. The stride changes where values sit, not what is computed: the products are bitwise
+//! those of unpadded matrices.
 
 /// A matrix view: element `(i, j)` at `data[i·row_stride + j·col_stride]`.
 #[derive(Clone, Copy, Debug)]
@@ -63,18 +55,13 @@ pub(crate) fn padded_stride(cols: usize) -> usize {
     cols + 16
 }
 
-/// Narrowest column block a thread takes when a product's columns are split (wider than 64, so
-/// that every block takes `gemm`'s general path whose depth blocking depends on `k` alone).
-pub(crate) const MIN_SPLIT_COLUMNS: usize = 256;
-
 /// How to spread one product over the threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Threads {
-    /// `gemm`'s own parallelism over the whole product (exactly candle's call).
+    /// `gemm`'s own parallelism (exactly candle's call).
     Gemm,
-    /// Contiguous blocks of columns, one single-threaded product per thread, when there are at
-    /// least [`MIN_SPLIT_COLUMNS`] per thread (otherwise as [`Threads::Gemm`]).
-    SplitColumns,
+    /// This thread only: for callers that run several products in parallel themselves.
+    One,
 }
 
 /// `C = A·B`, `C` row-major (`a.rows × b.cols`) with rows `ldc` values apart (`ldc ≥ b.cols`;
@@ -88,33 +75,12 @@ pub(crate) fn matmul(a: MatRef, b: MatRef, ldc: usize, threads: Threads) -> Vec<
         b.rows
     );
     let mut c = vec![0f32; m * ldc];
-    let workers = candle_core::utils::get_num_threads();
-    let block = n
-        .div_ceil(workers.max(1))
-        .next_multiple_of(16)
-        .max(MIN_SPLIT_COLUMNS);
-    if threads == Threads::SplitColumns && workers > 1 && n >= 2 * MIN_SPLIT_COLUMNS {
-        use rayon::prelude::*;
-        let dst = c.as_mut_ptr() as usize;
-        (0..n)
-            .step_by(block)
-            .collect::<Vec<_>>()
-            .par_iter()
-            .for_each(|&first| {
-                let width = block.min(n - first);
-                let rhs = MatRef {
-                    data: &b.data[first * b.col_stride..],
-                    cols: width,
-                    ..b
-                };
-                // SAFETY: the blocks write disjoint columns `first..first + width` of `c`, which
-                // outlives the scope; `a` and `rhs` fit their data (checked above).
-                unsafe { gemm_raw(a, rhs, (dst as *mut f32).add(first), ldc, 1) };
-            });
-    } else {
-        // SAFETY: `c` holds `m` rows of `ldc ≥ n` values; `a` and `b` fit their data.
-        unsafe { gemm_raw(a, b, c.as_mut_ptr(), ldc, workers) };
-    }
+    let workers = match threads {
+        Threads::Gemm => candle_core::utils::get_num_threads(),
+        Threads::One => 1,
+    };
+    // SAFETY: `c` holds `m` rows of `ldc ≥ n` values; `a` and `b` fit their data.
+    unsafe { gemm_raw(a, b, c.as_mut_ptr(), ldc, workers) };
     c
 }
 
@@ -157,11 +123,11 @@ mod tests {
     use super::*;
     use crate::model::ops::custom_op::test_values;
 
-    /// Every way of running a product gives the same bits as candle's matmul of the same
-    /// operands: padded rows, transposed views, columns split among threads (wide enough to be
-    /// split: 1,040 columns), and a product too narrow to split.
+    /// Padded rows and transposed views, on `gemm`'s threads or on one, give the same bits as
+    /// candle's matmul of the same operands (shapes on `gemm`'s general path and on its path for
+    /// small products).
     #[test]
-    fn padded_and_split_products_are_bitwise_candles() {
+    fn padded_and_single_threaded_products_are_bitwise_candles() {
         use candle_core::{Device, Tensor};
         for (m, k, n) in [(8, 40, 1040), (24, 300, 600), (5, 7, 9)] {
             let av = test_values(m * k, 1);
@@ -190,7 +156,7 @@ mod tests {
             }
             let a = MatRef::rows_of(&a_t, k, m, m).t();
             let b = MatRef::rows_of(&bp, k, n, ldb);
-            for threads in [Threads::Gemm, Threads::SplitColumns] {
+            for threads in [Threads::Gemm, Threads::One] {
                 let ldc = padded_stride(n);
                 let c = matmul(a, b, ldc, threads);
                 for i in 0..m {

@@ -6,6 +6,7 @@
 //! launches only; they are read on the CPU.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// What the counters distinguish, in the order `bench-train` prints them.
@@ -63,6 +64,51 @@ pub fn time<T>(part: Part, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// The parts of one parallel computation, timed on whichever threads run them: their CPU times
+/// are summed per part, and [`split`] attributes the computation's wall time to the parts in
+/// proportion (the calling thread's counters measure wall time, which a thread pool's CPU time
+/// would overcount by the number of threads).
+pub struct Shares {
+    active: bool,
+    nanos: [AtomicU64; Part::ALL.len()],
+}
+
+impl Shares {
+    /// Runs `f`, adding its time to `part` if the computation is being profiled.
+    pub fn time<T>(&self, part: Part, f: impl FnOnce() -> T) -> T {
+        if !self.active {
+            return f();
+        }
+        let t = Instant::now();
+        let out = f();
+        let ns = t.elapsed().as_nanos().min(u64::MAX as u128) as u64;
+        self.nanos[part as usize].fetch_add(ns, Ordering::Relaxed);
+        out
+    }
+}
+
+/// Runs the parallel computation `f`, which times its parts through the [`Shares`] it is given,
+/// and adds its wall time to this thread's counters split as the parts' CPU times are (nothing
+/// when profiling is off, or when `f` timed no part).
+pub fn split<T>(f: impl FnOnce(&Shares) -> T) -> T {
+    let shares = Shares {
+        active: SECONDS.get().is_some(),
+        nanos: Default::default(),
+    };
+    let t = Instant::now();
+    let out = f(&shares);
+    let wall = t.elapsed().as_secs_f64();
+    let cpu = shares.nanos.map(|n| n.into_inner() as f64);
+    let total: f64 = cpu.iter().sum();
+    if let (Some(mut s), true) = (SECONDS.get(), total > 0.0) {
+        for (s, c) in s.iter_mut().zip(cpu) {
+            *s += wall * c / total;
+        }
+        SECONDS.set(Some(s));
+    }
+    out
+}
+
 /// Resets the counters and turns profiling on (on this thread).
 pub fn start() {
     SECONDS.set(Some([0.0; Part::ALL.len()]));
@@ -94,6 +140,31 @@ mod tests {
             "another thread's time was counted"
         );
         time(Part::Col2Im, nap);
+        assert_eq!(stop(), [0.0; Part::ALL.len()], "counted while off");
+    }
+
+    /// Two threads each spend 20 ms in `Im2Col` and 60 ms in `ConvGemm`: the parts are charged
+    /// the computation's wall time (about 80 ms, not the 160 ms of CPU time) split 1 : 3.
+    #[test]
+    fn split_charges_wall_time_in_proportion_to_cpu_time() {
+        let nap = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));
+        start();
+        split(|shares| {
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        shares.time(Part::Im2Col, || nap(20));
+                        shares.time(Part::ConvGemm, || nap(60));
+                    });
+                }
+            })
+        });
+        let got = stop();
+        let (im2col, gemm) = (got[Part::Im2Col as usize], got[Part::ConvGemm as usize]);
+        let wall = im2col + gemm;
+        assert!((0.08..0.15).contains(&wall), "{got:?}");
+        assert!((2.0..4.0).contains(&(gemm / im2col)), "{got:?}");
+        split(|shares| shares.time(Part::Col2Im, || nap(5)));
         assert_eq!(stop(), [0.0; Part::ALL.len()], "counted while off");
     }
 }
