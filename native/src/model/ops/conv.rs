@@ -223,10 +223,7 @@ const MIN_BLOCK_COLUMNS: usize = 256;
 /// than that is one block.
 fn image_blocks(batch: usize, plane: usize) -> Vec<Range<usize>> {
     let per = MIN_BLOCK_COLUMNS.div_ceil(plane.max(1));
-    let count = batch / per;
-    if count <= 1 {
-        return if batch == 0 { vec![] } else { vec![0..batch] };
-    }
+    let count = (batch / per).max(usize::from(batch > 0));
     (0..count)
         .map(|i| i * per..if i + 1 == count { batch } else { (i + 1) * per })
         .collect()
