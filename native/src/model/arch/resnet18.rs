@@ -97,7 +97,7 @@ impl BasicBlock {
         train: bool,
         conv2_out: Option<&mut Option<Tensor>>,
     ) -> Result<Tensor> {
-        let h = self.bn1.forward_t(&self.conv1.forward(x)?, train)?.relu()?;
+        let h = self.bn1.forward_relu_t(&self.conv1.forward(x)?, train)?;
         let c2 = self.conv2.forward(&h)?;
         if let Some(slot) = conv2_out {
             *slot = Some(c2.clone());
@@ -149,7 +149,7 @@ impl Model for ResNet18 {
     ) -> Result<Tensor> {
         let c1 = self.conv1.forward(x)?;
         Captured::keep(&mut capture, "conv1", &c1);
-        let mut h = self.bn1.forward_t(&c1, train)?.relu()?;
+        let mut h = self.bn1.forward_relu_t(&c1, train)?;
         for (s, [b0, b1]) in self.stages.iter().enumerate() {
             h = b0.forward(&h, train, None)?;
             let mut conv2 = None;

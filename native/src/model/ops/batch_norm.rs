@@ -11,6 +11,11 @@
 //! The algorithm is stateless and the same on both devices: the forward op returns
 //! `[y | μ | σ²]` packed in one tensor, and the backward op recomputes the statistics from `x`
 //! (sums in f64) and returns `[∂x | ∂γ | ∂β]`.
+//!
+//! On the CPU the ReLU that follows a BatchNorm can join it ([`BatchNorm2d::forward_relu_t`]):
+//! `y = max(γ x̂ + β, 0)` in the forward pass, and the backward pass masks `dy` where the
+//! recomputed `γ x̂ + β` is negative, exactly as candle's ReLU backward does (`0 + dy·[z ≥ 0]`),
+//! so the fused pair computes the bits of the two ops. One pass each way instead of two.
 
 use super::custom_op::{contiguous_f32, unpack3};
 use super::profile::{self, Part};
@@ -63,9 +68,21 @@ fn channel_stats(x: &[f32], (b, c, hw): (usize, usize, usize), eps: f64) -> Vec<
 }
 
 /// The training forward pass: inputs `(x, γ, β)`, output `[y (B·C·HW) | μ (C) | σ² (C)]`,
-/// differentiable through `y` ([`BnBackward`]).
+/// differentiable through `y` ([`BnBackward`]); with `relu`, `y` is `max(γ x̂ + β, 0)` (the CPU
+/// only).
 struct BnForward {
     eps: f64,
+    relu: bool,
+}
+
+/// candle's ReLU, `max(z, 0)` (so that the fused op has its bits).
+fn relu(z: f32) -> f32 {
+    z.max(0.0)
+}
+
+/// candle's ReLU backward for one value: `0 + dy·[z ≥ 0]`.
+fn relu_grad(z: f32, dy: f32) -> f32 {
+    0.0 + dy * if z >= 0.0 { 1.0 } else { 0.0 }
 }
 
 impl CustomOp3 for BnForward {
@@ -97,8 +114,15 @@ impl CustomOp3 for BnForward {
                 let ch = plane % c;
                 let (m, is, _) = stats[ch];
                 let (g, be) = (w[ch] * is, bias[ch]);
-                for (o, &v) in out.iter_mut().zip(&x[plane * hw..(plane + 1) * hw]) {
-                    *o = (v - m) * g + be;
+                let x = &x[plane * hw..(plane + 1) * hw];
+                if self.relu {
+                    for (o, &v) in out.iter_mut().zip(x) {
+                        *o = relu((v - m) * g + be);
+                    }
+                } else {
+                    for (o, &v) in out.iter_mut().zip(x) {
+                        *o = (v - m) * g + be;
+                    }
                 }
             });
             for (ch, &(m, _, var)) in stats.iter().enumerate() {
@@ -119,6 +143,9 @@ impl CustomOp3 for BnForward {
         sb: &candle_core::CudaStorage,
         lb: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
+        if self.relu {
+            candle_core::bail!("batch norm with ReLU is fused on the CPU only");
+        }
         let d = dims(lx.shape())?;
         let out = super::cuda::batch_norm::forward((sx, lx), (sw, lw), (sb, lb), d, self.eps)?;
         Ok((out, Shape::from(d.0 * d.1 * d.2 + 2 * d.1)))
@@ -128,7 +155,7 @@ impl CustomOp3 for BnForward {
         &self,
         x: &Tensor,
         w: &Tensor,
-        _b: &Tensor,
+        bias: &Tensor,
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
@@ -136,9 +163,18 @@ impl CustomOp3 for BnForward {
         let n = b * c * hw;
         // Only `y` carries a gradient: the packed statistics are used detached.
         let dy = grad.narrow(0, 0, n)?.reshape(x.shape())?.contiguous()?;
-        let op = BnBackward { eps: self.eps };
+        let op = BnBackward {
+            eps: self.eps,
+            relu: self.relu,
+        };
+        // The ReLU's mask needs β as well: `[γ | β]`.
+        let params = if self.relu {
+            Tensor::cat(&[w, bias], 0)?
+        } else {
+            w.clone()
+        };
         let (dx, dw, db) = unpack3(
-            &x.contiguous()?.apply_op3_no_bwd(&dy, w, &op)?,
+            &x.contiguous()?.apply_op3_no_bwd(&dy, &params, &op)?,
             x.shape(),
             c,
         )?;
@@ -146,9 +182,11 @@ impl CustomOp3 for BnForward {
     }
 }
 
-/// The training backward pass: inputs `(x, dy, γ)`, output `[∂x (B·C·HW) | ∂γ (C) | ∂β (C)]`.
+/// The training backward pass: inputs `(x, dy, γ)` (`(x, dy, [γ | β])` with `relu`), output
+/// `[∂x (B·C·HW) | ∂γ (C) | ∂β (C)]`.
 struct BnBackward {
     eps: f64,
+    relu: bool,
 }
 
 impl CustomOp3 for BnBackward {
@@ -173,6 +211,24 @@ impl CustomOp3 for BnBackward {
             );
             let (b, c, hw) = dims(lx.shape())?;
             let stats = channel_stats(xs, (b, c, hw), self.eps);
+            // With the ReLU, `dy` masked where `γ x̂ + β` (recomputed as the forward pass did) is
+            // negative.
+            let masked;
+            let gs = if self.relu {
+                let mut d = gs.to_vec();
+                d.par_chunks_mut(hw).enumerate().for_each(|(plane, d)| {
+                    let ch = plane % c;
+                    let (m, is, _) = stats[ch];
+                    let (g, be) = (ws[ch] * is, ws[c + ch]);
+                    for (d, &v) in d.iter_mut().zip(&xs[plane * hw..(plane + 1) * hw]) {
+                        *d = relu_grad((v - m) * g + be, *d);
+                    }
+                });
+                masked = d;
+                &masked[..]
+            } else {
+                gs
+            };
             let sums = per_channel(b, c, hw, |off, ch| {
                 let (m, is, _) = stats[ch];
                 xs[off..off + hw]
@@ -215,6 +271,9 @@ impl CustomOp3 for BnBackward {
         sw: &candle_core::CudaStorage,
         lw: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
+        if self.relu {
+            candle_core::bail!("batch norm with ReLU is fused on the CPU only");
+        }
         let d = dims(lx.shape())?;
         let out = super::cuda::batch_norm::backward((sx, lx), (sd, ld), (sw, lw), d, self.eps)?;
         Ok((out, Shape::from(d.0 * d.1 * d.2 + 2 * d.1)))
@@ -264,10 +323,14 @@ impl BatchNorm2d {
         })
     }
 
-    /// The fused training forward pass; updates the running statistics.
-    fn forward_fused(&self, x: &Tensor) -> Result<Tensor> {
+    /// The fused training forward pass (with the ReLU if `relu`); updates the running
+    /// statistics.
+    fn forward_fused(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let (_, c, _) = dims(x.shape())?;
-        let op = BnForward { eps: self.eps };
+        let op = BnForward {
+            eps: self.eps,
+            relu,
+        };
         let packed = x.contiguous()?.apply_op3(&self.weight, &self.bias, op)?;
         let (y, mean, var) = unpack3(&packed, x.shape(), c)?;
         self.update_running(&mean.detach(), &var.detach(), x.shape())?;
@@ -287,11 +350,23 @@ impl BatchNorm2d {
     }
 }
 
+impl BatchNorm2d {
+    /// `relu(BatchNorm(x))`: one fused op each way when training on the CPU with the fused
+    /// ops, the two layers one after the other otherwise. Same bits either way.
+    pub fn forward_relu_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        if train && self.fused && x.device().is_cpu() {
+            self.forward_fused(x, true)
+        } else {
+            self.forward_t(x, train)?.relu()
+        }
+    }
+}
+
 impl ModuleT for BatchNorm2d {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let device_has_op = x.device().is_cpu() || (cfg!(feature = "cuda") && x.device().is_cuda());
         if train && self.fused && device_has_op {
-            self.forward_fused(x)
+            self.forward_fused(x, false)
         } else {
             self.inner.forward_t(x, train)
         }
@@ -320,5 +395,82 @@ mod tests {
         }
         // On the CPU the device check compares the op with itself.
         assert_eq!(max_difference(&dev).unwrap(), 0.0);
+    }
+
+    /// BatchNorm fused with its ReLU gives the bits of the fused BatchNorm followed by candle's
+    /// ReLU: output and the gradients of x, γ and β, on six shapes (batch 1 among them), with a
+    /// shift that puts some pre-activations exactly at zero (the ReLU's gradient passes there).
+    #[test]
+    fn relu_fused_equals_batch_norm_then_relu_bitwise() {
+        use super::BatchNorm2d;
+        use crate::model::ops::custom_op::test_values;
+        use candle_core::{Tensor, Var};
+        let dev = Device::Cpu;
+        let shapes = [
+            (4, 3, 5, 5),
+            (1, 6, 4, 4),
+            (5, 8, 1, 1),
+            (3, 2, 7, 4),
+            (8, 4, 16, 16),
+            (2, 5, 3, 9),
+        ];
+        for (i, &(b, c, h, w)) in shapes.iter().enumerate() {
+            let seed = 10 * i as u64;
+            let x = Var::from_vec(test_values(b * c * h * w, seed), (b, c, h, w), &dev).unwrap();
+            // A zero scale for channel 0 makes its pre-activation β exactly; β = 0 there.
+            let mut gamma = test_values(c, seed + 1);
+            gamma[0] = 0.0;
+            let mut beta = test_values(c, seed + 2);
+            beta[0] = 0.0;
+            let run = |fused_relu: bool| {
+                let (g, be) = (
+                    Var::from_vec(gamma.clone(), c, &dev).unwrap(),
+                    Var::from_vec(beta.clone(), c, &dev).unwrap(),
+                );
+                let stats = [
+                    Tensor::zeros(c, DType::F32, &dev).unwrap(),
+                    Tensor::ones(c, DType::F32, &dev).unwrap(),
+                ];
+                let bn = BatchNorm2d::new(
+                    c,
+                    true,
+                    [
+                        g.as_tensor().clone(),
+                        be.as_tensor().clone(),
+                        stats[0].clone(),
+                        stats[1].clone(),
+                    ],
+                )
+                .unwrap();
+                let y = if fused_relu {
+                    bn.forward_relu_t(x.as_tensor(), true).unwrap()
+                } else {
+                    bn.forward_fused(x.as_tensor(), false)
+                        .unwrap()
+                        .relu()
+                        .unwrap()
+                };
+                let proj = Tensor::from_vec(test_values(y.elem_count(), seed + 3), y.dims(), &dev)
+                    .unwrap();
+                let grads = (&y * &proj).unwrap().sum_all().unwrap().backward().unwrap();
+                let bits = |t: &Tensor| -> Vec<u32> {
+                    let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
+                    v.iter().map(|f| f.to_bits()).collect()
+                };
+                [
+                    bits(&y),
+                    bits(grads.get(x.as_tensor()).unwrap()),
+                    bits(grads.get(g.as_tensor()).unwrap()),
+                    bits(grads.get(be.as_tensor()).unwrap()),
+                ]
+            };
+            let (fused, composed) = (run(true), run(false));
+            for (k, name) in ["y", "∂x", "∂γ", "∂β"].iter().enumerate() {
+                assert_eq!(fused[k], composed[k], "{:?} {name}", shapes[i]);
+            }
+            // The mask is not trivial: some outputs are cut, some pass.
+            let y0: Vec<f32> = fused[0].iter().map(|&u| f32::from_bits(u)).collect();
+            assert!(y0.iter().any(|&v| v == 0.0) && y0.iter().any(|&v| v > 0.0));
+        }
     }
 }
