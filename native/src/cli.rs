@@ -67,8 +67,9 @@ pub enum Command {
     )]
     TrainSweep(Box<TrainSweepArgs>),
 
-    /// Measure training speed: the machine's GEMM rate, then a training step (ResNet-18 by default)
-    /// on candle's convolution and on the im2col + GEMM path.
+    /// Measure training speed: a training step (ResNet-18 by default) on candle's convolution and
+    /// on the im2col + GEMM path, against the machine's GEMM rate (the best of two measurements,
+    /// before and after the training steps).
     ///
     /// The last line is `gemm_gflops=<x> fast_gflops=<y> ratio=<y/x>` for the width-64 GEMM path.
     #[command(name = "bench-train")]

@@ -5,6 +5,7 @@
 use super::{Architecture, CapturePoint, Captured, Hyper, Model, NetConfig, Reduce};
 use crate::model::layers::{batch_norm, Conv2d, Kernels, Linear};
 use crate::model::ops::batch_norm::BatchNorm2d as BatchNorm;
+use crate::model::ops::residual::add_relu;
 use crate::model::params::Params;
 use crate::train::OptimizerKind;
 use anyhow::Result;
@@ -69,6 +70,8 @@ struct BasicBlock {
     conv2: Conv2d,
     bn2: BatchNorm,
     downsample: Option<(Conv2d, BatchNorm)>,
+    /// The sum with the shortcut and its ReLU as one op ([`Kernels::Gemm`]).
+    fused: bool,
 }
 
 impl BasicBlock {
@@ -87,6 +90,7 @@ impl BasicBlock {
             conv2: Conv2d::new(&p.pp("conv2"), cout, cout, 3, 1, k)?,
             bn2: batch_norm(&p.pp("bn2"), cout, k)?,
             downsample,
+            fused: k == Kernels::Gemm,
         })
     }
 
@@ -107,7 +111,7 @@ impl BasicBlock {
             Some((c, b)) => b.forward_t(&c.forward(x)?, train)?,
             None => x.clone(),
         };
-        Ok((h + shortcut)?.relu()?)
+        Ok(add_relu(&h, &shortcut, self.fused)?)
     }
 }
 

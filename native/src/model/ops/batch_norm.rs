@@ -17,7 +17,7 @@
 //! recomputed `γ x̂ + β` is negative, exactly as candle's ReLU backward does (`0 + dy·[z ≥ 0]`),
 //! so the fused pair computes the bits of the two ops. One pass each way instead of two.
 
-use super::custom_op::{contiguous_f32, unpack3};
+use super::custom_op::{contiguous_f32, relu, relu_grad, unpack3};
 use super::profile::{self, Part};
 use candle_core::{CpuStorage, CustomOp3, Layout, ModuleT, Result, Shape, Tensor, Var};
 use rayon::prelude::*;
@@ -73,16 +73,6 @@ fn channel_stats(x: &[f32], (b, c, hw): (usize, usize, usize), eps: f64) -> Vec<
 struct BnForward {
     eps: f64,
     relu: bool,
-}
-
-/// candle's ReLU, `max(z, 0)` (so that the fused op has its bits).
-fn relu(z: f32) -> f32 {
-    z.max(0.0)
-}
-
-/// candle's ReLU backward for one value: `0 + dy·[z ≥ 0]`.
-fn relu_grad(z: f32, dy: f32) -> f32 {
-    0.0 + dy * if z >= 0.0 { 1.0 } else { 0.0 }
 }
 
 impl CustomOp3 for BnForward {

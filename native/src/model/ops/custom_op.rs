@@ -14,6 +14,17 @@ pub(crate) fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> R
     }
 }
 
+/// candle's ReLU, `max(z, 0)` (so that the ops fused with a ReLU have its bits).
+pub(crate) fn relu(z: f32) -> f32 {
+    z.max(0.0)
+}
+
+/// candle's ReLU backward for one value, as its autograd computes it: `0 + dy·[z ≥ 0]` (the
+/// gradient passes at `z = 0`).
+pub(crate) fn relu_grad(z: f32, dy: f32) -> f32 {
+    0.0 + dy * if z >= 0.0 { 1.0 } else { 0.0 }
+}
+
 /// A vector of `len` values made in parallel, `chunk` values at a time: each chunk is zeroed and
 /// then handed to `fill(index, chunk)` on the thread that zeroed it, while it is in cache. Same
 /// result as `vec![0.0; len]` then filling each chunk, without the single-threaded memset of a

@@ -12,5 +12,6 @@ pub mod geometry;
 pub mod layer_norm;
 mod matmul;
 pub mod profile;
+pub mod residual;
 pub mod softmax;
 pub mod verify;
