@@ -14,7 +14,7 @@
 //! derives; on other devices `cols(X)` is assembled from candle tensor ops (padding, strided
 //! views, stack).
 
-use super::custom_op::{contiguous_f32, par_chunks_zeroed};
+use super::custom_op::{contiguous_f32, par_chunks_zeroed, with_cpu_f32};
 pub use super::geometry::ConvGeometry;
 use super::matmul::{matmul, padded_stride, MatRef, Threads};
 use super::profile::{self, Part};
@@ -406,14 +406,15 @@ impl CustomOp2 for ConvGemm {
         let (cout, rows, ncols) = (w.dim(0)?, g.rows(), g.cols());
         let ld = padded_stride(ncols);
         let plane = g.out_height() * g.out_width();
-        let grad = grad.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let dy2 = profile::time(Part::ConvTranspose, || {
-            channel_major(&grad, ld, g.batch, cout, plane)
-        });
+        let dy2 = with_cpu_f32(grad, "convolution gradient", |grad| {
+            Ok(profile::time(Part::ConvTranspose, || {
+                channel_major(grad, ld, g.batch, cout, plane)
+            }))
+        })?;
         let kept = self.kept_cols().take();
         let cols = match kept {
             Some(c) => c,
-            None => im2col_cpu(&x.flatten_all()?.to_vec1::<f32>()?, g, ld),
+            None => with_cpu_f32(x, "convolution", |x| Ok(im2col_cpu(x, g, ld)))?,
         };
         let cols = MatRef::rows_of(&cols, rows, ncols, ld);
         let dw = profile::time(Part::ConvGemm, || {
@@ -425,8 +426,9 @@ impl CustomOp2 for ConvGemm {
             )
         });
         let dx = if x.track_op() {
-            let w = w.flatten_all()?.to_vec1::<f32>()?;
-            let dx = self.input_gradient(&w, cout, &dy2, ld);
+            let dx = with_cpu_f32(w, "convolution", |w| {
+                Ok(self.input_gradient(w, cout, &dy2, ld))
+            })?;
             Some(Tensor::from_vec(dx, x.shape(), &Device::Cpu)?)
         } else {
             None

@@ -14,6 +14,21 @@ pub(crate) fn contiguous_f32<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> R
     }
 }
 
+/// Runs `f` on the values of an f32 tensor on the CPU, in place when it is contiguous (a
+/// backward pass gets tensors, not storages; this spares the copy of `to_vec1`).
+pub(crate) fn with_cpu_f32<T>(
+    t: &candle_core::Tensor,
+    what: &str,
+    f: impl FnOnce(&[f32]) -> Result<T>,
+) -> Result<T> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    match &*storage {
+        candle_core::Storage::Cpu(s) => f(contiguous_f32(s, layout, what)?),
+        _ => candle_core::bail!("{what}: expected a tensor on the CPU"),
+    }
+}
+
 /// candle's ReLU, `max(z, 0)` (so that the ops fused with a ReLU have its bits).
 pub(crate) fn relu(z: f32) -> f32 {
     z.max(0.0)
