@@ -19,6 +19,12 @@ pub enum Kernels {
     Gemm,
     /// candle's `conv2d` and `candle_nn::BatchNorm` with their own backward (the reference).
     Candle,
+    /// The arithmetic of [`Kernels::Gemm`] without its CPU fusions: the convolution as im2col,
+    /// candle's matmul and a permute, the fused BatchNorm followed by candle's ReLU, the residual
+    /// sum and its ReLU as candle ops (the structure of the CUDA path). The same bits as
+    /// [`Kernels::Gemm`] on the CPU, which the training tests check.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Composed,
 }
 
 impl Kernels {
@@ -97,7 +103,13 @@ impl Conv2d {
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let y = match self.kernels {
-            Kernels::Gemm => conv2d_gemm(x, &self.weight, self.stride, self.padding)?,
+            Kernels::Gemm | Kernels::Composed => conv2d_gemm(
+                x,
+                &self.weight,
+                self.stride,
+                self.padding,
+                self.kernels == Kernels::Gemm,
+            )?,
             Kernels::Candle => x.conv2d(&self.weight, self.padding, self.stride, 1, 1)?,
         };
         let (b, _, h, w) = y.dims4()?;
@@ -160,7 +172,7 @@ pub fn batch_norm(p: &Params, channels: usize, kernels: Kernels) -> Result<Batch
     ];
     Ok(BatchNorm2d::new(
         channels,
-        kernels == Kernels::Gemm,
+        kernels != Kernels::Candle,
         tensors,
     )?)
 }

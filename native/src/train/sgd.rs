@@ -140,7 +140,7 @@ fn update_fused(w: &Tensor, g: &Tensor, buf: Option<&Tensor>, s: Step) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ops::custom_op::test_values;
+    use crate::model::ops::custom_op::{test_bits as bits, test_values};
     use candle_core::Device;
 
     /// The fused update and candle's tensor ops give the same bits over 20 steps with momentum,
@@ -166,10 +166,6 @@ mod tests {
                 let (w, b) = update_composed(&wc, &g, bc.as_ref(), s(i)).unwrap();
                 (wc, bc) = (w, Some(b));
             }
-            let bits = |t: &Tensor| -> Vec<u32> {
-                let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
-                v.iter().map(|f| f.to_bits()).collect()
-            };
             assert_eq!(bits(&wf), bits(&wc), "{shape:?} weights");
             assert_eq!(
                 bits(bf.as_ref().unwrap()),

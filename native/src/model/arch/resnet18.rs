@@ -70,7 +70,8 @@ struct BasicBlock {
     conv2: Conv2d,
     bn2: BatchNorm,
     downsample: Option<(Conv2d, BatchNorm)>,
-    /// The sum with the shortcut and its ReLU as one op ([`Kernels::Gemm`]).
+    /// BatchNorm with its ReLU, and the sum with the shortcut with its ReLU, as one op each
+    /// ([`Kernels::Gemm`]).
     fused: bool,
 }
 
@@ -101,7 +102,9 @@ impl BasicBlock {
         train: bool,
         conv2_out: Option<&mut Option<Tensor>>,
     ) -> Result<Tensor> {
-        let h = self.bn1.forward_relu_t(&self.conv1.forward(x)?, train)?;
+        let h = self
+            .bn1
+            .forward_relu_t(&self.conv1.forward(x)?, train, self.fused)?;
         let c2 = self.conv2.forward(&h)?;
         if let Some(slot) = conv2_out {
             *slot = Some(c2.clone());
@@ -120,6 +123,8 @@ struct ResNet18 {
     bn1: BatchNorm,
     stages: Vec<[BasicBlock; 2]>,
     fc: Linear,
+    /// BatchNorm with its ReLU as one op ([`Kernels::Gemm`]).
+    fused: bool,
 }
 
 fn build(cfg: &NetConfig, p: &Params) -> Result<Box<dyn Model>> {
@@ -141,6 +146,7 @@ fn build(cfg: &NetConfig, p: &Params) -> Result<Box<dyn Model>> {
         bn1: batch_norm(&p.pp("bn1"), w, k)?,
         stages,
         fc: Linear::new(&p.pp("fc"), 8 * w, cfg.classes, None)?,
+        fused: k == Kernels::Gemm,
     }))
 }
 
@@ -153,7 +159,7 @@ impl Model for ResNet18 {
     ) -> Result<Tensor> {
         let c1 = self.conv1.forward(x)?;
         Captured::keep(&mut capture, "conv1", &c1);
-        let mut h = self.bn1.forward_relu_t(&c1, train)?;
+        let mut h = self.bn1.forward_relu_t(&c1, train, self.fused)?;
         for (s, [b0, b1]) in self.stages.iter().enumerate() {
             h = b0.forward(&h, train, None)?;
             let mut conv2 = None;

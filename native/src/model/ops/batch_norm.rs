@@ -341,10 +341,10 @@ impl BatchNorm2d {
 }
 
 impl BatchNorm2d {
-    /// `relu(BatchNorm(x))`: one fused op each way when training on the CPU with the fused
-    /// ops, the two layers one after the other otherwise. Same bits either way.
-    pub fn forward_relu_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        if train && self.fused && x.device().is_cpu() {
+    /// `relu(BatchNorm(x))`: one fused op each way when training on the CPU with the fused ops
+    /// and `fuse_relu`, the two layers one after the other otherwise. Same bits either way.
+    pub fn forward_relu_t(&self, x: &Tensor, train: bool, fuse_relu: bool) -> Result<Tensor> {
+        if train && self.fused && fuse_relu && x.device().is_cpu() {
             self.forward_fused(x, true)
         } else {
             self.forward_t(x, train)?.relu()
@@ -393,7 +393,7 @@ mod tests {
     #[test]
     fn relu_fused_equals_batch_norm_then_relu_bitwise() {
         use super::BatchNorm2d;
-        use crate::model::ops::custom_op::test_values;
+        use crate::model::ops::custom_op::{test_bits as bits, test_values};
         use candle_core::{Tensor, Var};
         let dev = Device::Cpu;
         let shapes = [
@@ -433,7 +433,7 @@ mod tests {
                 )
                 .unwrap();
                 let y = if fused_relu {
-                    bn.forward_relu_t(x.as_tensor(), true).unwrap()
+                    bn.forward_relu_t(x.as_tensor(), true, true).unwrap()
                 } else {
                     bn.forward_fused(x.as_tensor(), false)
                         .unwrap()
@@ -443,10 +443,6 @@ mod tests {
                 let proj = Tensor::from_vec(test_values(y.elem_count(), seed + 3), y.dims(), &dev)
                     .unwrap();
                 let grads = (&y * &proj).unwrap().sum_all().unwrap().backward().unwrap();
-                let bits = |t: &Tensor| -> Vec<u32> {
-                    let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
-                    v.iter().map(|f| f.to_bits()).collect()
-                };
                 [
                     bits(&y),
                     bits(grads.get(x.as_tensor()).unwrap()),

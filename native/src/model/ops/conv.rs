@@ -437,8 +437,16 @@ impl CustomOp2 for ConvGemm {
     }
 }
 
-/// Convolution of `x` (B × C × H × W) with `w` (C_out × C × k × k), no bias, through im2col + GEMM.
-pub fn conv2d_gemm(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Result<Tensor> {
+/// Convolution of `x` (B × C × H × W) with `w` (C_out × C × k × k), no bias, through im2col + GEMM:
+/// on the CPU one op ([`ConvGemm`]) when `fused`, else the composition of candle ops (the same
+/// bits; the structure of the CUDA path).
+pub fn conv2d_gemm(
+    x: &Tensor,
+    w: &Tensor,
+    stride: usize,
+    padding: usize,
+    fused: bool,
+) -> Result<Tensor> {
     let (b, c, h, wd) = x.dims4()?;
     let (_, cin, k, k2) = w.dims4()?;
     if cin != c || k != k2 {
@@ -457,7 +465,7 @@ pub fn conv2d_gemm(x: &Tensor, w: &Tensor, stride: usize, padding: usize) -> Res
         stride,
         padding,
     };
-    if x.device().is_cpu() {
+    if fused && x.device().is_cpu() {
         let op = ConvGemm {
             geometry: g,
             cols: Mutex::new(None),
@@ -505,7 +513,7 @@ mod tests {
     use super::*;
     use candle_core::{Device, Var};
 
-    use crate::model::ops::custom_op::test_values as rand;
+    use crate::model::ops::custom_op::{test_bits as bits, test_values as rand};
 
     use crate::model::ops::custom_op::rel_err;
 
@@ -604,12 +612,8 @@ mod tests {
         for i in 0..CASES.len() {
             let (x, wt, g) = case(i, 30 + 2 * i as u64);
             let (s, p) = (g.stride, g.padding);
-            let fused = conv2d_gemm(x.as_tensor(), wt.as_tensor(), s, p).unwrap();
+            let fused = conv2d_gemm(x.as_tensor(), wt.as_tensor(), s, p, true).unwrap();
             let composed = conv2d_composed(x.as_tensor(), wt.as_tensor(), &g).unwrap();
-            let bits = |t: &Tensor| -> Vec<u32> {
-                let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-                v.iter().map(|f| f.to_bits()).collect()
-            };
             assert_eq!(bits(&fused), bits(&composed), "case {i} forward");
             let proj = Tensor::from_vec(rand(fused.elem_count(), 50), fused.dims(), &dev).unwrap();
             let grads = |y: &Tensor| (y * &proj).unwrap().sum_all().unwrap().backward().unwrap();
@@ -619,7 +623,7 @@ mod tests {
                 assert_eq!(bits(a), bits(r), "case {i} gradient");
             }
             let images = x.as_tensor().detach();
-            let y = conv2d_gemm(&images, wt.as_tensor(), s, p).unwrap();
+            let y = conv2d_gemm(&images, wt.as_tensor(), s, p, true).unwrap();
             let gi = grads(&y);
             assert!(
                 gi.get(&images).is_none(),
@@ -659,7 +663,7 @@ mod tests {
                         .contiguous()
                         .unwrap()
                 } else {
-                    conv2d_gemm(x.as_tensor(), wt.as_tensor(), s, p).unwrap()
+                    conv2d_gemm(x.as_tensor(), wt.as_tensor(), s, p, true).unwrap()
                 };
                 assert_eq!(ours.dims(), reference.dims(), "case {i}");
                 assert!(rel_err(&ours, &reference) < 1e-5, "case {i} forward");

@@ -69,6 +69,13 @@ pub(crate) fn par_chunks_zeroed(
     v
 }
 
+/// The bit patterns of a tensor's f32 values, for tests that compare ops bit for bit.
+#[cfg(test)]
+pub(crate) fn test_bits(t: &candle_core::Tensor) -> Vec<u32> {
+    let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
+    v.iter().map(|f| f.to_bits()).collect()
+}
+
 /// Deterministic test values in [−0.5, 0.5) (a 64-bit LCG), for the ops' tests and device checks.
 pub(crate) fn test_values(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed;

@@ -99,7 +99,7 @@ impl CustomOp3 for AddReluBackward {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ops::custom_op::test_values;
+    use crate::model::ops::custom_op::{test_bits as bits, test_values};
     use candle_core::{Device, Var};
 
     /// The fused op gives the bits of candle's sum then ReLU: output and both gradients, on six
@@ -136,10 +136,6 @@ mod tests {
                 let y = add_relu(a.as_tensor(), &branch, fused).unwrap();
                 let proj = Tensor::from_vec(test_values(n, seed + 2), shape, &dev).unwrap();
                 let grads = (&y * &proj).unwrap().sum_all().unwrap().backward().unwrap();
-                let bits = |t: &Tensor| -> Vec<u32> {
-                    let v: Vec<f32> = t.flatten_all().unwrap().to_vec1().unwrap();
-                    v.iter().map(|f| f.to_bits()).collect()
-                };
                 [
                     bits(&y),
                     bits(grads.get(a.as_tensor()).unwrap()),
