@@ -13,8 +13,9 @@ use candle_core::{Module, Tensor, D};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Kernels {
     /// im2col + one GEMM per pass, gradients included (`ops::conv`), and BatchNorm as one
-    /// fused op each way (`ops::batch_norm`): the default on the CPU and on CUDA, where
-    /// `native bench-train` measures it faster.
+    /// fused op each way (`ops::batch_norm`); on the CPU also BatchNorm with its ReLU and the
+    /// residual block's `relu(a + b)` as one op each (`ops::residual`): the default on the CPU
+    /// and on CUDA, where `native bench-train` measures it faster.
     #[default]
     Gemm,
     /// candle's `conv2d` and `candle_nn::BatchNorm` with their own backward (the reference).

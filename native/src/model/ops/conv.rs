@@ -348,13 +348,7 @@ impl ConvGemm {
             let work = pieces(&mut dx, &blocks, image);
             work.into_par_iter().zip(&blocks).for_each(|(dx, images)| {
                 let width = images.len() * plane;
-                let dy = MatRef {
-                    data: &dy2[images.start * plane..],
-                    rows: cout,
-                    cols: width,
-                    row_stride: ld,
-                    col_stride: 1,
-                };
+                let dy = MatRef::rows_of(&dy2[images.start * plane..], cout, width, ld);
                 let dcols = shares.time(Part::ConvGemm, || matmul(w2t, dy, width, Threads::One));
                 shares.time(Part::Col2Im, || {
                     for (b, dx) in dx.chunks_mut(image).enumerate() {

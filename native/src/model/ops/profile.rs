@@ -12,7 +12,7 @@ use std::time::Instant;
 /// What the counters distinguish, in the order `bench-train` prints them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
-    /// `cols(X)` built from the input (forward, and again for the weight gradient).
+    /// `cols(X)` built from the input, and kept for the weight gradient.
     Im2Col,
     /// The input gradient's columns summed back into an image (`col2im`).
     Col2Im,
