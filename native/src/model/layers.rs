@@ -102,6 +102,11 @@ impl Conv2d {
         })
     }
 
+    /// How this convolution is computed (and with it the layers around it).
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let y = match self.kernels {
             Kernels::Gemm | Kernels::Composed => conv2d_gemm(

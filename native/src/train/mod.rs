@@ -220,10 +220,6 @@ mod tests {
         (losses, net)
     }
 
-    fn losses(kernels: Kernels, steps: usize) -> Vec<f32> {
-        train_steps(kernels, steps).0
-    }
-
     /// The CPU's fused ops (the convolution as one op, BatchNorm with its ReLU, the residual
     /// block's end) train exactly as the compositions of candle ops they replace: the same loss
     /// at every step and the same bits in every trainable parameter after 6 steps of momentum
@@ -251,7 +247,10 @@ mod tests {
     /// correct implementations.)
     #[test]
     fn fast_path_follows_the_reference_loss_curve() {
-        let (reference, fast) = (losses(Kernels::Candle, 12), losses(Kernels::Gemm, 12));
+        let (reference, fast) = (
+            train_steps(Kernels::Candle, 12).0,
+            train_steps(Kernels::Gemm, 12).0,
+        );
         for (s, (r, f)) in reference.iter().zip(&fast).enumerate() {
             let tol = if s < 6 { 1e-4 } else { 2e-2 };
             assert!(

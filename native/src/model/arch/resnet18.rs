@@ -70,9 +70,6 @@ struct BasicBlock {
     conv2: Conv2d,
     bn2: BatchNorm,
     downsample: Option<(Conv2d, BatchNorm)>,
-    /// BatchNorm with its ReLU, and the sum with the shortcut with its ReLU, as one op each
-    /// ([`Kernels::Gemm`]).
-    fused: bool,
 }
 
 impl BasicBlock {
@@ -91,7 +88,6 @@ impl BasicBlock {
             conv2: Conv2d::new(&p.pp("conv2"), cout, cout, 3, 1, k)?,
             bn2: batch_norm(&p.pp("bn2"), cout, k)?,
             downsample,
-            fused: k == Kernels::Gemm,
         })
     }
 
@@ -102,9 +98,11 @@ impl BasicBlock {
         train: bool,
         conv2_out: Option<&mut Option<Tensor>>,
     ) -> Result<Tensor> {
+        // BatchNorm with its ReLU, and the sum with the shortcut with its ReLU, as one op each.
+        let fused = self.conv1.kernels() == Kernels::Gemm;
         let h = self
             .bn1
-            .forward_relu_t(&self.conv1.forward(x)?, train, self.fused)?;
+            .forward_relu_t(&self.conv1.forward(x)?, train, fused)?;
         let c2 = self.conv2.forward(&h)?;
         if let Some(slot) = conv2_out {
             *slot = Some(c2.clone());
@@ -114,7 +112,7 @@ impl BasicBlock {
             Some((c, b)) => b.forward_t(&c.forward(x)?, train)?,
             None => x.clone(),
         };
-        Ok(add_relu(&h, &shortcut, self.fused)?)
+        Ok(add_relu(&h, &shortcut, fused)?)
     }
 }
 
@@ -123,8 +121,6 @@ struct ResNet18 {
     bn1: BatchNorm,
     stages: Vec<[BasicBlock; 2]>,
     fc: Linear,
-    /// BatchNorm with its ReLU as one op ([`Kernels::Gemm`]).
-    fused: bool,
 }
 
 fn build(cfg: &NetConfig, p: &Params) -> Result<Box<dyn Model>> {
@@ -146,7 +142,6 @@ fn build(cfg: &NetConfig, p: &Params) -> Result<Box<dyn Model>> {
         bn1: batch_norm(&p.pp("bn1"), w, k)?,
         stages,
         fc: Linear::new(&p.pp("fc"), 8 * w, cfg.classes, None)?,
-        fused: k == Kernels::Gemm,
     }))
 }
 
@@ -159,7 +154,8 @@ impl Model for ResNet18 {
     ) -> Result<Tensor> {
         let c1 = self.conv1.forward(x)?;
         Captured::keep(&mut capture, "conv1", &c1);
-        let mut h = self.bn1.forward_relu_t(&c1, train, self.fused)?;
+        let fused = self.conv1.kernels() == Kernels::Gemm;
+        let mut h = self.bn1.forward_relu_t(&c1, train, fused)?;
         for (s, [b0, b1]) in self.stages.iter().enumerate() {
             h = b0.forward(&h, train, None)?;
             let mut conv2 = None;

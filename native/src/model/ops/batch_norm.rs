@@ -205,13 +205,14 @@ impl CustomOp3 for BnBackward {
             // negative.
             let masked;
             let gs = if self.relu {
-                let mut d = gs.to_vec();
+                let mut d = vec![0f32; gs.len()];
                 d.par_chunks_mut(hw).enumerate().for_each(|(plane, d)| {
                     let ch = plane % c;
                     let (m, is, _) = stats[ch];
                     let (g, be) = (ws[ch] * is, ws[c + ch]);
-                    for (d, &v) in d.iter_mut().zip(&xs[plane * hw..(plane + 1) * hw]) {
-                        *d = relu_grad((v - m) * g + be, *d);
+                    let at = plane * hw..(plane + 1) * hw;
+                    for ((d, &v), &dy) in d.iter_mut().zip(&xs[at.clone()]).zip(&gs[at]) {
+                        *d = relu_grad((v - m) * g + be, dy);
                     }
                 });
                 masked = d;
@@ -338,9 +339,7 @@ impl BatchNorm2d {
         self.running_var
             .set(&((self.running_var.as_tensor().detach() * (1.0 - m))? + (var * (m * unbias))?)?)
     }
-}
 
-impl BatchNorm2d {
     /// `relu(BatchNorm(x))`: one fused op each way when training on the CPU with the fused ops
     /// and `fuse_relu`, the two layers one after the other otherwise. Same bits either way.
     pub fn forward_relu_t(&self, x: &Tensor, train: bool, fuse_relu: bool) -> Result<Tensor> {

@@ -103,14 +103,26 @@ fn col2im_image_plane(
     }
 }
 
+/// Row `row` of `cols(X)` for the consecutive images `images`, into `dst` (zero on entry, one
+/// `H_o·W_o` piece per image).
+fn im2col_images_row(
+    x: &[f32],
+    g: &ConvGeometry,
+    row: usize,
+    images: Range<usize>,
+    dst: &mut [f32],
+) {
+    let plane = g.out_height() * g.out_width();
+    for (b, d) in images.zip(dst.chunks_mut(plane)) {
+        im2col_image_row(x, g, row, b, d);
+    }
+}
+
 /// `cols(X)` (`(C·k·k) × (B·H_o·W_o)`), rows `ld ≥ g.cols()` values apart (the rest of each row
 /// zero); row `(c, i, j)`, column `(b, y, x)` holds `X[b, c, y·s + i − p, x·s + j − p]`.
 fn im2col_cpu(x: &[f32], g: &ConvGeometry, ld: usize) -> Vec<f32> {
-    let plane = g.out_height() * g.out_width();
     par_chunks_zeroed(g.rows() * ld, ld, |row, dst| {
-        for b in 0..g.batch {
-            im2col_image_row(x, g, row, b, &mut dst[b * plane..][..plane]);
-        }
+        im2col_images_row(x, g, row, 0..g.batch, &mut dst[..g.cols()]);
     })
 }
 
@@ -295,9 +307,7 @@ impl ConvGemm {
                 let cols = shares.time(Part::Im2Col, || {
                     let mut cols = vec![0f32; rows * width];
                     for (row, dst) in cols.chunks_mut(width).enumerate() {
-                        for (b, d) in images.clone().zip(dst.chunks_mut(plane)) {
-                            im2col_image_row(x, g, row, b, d);
-                        }
+                        im2col_images_row(x, g, row, images.clone(), dst);
                     }
                     cols
                 });
