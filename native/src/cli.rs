@@ -4,6 +4,7 @@ use crate::compress::coreset::CoresetMethod;
 use crate::compress::quantize::QuantMode;
 use crate::model::{arch, Kernels};
 use crate::sweep::config::{DatasetChoice, Preset, SweepConfig};
+use crate::sweep::Stage;
 use crate::train::{OptimizerKind, Schedule};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -214,11 +215,38 @@ pub struct TrainSweepArgs {
     #[arg(long, hide = true)]
     pub max_models: Option<usize>,
 
+    /// Do one stage of the sweep only (`original`: train and evaluate the original model into
+    /// --out), for sweeps split over jobs: the original, then the shards (--shard), then the
+    /// merge (--merge). Every stage must be given the same settings; a stage given other
+    /// settings refuses, naming the flag. Without --stage, --shard and --merge: all of it.
+    #[arg(long, value_enum, value_name = "STAGE", conflicts_with_all = ["shard", "merge"])]
+    pub stage: Option<StageArg>,
+    /// Make only this shard of the compressed models: I/N makes the models I, I+N, I+2N, … of
+    /// the table order (0-based, the original not counted); `slurm` takes I and N from a Slurm
+    /// job array (SLURM_ARRAY_TASK_ID less SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT);
+    /// `k8s/N` takes I from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX). Needs the original
+    /// made in --out (--stage original). Shards may run at the same time on machines sharing
+    /// --out: each model is made under its own lock.
+    #[arg(long, value_name = "I/N|slurm|k8s/N", conflicts_with = "merge")]
+    pub shard: Option<String>,
+    /// Write sweep.reps, tables.md and results.json from the models the stages made; every
+    /// model must be there and verify, else the missing or corrupt ones are named and nothing
+    /// is written. The outputs are byte-identical to those of one process with the same flags.
+    #[arg(long)]
+    pub merge: bool,
+
     /// The most memory training may take (bytes, or with a binary unit: 512M, 16G): settings
     /// whose estimated need (weights, gradients, momentum and one batch's activations) exceeds
     /// it are refused before anything is allocated. Default: half of the machine's memory.
     #[arg(long, value_name = "SIZE", value_parser = crate::input_file::parse_size)]
     pub max_memory: Option<u64>,
+}
+
+/// `--stage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StageArg {
+    /// Train and evaluate the original model only.
+    Original,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -374,6 +402,16 @@ fn parse_arch(name: &str) -> Result<String, String> {
 }
 
 impl TrainSweepArgs {
+    /// The stage this process does (--stage, --shard, --merge; all of the sweep without them).
+    pub fn stage(&self) -> Result<Stage> {
+        Ok(match (&self.stage, &self.shard, self.merge) {
+            (Some(StageArg::Original), _, _) => Stage::Original,
+            (None, Some(spec), _) => Stage::shard(spec, &|k| std::env::var(k).ok())?,
+            (None, None, true) => Stage::Merge,
+            (None, None, false) => Stage::All,
+        })
+    }
+
     /// The preset for the architecture, with every given flag applied.
     pub fn config(&self) -> Result<SweepConfig> {
         let arch = arch::find(&self.arch).context("--arch: unknown architecture")?;

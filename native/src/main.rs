@@ -7,12 +7,14 @@ mod compress;
 mod data;
 mod device;
 mod input_file;
+mod interrupt;
 mod model;
 mod output_file;
 mod pack;
 mod sweep;
 mod train;
 
+use anyhow::Context;
 use clap::Parser;
 
 /// Training allocates and frees many large tensors; glibc's allocator returns each to the system
@@ -45,6 +47,11 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<sweep::Interrupted>().is_some() => {
+            let stopped = e.downcast_ref::<sweep::Interrupted>().expect("matched");
+            eprintln!("stopped: {stopped}");
+            std::process::ExitCode::from(interrupt::EXIT_STATUS)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::from(1)
@@ -78,5 +85,9 @@ fn train_sweep(args: &cli::TrainSweepArgs) -> anyhow::Result<()> {
             .unwrap_or_else(input_file::default_budget_bytes),
     )?;
     let device = device::select(args.device)?;
-    sweep::run(&cfg, &out, device, args.max_models)
+    let stage = args.stage()?;
+    // From here on a SIGTERM, SIGINT or SIGUSR1 stops at the next training step or model, with
+    // nothing lost.
+    interrupt::install().context("cannot install the signal handlers")?;
+    sweep::run(&cfg, &out, device, stage, args.max_models)
 }

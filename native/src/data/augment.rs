@@ -16,6 +16,17 @@ impl Augment {
         }
     }
 
+    /// How many 32-bit words of its random stream have been used (with [`Augment::resume_at`],
+    /// what a mid-training checkpoint records).
+    pub fn position(&self) -> u128 {
+        self.rng.get_word_pos()
+    }
+
+    /// Continues the stream at `position` (a value [`Augment::position`] returned).
+    pub fn resume_at(&mut self, position: u128) {
+        self.rng.set_word_pos(position);
+    }
+
     /// Writes a randomly shifted (by −4..=4 pixels in each direction, zero padding) and, with
     /// probability ½, horizontally flipped copy of the CHW image `src` into `dst`.
     pub fn apply(&mut self, src: &[u8], dst: &mut [u8]) {

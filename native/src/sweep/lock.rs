@@ -1,15 +1,23 @@
-//! The lock of a sweep directory: one process writes into an `--out` at a time.
+//! Lock files of a sweep directory: one process writes a given thing at a time.
 //!
-//! The lock is a file `.lock` in the directory, created exclusively, naming the host and the
-//! process id of its holder. A second run refuses (naming the holder) rather than mixing its
-//! models with the first's. A lock left by a process that died (killed, or the machine restarted)
-//! on the same host is taken over, and the log says so; a lock of another host is never taken
-//! over, since its process cannot be checked from here (shared storage).
+//! A lock is a file created exclusively, naming the host and the process id of its holder:
+//! - `.lock`, the directory's, held for the whole run by a one-process run, `--stage original`
+//!   and `--merge` (a second such run refuses, naming the holder, rather than mixing its models
+//!   with the first's);
+//! - `locks/<model>.lock`, held while a model is made, so that two processes (two shards given
+//!   overlapping work, or a shard and a one-process run) never make the same model;
+//! - `.manifest.lock`, held for the few milliseconds of a read-modify-write of `manifest.json`,
+//!   so that concurrent shards never lose each other's records (waited for, not refused).
+//!
+//! A lock left by a process that died (killed, or the machine restarted) on the same host is
+//! taken over, and the log says so; a lock of another host is never taken over, since its process
+//! cannot be checked from here (shared storage).
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-/// The lock's file name in the sweep directory.
+/// The directory lock's file name in the sweep directory.
 pub const LOCK_FILE: &str = ".lock";
 
 /// A held lock, released (its file removed) when dropped.
@@ -54,56 +62,144 @@ impl Holder {
     }
 }
 
+/// Why a lock could not be taken.
+enum Refusal {
+    /// A live process (or one on another host) holds it.
+    Held(Holder),
+    /// Anything else, with the message to give.
+    Other(anyhow::Error),
+}
+
 impl SweepLock {
-    /// Takes the lock of `dir`. `log` receives a line when a stale lock is taken over.
+    /// Takes the directory lock of `dir` (refused while a live process holds it). `log`
+    /// receives a line when a stale lock is taken over.
     pub fn acquire(dir: &Path, log: &mut dyn FnMut(&str) -> Result<()>) -> Result<Self> {
-        let path = dir.join(LOCK_FILE);
+        Self::acquire_file(&dir.join(LOCK_FILE), &dir.display().to_string(), log)
+    }
+
+    /// Takes the lock file `path` of `subject` (what it protects, for the refusal: "runs/quick",
+    /// "model prune-0.5 of runs/quick"), refused while a live process holds it.
+    pub fn acquire_file(
+        path: &Path,
+        subject: &str,
+        log: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<Self> {
+        match Self::try_take(path, log) {
+            Ok(lock) => Ok(lock),
+            Err(Refusal::Held(h)) => bail!(
+                "{subject} is in use by process {} on host {} (lock file {}); wait for it to finish, or, if that process is gone, delete the lock file",
+                h.pid,
+                h.host,
+                path.display()
+            ),
+            Err(Refusal::Other(e)) => Err(e),
+        }
+    }
+
+    /// Takes the lock file `path`, waiting while another process holds it, for at most
+    /// `patience`; then refuses as [`SweepLock::acquire_file`] does. With `announce`, `log`
+    /// receives a line naming the holder when the wait begins.
+    pub fn acquire_waiting(
+        path: &Path,
+        subject: &str,
+        patience: Duration,
+        announce: bool,
+        log: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<Self> {
+        let started = Instant::now();
+        let mut announced = !announce;
+        loop {
+            match Self::try_take(path, log) {
+                Ok(lock) => return Ok(lock),
+                Err(Refusal::Held(h)) if started.elapsed() < patience => {
+                    if !announced {
+                        log(&format!(
+                            "waiting for process {} on host {}, which holds {} ({})",
+                            h.pid,
+                            h.host,
+                            subject,
+                            path.display()
+                        ))?;
+                        announced = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(Refusal::Held(_)) => return Self::acquire_file(path, subject, log),
+                Err(Refusal::Other(e)) => return Err(e),
+            }
+        }
+    }
+
+    fn try_take(
+        path: &Path,
+        log: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> std::result::Result<Self, Refusal> {
         let me = Holder::me();
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         // The lock appears with its content or not at all: written to a temporary file, then
         // hard-linked to its name, which fails when the name exists (also on shared storage).
-        let tmp = dir.join(format!("{LOCK_FILE}.tmp{}", me.pid));
+        let tmp = dir.join(format!(".{}.tmp{}", name.trim_start_matches('.'), me.pid));
+        let other = |e: anyhow::Error| Refusal::Other(e);
         std::fs::write(&tmp, me.text())
             .and_then(|_| std::fs::File::open(&tmp)?.sync_all())
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
+            .with_context(|| format!("cannot write {}", tmp.display()))
+            .map_err(other)?;
         let result = (|| {
             for _ in 0..2 {
-                match std::fs::hard_link(&tmp, &path) {
-                    Ok(()) => return Ok(SweepLock { path: path.clone() }),
+                match std::fs::hard_link(&tmp, path) {
+                    Ok(()) => {
+                        return Ok(SweepLock {
+                            path: path.to_path_buf(),
+                        })
+                    }
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                        let text = std::fs::read_to_string(&path).unwrap_or_default();
+                        let text = std::fs::read_to_string(path).unwrap_or_default();
                         match Holder::parse(&text) {
                             Some(h) if h.host == me.host && !process_alive(h.pid) => {
-                                std::fs::remove_file(&path).with_context(|| {
-                                    format!("cannot remove the stale lock {}", path.display())
-                                })?;
+                                std::fs::remove_file(path)
+                                    .with_context(|| {
+                                        format!("cannot remove the stale lock {}", path.display())
+                                    })
+                                    .map_err(other)?;
+                                let which = if name == LOCK_FILE {
+                                    String::new()
+                                } else {
+                                    format!(" ({})", path.display())
+                                };
                                 log(&format!(
-                                    "took over the lock of process {} on {}, which is no longer running",
+                                    "took over the lock of process {} on {}, which is no longer running{which}",
                                     h.pid, h.host
-                                ))?;
+                                ))
+                                .map_err(other)?;
                             }
-                            Some(h) => bail!(
-                                "{} is in use by process {} on host {} (lock file {}); wait for it to finish, or, if that process is gone, delete the lock file",
-                                dir.display(),
-                                h.pid,
-                                h.host,
-                                path.display()
-                            ),
-                            None => bail!(
-                                "{} is locked by {}, which names no host and process; if no other sweep writes into this directory, delete that file",
-                                dir.display(),
-                                path.display()
-                            ),
+                            Some(h) => return Err(Refusal::Held(h)),
+                            // Being written by its holder right now (a lock is linked whole, so
+                            // this is a foreign file): refused.
+                            None => {
+                                return Err(other(anyhow::anyhow!(
+                                    "{} names no host and process; if no other sweep writes into {}, delete that file",
+                                    path.display(),
+                                    dir.display()
+                                )))
+                            }
                         }
                     }
                     Err(e) => {
-                        return Err(e).with_context(|| format!("cannot create {}", path.display()))
+                        return Err(other(
+                            anyhow::Error::new(e)
+                                .context(format!("cannot create {}", path.display())),
+                        ))
                     }
                 }
             }
-            bail!(
+            Err(other(anyhow::anyhow!(
                 "cannot take the lock {}: another process took it at the same moment",
                 path.display()
-            )
+            )))
         })();
         let _ = std::fs::remove_file(&tmp);
         result

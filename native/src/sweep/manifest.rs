@@ -7,6 +7,7 @@
 //! it) is named and its model made again instead of being used.
 
 use super::config::SweepConfig;
+use super::lock::SweepLock;
 use crate::output_file::write_atomic;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,12 @@ use std::path::{Path, PathBuf};
 
 /// The manifest's file name in the sweep directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The lock held while the manifest is read, changed and written ([`Manifest::commit`]).
+const MANIFEST_LOCK: &str = ".manifest.lock";
+
+/// How long a commit waits for another process's commit (which takes milliseconds).
+const MANIFEST_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// One recorded file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +130,30 @@ impl Manifest {
             &dir.join(MANIFEST_FILE),
             (serde_json::to_string_pretty(self)? + "\n").as_bytes(),
         )
+    }
+
+    /// Applies `change` to the manifest as it is in `dir` now and writes it, under the manifest
+    /// lock, and makes `self` the result. Another process (a shard) may have recorded its files
+    /// since `self` was read: they are kept. Where `dir` has no manifest yet, `change` applies to
+    /// `self`. `log` receives a line when the lock of a killed process is taken over.
+    pub fn commit(
+        &mut self,
+        dir: &Path,
+        log: &mut dyn FnMut(&str) -> Result<()>,
+        change: impl FnOnce(&mut Manifest),
+    ) -> Result<()> {
+        let _lock = SweepLock::acquire_waiting(
+            &dir.join(MANIFEST_LOCK),
+            &format!("the manifest of {}", dir.display()),
+            MANIFEST_PATIENCE,
+            false,
+            log,
+        )?;
+        let mut current = Manifest::read(dir)?.unwrap_or_else(|| self.clone());
+        change(&mut current);
+        current.write(dir)?;
+        *self = current;
+        Ok(())
     }
 
     /// Records `relative`'s content.

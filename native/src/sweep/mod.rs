@@ -4,7 +4,12 @@
 //!
 //! Every finished model is a file under `models/` (a one-model `.reps` snapshot) next to its
 //! checkpoint under `checkpoints/`, both written atomically; a rerun of the same command skips
-//! them, so a kill loses at most the model in progress.
+//! them, so a kill loses at most the model in progress. A training stopped by a signal
+//! ([`crate::interrupt`]) writes `checkpoints/<model>.partial.safetensors` and continues from it.
+//!
+//! The work can be split over processes and machines sharing the directory ([`Stage`]): the
+//! original, then shards of the compressed models in parallel, then the merge; its outputs are
+//! byte-identical to those of one process.
 
 pub mod config;
 mod extract;
@@ -12,12 +17,16 @@ mod lock;
 mod manifest;
 mod outputs;
 mod plan;
+mod stage;
+
+pub use stage::Stage;
 
 use crate::compress::{Make, SubsetInput};
 use crate::data::{balanced_test_indices, cifar, synthetic, Dataset};
+use crate::interrupt;
 use crate::model::{Architecture, Captured, Kernels, NetConfig, Network};
 use crate::output_file::{temporary_file_pid, write_atomic};
-use crate::train::{evaluate, train};
+use crate::train::{evaluate, train, Subset, TrainOutcome, TrainState};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use config::{DatasetChoice, SweepConfig, EVAL_BATCH};
@@ -44,6 +53,13 @@ impl Paths {
     }
     fn checkpoint(name: &str) -> String {
         format!("checkpoints/{name}.safetensors")
+    }
+    /// The mid-training checkpoint of a training stopped by a signal.
+    fn partial(name: &str) -> String {
+        format!("checkpoints/{name}.partial.safetensors")
+    }
+    fn model_lock(name: &str) -> String {
+        format!("locks/{name}.lock")
     }
     fn path(&self, relative: &str) -> PathBuf {
         manifest::path_of(&self.root, relative)
@@ -116,6 +132,10 @@ impl Run<'_> {
 
     /// A freshly initialised network trained on the training images `indices` (with per-image
     /// loss `weights` for CRAIG coresets), with a progress bar and a line in the log.
+    ///
+    /// A stop asked for by a signal ends the training at the next step boundary: its state is
+    /// written to the model's mid-training checkpoint and the error is [`Interrupted`]. The
+    /// next run continues from that checkpoint (and logs where), to the same bits.
     fn train_fresh(
         &self,
         name: &str,
@@ -123,23 +143,92 @@ impl Run<'_> {
         weights: Option<&[f32]>,
     ) -> Result<Network> {
         let net = Network::new(self.arch, &self.net_config(), self.cfg.seed, &self.device)?;
+        let partial = self.paths.path(&Paths::partial(name));
+        let resume = match TrainState::load(&partial, &net, &self.partial_tags(name)?) {
+            Ok(state) => state,
+            Err(e) => {
+                self.paths
+                    .log(&format!("{e:#}; training {name} from the start instead"))?;
+                // Variables half set from the file: start from a fresh initialisation.
+                return self.train_from(
+                    Network::new(self.arch, &self.net_config(), self.cfg.seed, &self.device)?,
+                    name,
+                    indices,
+                    weights,
+                    None,
+                );
+            }
+        };
+        if let Some(s) = &resume {
+            self.paths.log(&format!(
+                "{name}: resumed at epoch {} step {}",
+                s.epoch + 1,
+                s.step
+            ))?;
+        }
+        self.train_from(net, name, indices, weights, resume)
+    }
+
+    /// What a mid-training checkpoint must have been written for: this model, these settings.
+    fn partial_tags(&self, name: &str) -> Result<BTreeMap<String, String>> {
+        Ok(BTreeMap::from([
+            ("model".to_string(), name.to_string()),
+            (
+                "settings_sha256".to_string(),
+                manifest::sha256_hex(&manifest::settings_json(self.cfg)?),
+            ),
+        ]))
+    }
+
+    fn train_from(
+        &self,
+        net: Network,
+        name: &str,
+        indices: &[usize],
+        weights: Option<&[f32]>,
+        resume: Option<TrainState>,
+    ) -> Result<Network> {
         let bar = self.step_bar(name);
-        let r = train(
+        let hook = stop_hook(name);
+        let stop = |step: usize| {
+            if hook == Some(step) {
+                interrupt::raise_terminate();
+            }
+            interrupt::requested()
+        };
+        let outcome = train(
             &net,
             &self.data.train,
-            indices,
-            weights,
+            Subset { indices, weights },
             &self.cfg.train_config(),
             &bar,
+            resume,
+            &stop,
         )?;
         bar.finish_and_clear();
-        self.paths.log(&format!(
-            "{name}: {} images, trained {:.0} img/s, final loss {:.4}",
-            indices.len(),
-            r.images_per_second,
-            r.final_loss
-        ))?;
-        Ok(net)
+        let partial = self.paths.path(&Paths::partial(name));
+        match outcome {
+            TrainOutcome::Finished(r) => {
+                self.paths.log(&format!(
+                    "{name}: {} images, trained {:.0} img/s, final loss {:.4}",
+                    indices.len(),
+                    r.images_per_second,
+                    r.final_loss
+                ))?;
+                Ok(net)
+            }
+            TrainOutcome::Stopped(state) => {
+                state.save(&partial, &net, &self.partial_tags(name)?)?;
+                let line = format!(
+                    "{name}: stopped by a signal at epoch {} step {}; its state is in {}",
+                    state.epoch + 1,
+                    state.step,
+                    Paths::partial(name)
+                );
+                self.paths.log(&line)?;
+                Err(Interrupted(line).into())
+            }
+        }
     }
 
     fn step_bar(&self, name: &str) -> ProgressBar {
@@ -289,32 +378,76 @@ impl Run<'_> {
     }
 }
 
-/// Runs (or resumes) a sweep into `out`. `max_models` stops after making that many models in this
-/// run (for tests of resumption).
+/// How long a process waits for another that makes the same model before refusing.
+const MODEL_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The error of a sweep stopped by a signal at a safe point, with what was kept (the process
+/// then ends with [`interrupt::EXIT_STATUS`]).
+#[derive(Debug)]
+pub struct Interrupted(pub String);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}; rerun the same command to continue", self.0)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// The test hook of the preemption tests: with `REPS_TEST_SIGNAL_AT=<model>:<step>` the process
+/// sends itself SIGTERM when the training of that model has done that many steps.
+fn stop_hook(model: &str) -> Option<usize> {
+    let spec = std::env::var("REPS_TEST_SIGNAL_AT").ok()?;
+    let (name, step) = spec.rsplit_once(':')?;
+    (name == model).then(|| step.parse().ok())?
+}
+
+/// Runs (or resumes) `stage` of a sweep into `out`. `max_models` stops after making that many
+/// models in this run (for tests of resumption).
 ///
-/// The directory is locked for the run ([`lock`]); temporary files of killed runs are removed;
-/// the settings must be those the directory was made with ([`manifest`], `config.json`); a
-/// finished model is reused only when its files still have the content the manifest recorded,
-/// and every model is made again when the original is (they all derive from it).
-pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usize>) -> Result<()> {
+/// A one-process run, the original and the merge hold the directory's lock for the whole run;
+/// every model is made under its own lock, and the manifest changed under its lock
+/// ([`lock`]), so that shards run side by side in one directory. Temporary files of killed
+/// runs are removed; the settings must be those the directory was made with ([`manifest`],
+/// `config.json`); a finished model is reused only when its files still have the content the
+/// manifest recorded, and every model is made again when the original is (they all derive
+/// from it). A shard needs the original made; the merge needs every model and, if one is
+/// missing or does not verify, names it and writes nothing.
+pub fn run(
+    cfg: &SweepConfig,
+    out: &Path,
+    device: Device,
+    stage: Stage,
+    max_models: Option<usize>,
+) -> Result<()> {
     cfg.validate()?;
-    for dir in ["models", "checkpoints"] {
+    for dir in ["models", "checkpoints", "locks"] {
         std::fs::create_dir_all(out.join(dir))
             .with_context(|| format!("cannot create {}", out.join(dir).display()))?;
     }
     let paths = Paths {
         root: out.to_path_buf(),
     };
-    let _lock = SweepLock::acquire(out, &mut |line| paths.log(line))?;
+    let mut log = |line: &str| paths.log(line);
+    let _lock = match stage {
+        Stage::Shard { .. } => None,
+        _ => Some(SweepLock::acquire(out, &mut log)?),
+    };
     remove_temporaries(&paths)?;
     let state = settle_settings(cfg, &paths)?;
+    if matches!(stage, Stage::Shard { .. } | Stage::Merge) && state.fresh {
+        bail!(
+            "{} holds no sweep: make its original first (train-sweep --stage original, with the same flags)",
+            out.display()
+        );
+    }
     let data = load_dataset(cfg)?;
     // Pinned only once the data loaded, so that a failed start leaves nothing to conflict with.
     if state.write_config {
         write_atomic(&out.join("config.json"), &manifest::settings_json(cfg)?)?;
     }
-    state.manifest.write(out)?;
     let mut manifest = state.manifest;
+    manifest.commit(out, &mut log, |_| {})?;
     let classes = data.class_names.len();
     let samples = balanced_test_indices(&data.test, cfg.samples, classes);
     if samples.len() < 2 {
@@ -335,7 +468,25 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
         embeddings: None,
         bars: MultiProgress::new(),
     };
-    let work = plan::work_order(cfg);
+    if stage != Stage::All {
+        run.paths.log(&format!("{}: started", stage.describe()))?;
+    }
+    let table = plan::table_order(cfg);
+    let position = |name: &str| table.iter().position(|m| m.name == name);
+    let work: Vec<ModelSpec> = plan::work_order(cfg)
+        .into_iter()
+        .filter(|m| position(&m.name).is_some_and(|p| stage.makes(p)))
+        .collect();
+    let mut models: BTreeMap<String, SnapshotModel> = BTreeMap::new();
+    if let Stage::Shard { .. } = stage {
+        // Every model of a shard derives from the original: it must be made and verify.
+        if let Err(why) = reusable(&run.paths, &manifest, &table[0])? {
+            bail!(
+                "{}; a shard needs the original: make it first (train-sweep --stage original, with the same flags)",
+                missing_model(&table[0], why)
+            );
+        }
+    }
     let overall = run.bars.add(ProgressBar::new(work.len() as u64));
     overall.set_style(
         ProgressStyle::with_template("model {pos}/{len} {msg} [{elapsed_precise}, ETA {eta}]")
@@ -344,13 +495,31 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
     let started = Instant::now();
     let mut verifying = std::time::Duration::ZERO;
     let mut made = 0usize;
-    let mut models: BTreeMap<String, SnapshotModel> = BTreeMap::new();
     let mut original_made = false;
     for spec in &work {
-        let files = [Paths::model(&spec.name), Paths::checkpoint(&spec.name)];
+        if interrupt::requested() {
+            return Err(Interrupted(format!(
+                "stopped by a signal before making {} ({made} made in this run)",
+                spec.name
+            ))
+            .into());
+        }
+        // Another process making the same model (a shard given overlapping work, the process
+        // of a requeued job that is still being stopped): wait for it, then reuse its model.
+        let _model_lock = SweepLock::acquire_waiting(
+            &run.paths.path(&Paths::model_lock(&spec.name)),
+            &format!("model {} of {}", spec.name, out.display()),
+            MODEL_LOCK_PATIENCE,
+            true,
+            &mut |line| run.paths.log(line),
+        )?;
         if !original_made {
+            // What other processes (shards) recorded since.
+            if let Some(m) = Manifest::read(out)? {
+                manifest = m;
+            }
             let checking = Instant::now();
-            let found = reusable(&run.paths, &manifest, &files)?;
+            let found = reusable(&run.paths, &manifest, spec)?;
             verifying += checking.elapsed();
             match found {
                 Ok(model) => {
@@ -377,22 +546,30 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
             return Ok(());
         }
         overall.set_message(spec.name.clone());
-        if spec.is_original() {
-            // Every other model and output derives from the original: once it is made again,
-            // none of theirs may be reused, in this run or a later one.
-            manifest.forget_all();
-        }
-        for f in &files {
-            manifest.forget(f);
-        }
         let (model, checkpoint) = run
             .make(spec)
             .with_context(|| format!("making model {}", spec.name))?;
         let bytes = snapshot::encode(&run.snapshot(vec![model.clone()]))?;
-        write_atomic(&run.paths.path(&files[0]), &bytes)?;
-        manifest.record(&files[0], &bytes);
-        manifest.record(&files[1], &checkpoint);
-        manifest.write(out)?;
+        let files = ModelFiles::of(&spec.name);
+        write_atomic(&run.paths.path(&files.model), &bytes)?;
+        manifest.commit(out, &mut |line| run.paths.log(line), |m| {
+            if spec.is_original() {
+                // Every other model and output derives from the original: once it is made
+                // again, none of theirs may be reused, in this run or a later one.
+                m.forget_all();
+            }
+            // The final outputs derive from every model.
+            for f in outputs::FINAL_OUTPUTS {
+                m.forget(f);
+            }
+            m.record(&files.model, &bytes);
+            m.record(&files.checkpoint, &checkpoint);
+        })?;
+        let partial = run.paths.path(&Paths::partial(&spec.name));
+        if partial.exists() {
+            std::fs::remove_file(&partial)
+                .with_context(|| format!("cannot remove {}", partial.display()))?;
+        }
         original_made |= spec.is_original();
         models.insert(spec.name.clone(), model);
         made += 1;
@@ -406,7 +583,47 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
             verifying.as_secs_f64()
         ))?;
     }
-    let models = plan::table_order(cfg)
+    if made > 0 {
+        run.paths.log(&format!(
+            "{}: made {made} model(s) in {:.0} s",
+            stage.describe(),
+            started.elapsed().as_secs_f64()
+        ))?;
+    }
+    match stage {
+        Stage::Original | Stage::Shard { .. } => {
+            eprintln!(
+                "{}: {made} model(s) made, {reused} already made, in {}",
+                stage.describe(),
+                out.display()
+            );
+            return Ok(());
+        }
+        Stage::Merge => {
+            let manifest_now = Manifest::read(out)?.unwrap_or(manifest.clone());
+            manifest = manifest_now;
+            let mut problems = Vec::new();
+            for spec in &table {
+                match reusable(&run.paths, &manifest, spec)? {
+                    Ok(model) => {
+                        models.insert(spec.name.clone(), model);
+                    }
+                    Err(why) => problems.push(missing_model(spec, why)),
+                }
+            }
+            if !problems.is_empty() {
+                bail!(
+                    "cannot merge {}: {} of {} models are not made or do not verify (nothing was written):\n  {}\nrun the shards that make them (with the same flags), then merge again",
+                    out.display(),
+                    problems.len(),
+                    table.len(),
+                    problems.join("\n  ")
+                );
+            }
+        }
+        Stage::All => {}
+    }
+    let models = table
         .iter()
         .map(|spec| {
             models
@@ -414,28 +631,46 @@ pub fn run(cfg: &SweepConfig, out: &Path, device: Device, max_models: Option<usi
                 .expect("every model made or reused")
         })
         .collect();
-    outputs::write_all(
-        &run,
-        &mut manifest,
-        models,
-        made,
-        started.elapsed().as_secs_f64(),
-    )
+    outputs::write_all(&run, &mut manifest, models, made)
 }
 
-/// A model's files (`models/<name>.reps` first, then its checkpoint) when both still have the
-/// content the manifest recorded: `Ok` with the decoded model; otherwise `Err` with a file that
-/// cannot be reused and why (one that exists, or is recorded, first), or `Err(None)` when
-/// neither exists nor is recorded (a model not made yet).
+/// The two files of a model, as the manifest names them.
+struct ModelFiles {
+    model: String,
+    checkpoint: String,
+}
+
+impl ModelFiles {
+    fn of(name: &str) -> Self {
+        ModelFiles {
+            model: Paths::model(name),
+            checkpoint: Paths::checkpoint(name),
+        }
+    }
+}
+
+/// Why `spec` cannot be used, in words: a file and why, or that it was never made.
+fn missing_model(spec: &ModelSpec, why: Option<(String, Unusable)>) -> String {
+    match why {
+        Some((file, why)) => format!("{file}: {}", why.reason()),
+        None => format!("{}: not made yet", spec.name),
+    }
+}
+
+/// A model's files (`models/<name>.reps`, then its checkpoint) when both still have the content
+/// the manifest recorded: `Ok` with the decoded model; otherwise `Err` with a file that cannot be
+/// reused and why (one that exists, or is recorded, first), or `Err(None)` when neither exists
+/// nor is recorded (a model not made yet).
 fn reusable(
     paths: &Paths,
     manifest: &Manifest,
-    files: &[String; 2],
+    spec: &ModelSpec,
 ) -> Result<Result<SnapshotModel, Option<(String, Unusable)>>> {
+    let files = ModelFiles::of(&spec.name);
     let mut model_bytes = None;
     let mut problem = None;
     let mut absent = false;
-    for f in files {
+    for f in [&files.model, &files.checkpoint] {
         match manifest.verified(&paths.root, f) {
             Ok(bytes) => model_bytes = model_bytes.or(Some(bytes)),
             Err(Unusable::Unrecorded) if !paths.path(f).exists() => absent = true,
@@ -448,7 +683,7 @@ fn reusable(
         return Ok(Err(problem));
     }
     let bytes = model_bytes.expect("the model file verified");
-    let name = paths.path(&files[0]).display().to_string();
+    let name = paths.path(&files.model).display().to_string();
     let mut s = snapshot::decode(&name, &bytes)?;
     Ok(Ok(s.models.remove(0)))
 }
@@ -462,6 +697,7 @@ fn remove_temporaries(paths: &Paths) -> Result<()> {
         paths.root.clone(),
         paths.root.join("models"),
         paths.root.join("checkpoints"),
+        paths.root.join("locks"),
     ] {
         for entry in std::fs::read_dir(&dir)
             .with_context(|| format!("cannot list {}", dir.display()))?
@@ -487,6 +723,8 @@ fn remove_temporaries(paths: &Paths) -> Result<()> {
 /// The manifest a run continues, once its settings are known to be the directory's.
 struct Settled {
     manifest: Manifest,
+    /// The directory held no sweep (no manifest, no `config.json`).
+    fresh: bool,
     /// `config.json` is missing or differs from the settings, and is (re)written.
     write_config: bool,
 }
@@ -520,6 +758,7 @@ fn settle_settings(cfg: &SweepConfig, paths: &Paths) -> Result<Settled> {
     } else if write_config && stored.is_some() {
         paths.log("config.json was missing; rebuilt from manifest.json")?;
     }
+    let fresh = stored.is_none() && config_text.is_none();
     let manifest = match stored {
         Some(m) => m,
         None if config_text.is_some() => adopt_unverified(cfg, paths)?,
@@ -527,6 +766,7 @@ fn settle_settings(cfg: &SweepConfig, paths: &Paths) -> Result<Settled> {
     };
     Ok(Settled {
         manifest,
+        fresh,
         write_config,
     })
 }

@@ -1,7 +1,7 @@
 //! The sweep's final outputs: weight histograms on a shared range, the snapshot, Tables 1–3
 //! (`tables.md`, also printed) and `results.json`.
 
-use super::manifest::Manifest;
+use super::manifest::{Manifest, Unusable};
 use super::Run;
 use crate::analyze::table;
 use crate::output_file::write_atomic;
@@ -22,7 +22,6 @@ pub(super) fn write_all(
     manifest: &mut Manifest,
     mut models: Vec<SnapshotModel>,
     made_now: usize,
-    seconds: f64,
 ) -> Result<()> {
     let out = &run.paths.root;
     let snapshot_path = out.join("sweep.reps");
@@ -43,6 +42,8 @@ pub(super) fn write_all(
                 print!("{}", String::from_utf8_lossy(tables));
                 return Ok(());
             }
+            // Never written (a first merge): nothing to say.
+            Some((f, Err(Unusable::Unrecorded))) if !out.join(f).exists() => {}
             Some((f, Err(why))) => {
                 run.paths
                     .log(&format!("{f}: {}; rebuilt from the models", why.reason()))?;
@@ -81,15 +82,13 @@ pub(super) fn write_all(
     let report = analyze(&input, &options)?.with_inference(&InferenceOptions::default())?;
     let tables = table::render(&report, &description);
     let md = format!(
-        "# train-sweep results\n\nPreset `{:?}`, {} epochs, batch {}, lr {}, {} training and {} test images; this run made {} models in {:.0} s.\n\n```text\n{}```\n",
+        "# train-sweep results\n\nPreset `{:?}`, {} epochs, batch {}, lr {}, {} training and {} test images.\n\n```text\n{}```\n",
         run.cfg.preset,
         run.cfg.epochs,
         run.cfg.batch_size,
         run.cfg.lr,
         run.data.train.len(),
         run.data.test.len(),
-        made_now,
-        seconds,
         tables
     );
     write_atomic(&out.join("tables.md"), md.as_bytes())?;
@@ -102,14 +101,15 @@ pub(super) fn write_all(
     });
     let results = serde_json::to_string_pretty(&results)?;
     write_atomic(&out.join("results.json"), results.as_bytes())?;
-    for (name, content) in
-        FINAL_OUTPUTS
-            .iter()
-            .zip([snapshot_bytes.as_slice(), md.as_bytes(), results.as_bytes()])
-    {
-        manifest.record(name, content);
-    }
-    manifest.write(out)?;
+    manifest.commit(out, &mut |line| run.paths.log(line), |m| {
+        for (name, content) in
+            FINAL_OUTPUTS
+                .iter()
+                .zip([snapshot_bytes.as_slice(), md.as_bytes(), results.as_bytes()])
+        {
+            m.record(name, content);
+        }
+    })?;
     print!("{md}");
     eprintln!(
         "wrote {}, tables.md and results.json in {}",

@@ -7,9 +7,11 @@ use super::Optimizer;
 use anyhow::Result;
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
+use std::collections::HashMap;
 
 /// The optimiser state.
 pub struct AdamW {
+    names: Vec<String>,
     params: Vec<(Var, bool)>,
     /// First and second moments, per parameter (absent before its first gradient).
     moments: Vec<Option<(Tensor, Tensor)>>,
@@ -26,6 +28,7 @@ impl AdamW {
     pub fn new(params: Vec<(String, Var, bool)>, weight_decay: f64) -> Self {
         AdamW {
             moments: vec![None; params.len()],
+            names: params.iter().map(|(n, _, _)| n.clone()).collect(),
             params: params.into_iter().map(|(_, v, d)| (v, d)).collect(),
             step: 0,
             weight_decay,
@@ -57,6 +60,46 @@ impl Optimizer for AdamW {
             let update = ((&m / c1)? / denominator)?;
             var.set(&(w - (update * lr)?)?)?;
             *moments = Some((m.detach(), v.detach()));
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> Result<Vec<(String, Tensor)>> {
+        let device = match self.params.first() {
+            Some((v, _)) => v.device().clone(),
+            None => candle_core::Device::Cpu,
+        };
+        let mut out = vec![(
+            "adamw_step".to_string(),
+            Tensor::new(&[self.step as u32], &device)?,
+        )];
+        for (name, moments) in self.names.iter().zip(&self.moments) {
+            if let Some((m, v)) = moments {
+                out.push((format!("adamw_m/{name}"), m.clone()));
+                out.push((format!("adamw_v/{name}"), v.clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
+        self.step = match state.get("adamw_step") {
+            Some(t) => t.to_vec1::<u32>()?.first().copied().unwrap_or(0) as i32,
+            None => 0,
+        };
+        for ((name, (var, _)), moments) in
+            self.names.iter().zip(&self.params).zip(&mut self.moments)
+        {
+            let get = |kind: &str| {
+                state
+                    .get(&format!("{kind}/{name}"))
+                    .map(|t| t.to_device(var.device()))
+                    .transpose()
+            };
+            *moments = match (get("adamw_m")?, get("adamw_v")?) {
+                (Some(m), Some(v)) => Some((m, v)),
+                _ => None,
+            };
         }
         Ok(())
     }

@@ -4,10 +4,12 @@
 mod adamw;
 mod schedule;
 mod sgd;
+mod state;
 
 pub use adamw::AdamW;
 pub use schedule::Schedule;
 pub use sgd::Sgd;
+pub use state::TrainState;
 
 use crate::data::{Augment, Images};
 use crate::model::Network;
@@ -18,12 +20,21 @@ use indicatif::ProgressBar;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::collections::HashMap;
 use std::time::Instant;
 
 /// An optimizer: one update of its parameters from their gradients.
 pub trait Optimizer {
     /// One update with learning rate `lr`. Parameters without a gradient are left alone.
     fn step(&mut self, grads: &GradStore, lr: f64) -> Result<()>;
+
+    /// Its state (momentum buffers, moments, step count) as named tensors, for a mid-training
+    /// checkpoint; names are the parameters' with a prefix per kind of state.
+    fn state(&self) -> Result<Vec<(String, Tensor)>>;
+
+    /// Continues from `state` (what [`Optimizer::state`] returned for the same parameters).
+    /// A parameter without state in it starts without (as before its first gradient).
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()>;
 }
 
 /// Which optimizer trains a network.
@@ -89,16 +100,41 @@ fn loss(logits: &Tensor, targets: &Tensor, weights: Option<&Tensor>) -> Result<T
     }
 }
 
-/// Trains `net` on the images `subset` of `data` (all when `None`), with per-sample weights when
-/// given (same order as `subset`). `bar` shows epochs, loss, accuracy and throughput.
+/// How a training run ended.
+pub enum TrainOutcome {
+    Finished(TrainReport),
+    /// `stop` asked it to stop: where it stood, to continue from.
+    Stopped(TrainState),
+}
+
+/// The training images of a run: indices into the data, with per-image loss weights (CRAIG's
+/// coreset weights, in the same order) or none.
+pub struct Subset<'a> {
+    pub indices: &'a [usize],
+    pub weights: Option<&'a [f32]>,
+}
+
+/// Trains `net` on the images `subset` of `data`. `bar` shows epochs, loss, accuracy and
+/// throughput.
+///
+/// With `resume` (a state this function returned for the same network, data and settings, the
+/// network's variables set from it), training continues where it stopped and computes the same
+/// bits as a run that never stopped. `stop` is asked before every step (given the number of
+/// steps done); when it says yes, the
+/// run returns [`TrainOutcome::Stopped`] at once.
 pub fn train(
     net: &Network,
     data: &Images,
-    subset: &[usize],
-    sample_weights: Option<&[f32]>,
+    subset: Subset,
     cfg: &TrainConfig,
     bar: &ProgressBar,
-) -> Result<TrainReport> {
+    resume: Option<TrainState>,
+    stop: &dyn Fn(usize) -> bool,
+) -> Result<TrainOutcome> {
+    let Subset {
+        indices: subset,
+        weights: sample_weights,
+    } = subset;
     ensure!(
         !subset.is_empty(),
         "nothing to train on (empty training set)"
@@ -118,11 +154,51 @@ pub fn train(
     let mut report = TrainReport::default();
     let start = Instant::now();
     let mut seen = 0usize;
-    for epoch in 0..cfg.epochs {
-        order.shuffle(&mut rng);
-        let (mut loss_sum, mut correct, mut count) = (0.0f64, 0usize, 0usize);
-        for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
+    let (mut first_epoch, mut first_batch) = (0, 0);
+    let (mut loss_sum, mut correct, mut count) = (0.0f64, 0usize, 0usize);
+    let resumed = resume.is_some();
+    if let Some(s) = resume {
+        ensure!(
+            s.order.len() == subset.len() && s.epoch < cfg.epochs && s.batch < steps_per_epoch,
+            "the mid-training state (epoch {}, step {}, {} images) does not fit this training run ({} epochs of {} steps, {} images)",
+            s.epoch + 1,
+            s.batch,
+            s.order.len(),
+            cfg.epochs,
+            steps_per_epoch,
+            subset.len()
+        );
+        optimizer.load_state(&s.optimizer.into_iter().collect())?;
+        rng.set_word_pos(s.shuffle_position);
+        augment.resume_at(s.augment_position);
+        order = s.order;
+        (first_epoch, first_batch) = (s.epoch, s.batch);
+        (loss_sum, correct, count) = (s.loss_sum, s.correct, s.count);
+        bar.set_position((first_epoch * steps_per_epoch + first_batch) as u64);
+    }
+    for epoch in first_epoch..cfg.epochs {
+        let continuing = resumed && epoch == first_epoch;
+        if !continuing {
+            order.shuffle(&mut rng);
+            (loss_sum, correct, count) = (0.0, 0, 0);
+        }
+        let skip = if continuing { first_batch } else { 0 };
+        for (b, chunk) in order.chunks(cfg.batch_size).enumerate().skip(skip) {
             let step = epoch * steps_per_epoch + b;
+            if stop(step) {
+                return Ok(TrainOutcome::Stopped(TrainState {
+                    epoch,
+                    batch: b,
+                    step,
+                    order: order.clone(),
+                    shuffle_position: rng.get_word_pos(),
+                    augment_position: augment.position(),
+                    loss_sum,
+                    correct,
+                    count,
+                    optimizer: optimizer.state()?,
+                }));
+            }
             let idx: Vec<usize> = chunk.iter().map(|&k| subset[k]).collect();
             let (x, y) = data.batch(&idx, Some(&mut augment), net.device())?;
             let w = sample_weights
@@ -168,7 +244,7 @@ pub fn train(
         report.final_loss = loss_sum / count.max(1) as f64;
     }
     report.images_per_second = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
-    Ok(report)
+    Ok(TrainOutcome::Finished(report))
 }
 
 /// Accuracy of `net` on all of `data` (BatchNorm in evaluation mode).

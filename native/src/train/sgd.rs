@@ -11,9 +11,11 @@ use anyhow::Result;
 use candle_core::backprop::GradStore;
 use candle_core::{DType, Tensor, Var};
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// The optimiser state.
 pub struct Sgd {
+    names: Vec<String>,
     params: Vec<(Var, bool)>,
     buffers: Vec<Option<Tensor>>,
     momentum: f64,
@@ -25,6 +27,7 @@ impl Sgd {
     pub fn new(params: Vec<(String, Var, bool)>, momentum: f64, weight_decay: f64) -> Self {
         let buffers = vec![None; params.len()];
         Sgd {
+            names: params.iter().map(|(n, _, _)| n.clone()).collect(),
             params: params.into_iter().map(|(_, v, d)| (v, d)).collect(),
             buffers,
             momentum,
@@ -68,6 +71,25 @@ impl Optimizer for Sgd {
                 var.set(&w)?;
                 *buf = Some(b);
             }
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> Result<Vec<(String, Tensor)>> {
+        Ok(self
+            .names
+            .iter()
+            .zip(&self.buffers)
+            .filter_map(|(n, b)| Some((format!("momentum/{n}"), b.clone()?)))
+            .collect())
+    }
+
+    fn load_state(&mut self, state: &HashMap<String, Tensor>) -> Result<()> {
+        for ((name, (var, _)), buf) in self.names.iter().zip(&self.params).zip(&mut self.buffers) {
+            *buf = state
+                .get(&format!("momentum/{name}"))
+                .map(|t| t.to_device(var.device()))
+                .transpose()?;
         }
         Ok(())
     }
