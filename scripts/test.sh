@@ -4,7 +4,9 @@
 # headless Chromium). The README's test command; CI runs it too.
 # Installs what it needs when missing: the wasm32 Rust target, numpy and scipy (the independent
 # reference of the end-to-end tests), trunk and wasm-bindgen-cli (pinned, see ../shared/TOOLCHAIN.md),
-# Debian's chromium and chromium-driver, and the npm package playwright-core.
+# Debian's chromium and chromium-driver, the npm package playwright-core, and Debian's slurm-wlm
+# and munge (the sharded sweep is tested on a one-node Slurm cluster that the test starts and
+# stops: scripts/slurm/local-cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +27,9 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
 fi
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   apt-get update -qq && apt-get install -y -qq chromium chromium-driver
+fi
+if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge
 fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm install --no-audit --no-fund)

@@ -189,10 +189,13 @@ impl Run<'_> {
         resume: Option<TrainState>,
     ) -> Result<Network> {
         let bar = self.step_bar(name);
-        let hook = stop_hook(name);
+        let (hook, delay) = (stop_hook(name), step_delay());
         let stop = |step: usize| {
             if hook == Some(step) {
                 interrupt::raise_terminate();
+            }
+            if let Some(d) = delay {
+                std::thread::sleep(d);
             }
             interrupt::requested()
         };
@@ -400,6 +403,16 @@ fn stop_hook(model: &str) -> Option<usize> {
     let spec = std::env::var("REPS_TEST_SIGNAL_AT").ok()?;
     let (name, step) = spec.rsplit_once(':')?;
     (name == model).then(|| step.parse().ok())?
+}
+
+/// The test hook of the scheduler tests: with `REPS_TEST_STEP_DELAY_MS=<ms>` every training step
+/// waits that long first, so that a test can preempt a training while it runs.
+fn step_delay() -> Option<std::time::Duration> {
+    let ms = std::env::var("REPS_TEST_STEP_DELAY_MS")
+        .ok()?
+        .parse()
+        .ok()?;
+    Some(std::time::Duration::from_millis(ms))
 }
 
 /// Runs (or resumes) `stage` of a sweep into `out`. `max_models` stops after making that many

@@ -1,0 +1,63 @@
+//! What the sweep tests share: tiny settings (width 4, 200 training images, one epoch, 7
+//! models) and running `native train-sweep`.
+
+#![allow(dead_code)] // Each test file uses a part.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Tiny settings: the original, 2 coresets, 2 pruning ratios, 2 bit widths.
+pub const TINY: [&str; 18] = [
+    "--width",
+    "4",
+    "--epochs",
+    "1",
+    "--train-size",
+    "200",
+    "--test-size",
+    "100",
+    "--samples",
+    "20",
+    "--batch-size",
+    "32",
+    "--fractions",
+    "0.5,0.1",
+    "--ratios",
+    "0.5,0.9",
+    "--bits",
+    "8,2",
+];
+
+/// `native train-sweep` with `flags`, run in `cwd`, with `env` set.
+pub fn sweep_in(cwd: &Path, flags: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_native"));
+    c.current_dir(cwd).arg("train-sweep").args(flags);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    o
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Everything a process printed, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        stderr(o)
+    )
+}
+
+pub fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+pub fn log_of(out: &Path) -> String {
+    std::fs::read_to_string(out.join("sweep.log")).unwrap_or_default()
+}

@@ -1,0 +1,181 @@
+//! `native train-sweep` split into stages (`--stage original`, `--shard`, `--merge`), stopped by
+//! SIGTERM mid-epoch, and run by two processes at once: each ends with the outputs of one
+//! uninterrupted process, byte for byte, or with an error that names what is wrong.
+
+mod common;
+
+use common::{log_of, read, stderr, sweep_in, text, TINY};
+use std::path::Path;
+
+/// `TINY` with `--out s` and `extra`, run in `dir`.
+fn stage(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    std::fs::create_dir_all(dir).unwrap();
+    sweep_in(dir, &[&TINY[..], &["--out", "s"], extra].concat(), env)
+}
+
+/// How many times the log says a model was evaluated (once per making).
+fn times_made(log: &str, model: &str) -> usize {
+    log.lines()
+        .filter(|l| l.starts_with(&format!("{model}: accuracy ")))
+        .count()
+}
+
+const MODELS: [&str; 7] = [
+    "original",
+    "coreset-0.5",
+    "coreset-0.1",
+    "prune-0.5",
+    "prune-0.9",
+    "quant-8",
+    "quant-2",
+];
+
+#[test]
+fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one");
+    let o = stage(&one, &[], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let outputs = ["sweep.reps", "results.json", "tables.md"];
+    let expected: Vec<Vec<u8>> = outputs
+        .iter()
+        .map(|f| read(&one.join("s").join(f)))
+        .collect();
+    let same_outputs = |root: &Path, what: &str| {
+        for (f, bytes) in outputs.iter().zip(&expected) {
+            assert!(
+                read(&root.join("s").join(f)) == *bytes,
+                "{what}: {f} differs from the one-process run's"
+            );
+        }
+    };
+
+    // Stages: a shard or a merge before the original is refused, naming the stage to run.
+    let staged = dir.path().join("staged");
+    let o = stage(&staged, &["--shard", "0/2"], &[]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("make its original first"),
+        "{}",
+        text(&o)
+    );
+    let o = stage(&staged, &["--stage", "original"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let s = staged.join("s");
+    assert!(s.join("checkpoints/original.safetensors").exists());
+    assert_eq!(std::fs::read_dir(s.join("models")).unwrap().count(), 1);
+    // Other settings are refused, naming the flag.
+    let o = stage(&staged, &["--shard", "0/2", "--seed", "7"], &[]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("--seed was 42, now 7"),
+        "{}",
+        text(&o)
+    );
+    // Shard 0 of 2 makes the compressed models at table positions 1, 3, 5.
+    let o = stage(&staged, &["--shard", "0/2"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let made: Vec<String> = MODELS
+        .iter()
+        .filter(|m| s.join(format!("models/{m}.reps")).exists())
+        .map(|m| m.to_string())
+        .collect();
+    assert_eq!(made, ["original", "coreset-0.5", "prune-0.5", "quant-8"]);
+    // A merge with models missing names each and writes nothing.
+    let o = stage(&staged, &["--merge"], &[]);
+    let e = stderr(&o);
+    assert!(!o.status.success(), "{}", text(&o));
+    for m in ["coreset-0.1", "prune-0.9", "quant-2"] {
+        assert!(e.contains(&format!("{m}: not made yet")), "{m}: {e}");
+    }
+    assert!(e.contains("3 of 7 models"), "{e}");
+    assert!(!s.join("sweep.reps").exists() && !s.join("tables.md").exists());
+    // Shard 1 of 2 as a Kubernetes Indexed Job's pod sees it.
+    let o = stage(
+        &staged,
+        &["--shard", "k8s/2"],
+        &[("JOB_COMPLETION_INDEX", "1")],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    // A corrupt checkpoint is named, and nothing written.
+    let checkpoint = s.join("checkpoints/quant-2.safetensors");
+    let good = read(&checkpoint);
+    let mut bad = good.clone();
+    let middle = bad.len() / 2;
+    bad[middle] ^= 1;
+    std::fs::write(&checkpoint, &bad).unwrap();
+    let o = stage(&staged, &["--merge"], &[]);
+    assert!(
+        !o.status.success()
+            && stderr(&o).contains("checkpoints/quant-2.safetensors: does not match the manifest"),
+        "{}",
+        text(&o)
+    );
+    assert!(!s.join("sweep.reps").exists());
+    std::fs::write(&checkpoint, &good).unwrap();
+    let o = stage(&staged, &["--merge"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    same_outputs(&staged, "original, 2 shards, merge");
+    for m in MODELS {
+        assert_eq!(times_made(&log_of(&s), m), 1, "{m}\n{}", log_of(&s));
+    }
+
+    // SIGTERM in the middle of coreset-0.5's epoch (after 2 of its 4 steps): status 143, its
+    // state kept; the rerun continues there and ends with the same bits.
+    let stopped = dir.path().join("stopped");
+    let o = stage(&stopped, &[], &[("REPS_TEST_SIGNAL_AT", "coreset-0.5:2")]);
+    assert_eq!(o.status.code(), Some(143), "{}", text(&o));
+    let s = stopped.join("s");
+    assert!(s
+        .join("checkpoints/coreset-0.5.partial.safetensors")
+        .exists());
+    assert!(
+        log_of(&s).contains("coreset-0.5: stopped by a signal at epoch 1 step 2;"),
+        "{}",
+        log_of(&s)
+    );
+    assert!(!s.join("sweep.reps").exists());
+    let o = stage(&stopped, &[], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        log_of(&s).contains("coreset-0.5: resumed at epoch 1 step 2\n"),
+        "{}",
+        log_of(&s)
+    );
+    assert!(!s
+        .join("checkpoints/coreset-0.5.partial.safetensors")
+        .exists());
+    same_outputs(&stopped, "stopped by SIGTERM, then resumed");
+    assert_eq!(
+        read(&s.join("checkpoints/coreset-0.5.safetensors")),
+        read(&one.join("s/checkpoints/coreset-0.5.safetensors"))
+    );
+
+    // Two processes given the same shard at once (each training step slowed to 100 ms): one
+    // waits for the other's model instead of making it too; every model is made once.
+    let both = dir.path().join("both");
+    let o = stage(&both, &["--stage", "original"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_native"))
+            .current_dir(&both)
+            .arg("train-sweep")
+            .args(TINY)
+            .args(["--out", "s", "--shard", "0/1"])
+            .env("REPS_TEST_STEP_DELAY_MS", "100")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for p in [a, b] {
+        let o = p.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let log = log_of(&both.join("s"));
+    for m in MODELS {
+        assert_eq!(times_made(&log, m), 1, "{m}\n{log}");
+    }
+    let o = stage(&both, &["--merge"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    same_outputs(&both, "two processes on one shard");
+}
