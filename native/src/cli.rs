@@ -171,6 +171,16 @@ pub struct TrainSweepArgs {
     /// Seed of initialisation, data generation, shuffling, augmentation and coreset sampling.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Several seeds: one sweep per seed under OUT/seed-<s>/ (each staged, sharded and merged
+    /// like any sweep), then OUT/summary.md and OUT/summary.json: each model's accuracy and REPS
+    /// as mean ± standard deviation over the seeds, and Table 2 per seed and pooled.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "S,...",
+        conflicts_with = "seed"
+    )]
+    pub seeds: Option<Vec<u64>>,
     /// Use only the first N training images.
     #[arg(long, value_name = "N")]
     pub train_size: Option<usize>,

@@ -89,5 +89,8 @@ fn train_sweep(args: &cli::TrainSweepArgs) -> anyhow::Result<()> {
     // From here on a SIGTERM, SIGINT or SIGUSR1 stops at the next training step or model, with
     // nothing lost.
     interrupt::install().context("cannot install the signal handlers")?;
-    sweep::run(&cfg, &out, device, stage, args.max_models)
+    match &args.seeds {
+        Some(seeds) => sweep::seeds::run(&cfg, &out, device, stage, seeds, args.max_models),
+        None => sweep::run(&cfg, &out, device, stage, args.max_models),
+    }
 }

@@ -179,3 +179,100 @@ fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
     assert!(o.status.success(), "{}", text(&o));
     same_outputs(&both, "two processes on one shard");
 }
+
+/// Pearson's correlation, written out for the test.
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
+    let syy: f64 = y.iter().map(|b| (b - my) * (b - my)).sum();
+    sxy / (sxx * syy).sqrt()
+}
+
+/// Two seeds made in stages: `summary.json`'s means, standard deviations and pooled correlation
+/// equal values computed here from the two `results.json`.
+#[test]
+fn a_multi_seed_sweep_summarises_its_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = [
+        &TINY[..12],
+        &[
+            "--methods",
+            "quant",
+            "--bits",
+            "8,4,2",
+            "--seeds",
+            "42,43",
+            "--out",
+            "s",
+        ],
+    ]
+    .concat();
+    for extra in [
+        &["--stage", "original"][..],
+        &["--shard", "0/1"],
+        &["--merge"],
+    ] {
+        let o = sweep_in(dir.path(), &[&flags[..], extra].concat(), &[]);
+        assert!(o.status.success(), "{extra:?}: {}", text(&o));
+    }
+    let json = |p: &Path| -> serde_json::Value { serde_json::from_slice(&read(p)).unwrap() };
+    let s = dir.path().join("s");
+    let summary = json(&s.join("summary.json"));
+    let results: Vec<serde_json::Value> = ["seed-42", "seed-43"]
+        .iter()
+        .map(|d| json(&s.join(d).join("results.json")))
+        .collect();
+    assert_eq!(summary["seeds"], serde_json::json!([42, 43]));
+    let models = summary["models"].as_array().unwrap();
+    assert_eq!(models.len(), 4);
+    let (mut scores, mut drops) = (Vec::new(), Vec::new());
+    for m in models {
+        let name = m["name"].as_str().unwrap();
+        let per_seed = |field: &str| -> Vec<f64> {
+            results
+                .iter()
+                .map(|r| {
+                    r["report"]["models"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|x| x["name"] == name)
+                        .unwrap()[field]
+                        .as_f64()
+                        .unwrap()
+                })
+                .collect()
+        };
+        for field in ["accuracy", "reps_weighted"] {
+            let v = per_seed(field);
+            let mean = (v[0] + v[1]) / 2.0;
+            // Two values: the sample standard deviation is |a − b| / √2.
+            let sd = (v[0] - v[1]).abs() / 2f64.sqrt();
+            let got = &m[field];
+            assert!(
+                (got["mean"].as_f64().unwrap() - mean).abs() < 1e-12,
+                "{name} {field}"
+            );
+            assert!(
+                (got["sd"].as_f64().unwrap() - sd).abs() < 1e-12,
+                "{name} {field}"
+            );
+            assert_eq!(got["n"], 2);
+        }
+        if name != "original" {
+            scores.extend(per_seed("reps_weighted"));
+            drops.extend(per_seed("accuracy_drop"));
+        }
+    }
+    // Pooled Table 2 of REPS: one correlation over the 6 compressed models of both seeds.
+    let pooled = summary["correlations"]["reps_weighted"]["pooled"]["plcc"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (pooled - pearson(&scores, &drops)).abs() < 1e-12,
+        "{pooled}"
+    );
+    assert!(read(&s.join("summary.md")).starts_with(b"# train-sweep summary over seeds 42, 43"));
+}

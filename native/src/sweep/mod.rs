@@ -17,6 +17,7 @@ mod lock;
 mod manifest;
 mod outputs;
 mod plan;
+pub mod seeds;
 mod stage;
 
 pub use stage::Stage;

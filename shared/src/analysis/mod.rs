@@ -9,6 +9,7 @@ mod open;
 mod report;
 mod sample_bootstrap;
 mod scores;
+mod seeds;
 mod sensitivity;
 
 pub use claims::{Claim, Verdict, PARAMETER_DIRECTIONS, ROBUST_PLCC};
@@ -27,6 +28,7 @@ pub use report::{
 };
 pub use sample_bootstrap::sample_bootstrap;
 pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};
+pub use seeds::{mean_sd, summarize_seeds, MeanSd, SeedCorrelations, SeedModel, SeedSummary};
 pub use sensitivity::{
     best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, TABLE3, USER_ROW,
 };

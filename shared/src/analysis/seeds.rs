@@ -1,0 +1,181 @@
+//! One sweep run with several seeds: each model's accuracy and REPS as mean and standard
+//! deviation over the seeds, and Table 2 (every score against accuracy drop) per seed and pooled.
+
+use super::report::{correlation, Report};
+use super::scores::scores_present;
+use super::{ModelReport, NamedMap};
+use crate::error::{RepsError, Result};
+use crate::stats::Correlations;
+use serde::{Deserialize, Serialize};
+
+/// The mean and standard deviation of one quantity over seeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MeanSd {
+    /// `Σ xᵢ / n`; `None` when no seed has a value.
+    pub mean: Option<f64>,
+    /// The sample standard deviation `sqrt(Σ (xᵢ − x̄)² / (n − 1))` (numpy's `std(ddof=1)`, what
+    /// error bars over seeds usually show); `None` for fewer than two values.
+    pub sd: Option<f64>,
+    /// How many seeds had a value.
+    pub n: usize,
+}
+
+/// [`MeanSd`] of `values`.
+pub fn mean_sd(values: &[f64]) -> MeanSd {
+    let n = values.len();
+    let mean = (n > 0).then(|| values.iter().sum::<f64>() / n as f64);
+    let sd = mean
+        .filter(|_| n > 1)
+        .map(|m| (values.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1) as f64).sqrt());
+    MeanSd { mean, sd, n }
+}
+
+/// One model over the seeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedModel {
+    pub name: String,
+    pub method: String,
+    pub parameter: Option<f64>,
+    pub parameter_name: Option<String>,
+    pub accuracy: MeanSd,
+    /// `acc_ref − acc_model`, each seed against its own reference.
+    pub accuracy_drop: MeanSd,
+    pub reps_weighted: MeanSd,
+    pub reps_equal: MeanSd,
+    pub cka: MeanSd,
+}
+
+/// Table 2's entry of one score: per seed (in the order of [`SeedSummary::seeds`]) and pooled
+/// (one correlation over the compressed models of every seed together).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedCorrelations {
+    pub per_seed: Vec<Correlations>,
+    pub pooled: Correlations,
+}
+
+/// A multi-seed sweep's summary (`summary.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedSummary {
+    pub seeds: Vec<u64>,
+    pub reference: String,
+    /// In the first seed's order.
+    pub models: Vec<SeedModel>,
+    /// Keyed by score, in Table 2's order.
+    pub correlations: NamedMap<SeedCorrelations>,
+}
+
+/// Summarises the reports of one sweep made with each of `seeds` (`reports[i]` with
+/// `seeds[i]`). Models are matched by name; one missing from a seed's report is summarised
+/// over the seeds that have it (its `n` says how many). Errors: no report, a different number
+/// of seeds and reports, a seed given twice, or reports with different references.
+pub fn summarize_seeds(seeds: &[u64], reports: &[Report]) -> Result<SeedSummary> {
+    let first = reports
+        .first()
+        .ok_or_else(|| RepsError::Invalid("no report to summarise".into()))?;
+    if seeds.len() != reports.len() {
+        return Err(RepsError::Invalid(format!(
+            "{} seeds but {} reports",
+            seeds.len(),
+            reports.len()
+        )));
+    }
+    if let Some(s) = seeds
+        .iter()
+        .enumerate()
+        .find(|(i, s)| seeds[..*i].contains(s))
+    {
+        return Err(RepsError::Invalid(format!("seed {} is given twice", s.1)));
+    }
+    if let Some(r) = reports.iter().find(|r| r.reference != first.reference) {
+        return Err(RepsError::Invalid(format!(
+            "the reports have different references ({} and {})",
+            first.reference, r.reference
+        )));
+    }
+    let over = |name: &str, value: fn(&ModelReport) -> Option<f64>| {
+        let v: Vec<f64> = reports
+            .iter()
+            .filter_map(|r| r.models.iter().find(|m| m.name == name))
+            .filter_map(value)
+            .collect();
+        mean_sd(&v)
+    };
+    let models = first
+        .models
+        .iter()
+        .map(|m| SeedModel {
+            name: m.name.clone(),
+            method: m.method.clone(),
+            parameter: m.parameter,
+            parameter_name: m.parameter_name.clone(),
+            accuracy: over(&m.name, |r| r.accuracy),
+            accuracy_drop: over(&m.name, |r| r.accuracy_drop),
+            reps_weighted: over(&m.name, |r| r.reps_weighted),
+            reps_equal: over(&m.name, |r| r.reps_equal),
+            cka: over(&m.name, |r| Some(r.cka)),
+        })
+        .collect();
+    let compressed: Vec<&ModelReport> = reports
+        .iter()
+        .flat_map(|r| r.models.iter().filter(move |m| m.name != r.reference))
+        .collect();
+    let drops: Option<Vec<f64>> = compressed.iter().map(|m| m.accuracy_drop).collect();
+    let correlations = NamedMap(
+        scores_present(false)
+            .map(|s| {
+                let per_seed = reports
+                    .iter()
+                    .map(|r| {
+                        r.correlations
+                            .get(s.key)
+                            .cloned()
+                            .unwrap_or_else(|| Correlations::undefined("not in this seed's report"))
+                    })
+                    .collect();
+                let pooled = correlation(s, &compressed, drops.as_deref());
+                (s.key.to_string(), SeedCorrelations { per_seed, pooled })
+            })
+            .collect(),
+    );
+    Ok(SeedSummary {
+        seeds: seeds.to_vec(),
+        reference: first.reference.clone(),
+        models,
+        correlations,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_sample_standard_deviation() {
+        // 2, 4, 4, 4, 5, 5, 7, 9: mean 5, Σ(x − 5)² = 32, sample variance 32 / 7.
+        let m = mean_sd(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(m.mean, Some(5.0));
+        assert!((m.sd.unwrap() - (32.0f64 / 7.0).sqrt()).abs() < 1e-15);
+        assert_eq!(m.n, 8);
+        assert_eq!(
+            mean_sd(&[0.5]),
+            MeanSd {
+                mean: Some(0.5),
+                sd: None,
+                n: 1
+            }
+        );
+        assert_eq!(
+            mean_sd(&[]),
+            MeanSd {
+                mean: None,
+                sd: None,
+                n: 0
+            }
+        );
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        assert!(summarize_seeds(&[], &[]).is_err());
+    }
+}
