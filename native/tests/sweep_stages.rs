@@ -30,6 +30,42 @@ const MODELS: [&str; 7] = [
     "quant-2",
 ];
 
+/// The jobs of `deploy/k8s/sweep.yaml` in order, each with its container's shell command, and
+/// the Indexed Job's number of shards (checked to agree with its completions, parallelism and
+/// `--shard k8s/N`).
+fn kubernetes_example() -> (Vec<(String, String)>, usize) {
+    let yaml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/k8s/sweep.yaml"),
+    )
+    .unwrap();
+    let mut jobs = Vec::new();
+    let mut name = String::new();
+    let mut counts = Vec::new();
+    for line in yaml.lines().map(str::trim) {
+        if let Some(n) = line.strip_prefix("name: reps-") {
+            name = format!("reps-{n}");
+        }
+        for key in ["completions: ", "parallelism: "] {
+            if let Some(n) = line.strip_prefix(key) {
+                counts.push(n.parse::<usize>().unwrap());
+            }
+        }
+        if let Some(rest) = line.strip_prefix(r#"command: ["/bin/sh", "-c", ""#) {
+            jobs.push((name.clone(), rest.trim_end_matches("\"]").to_string()));
+        }
+    }
+    let names: Vec<&str> = jobs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["reps-original", "reps-shards", "reps-merge"]);
+    let shards = counts[0];
+    assert_eq!(counts, [shards, shards]);
+    assert!(
+        jobs[1].1.ends_with(&format!("--shard k8s/{shards}")),
+        "{}",
+        jobs[1].1
+    );
+    (jobs, shards)
+}
+
 #[test]
 fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
     let dir = tempfile::tempdir().unwrap();
@@ -117,6 +153,38 @@ fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
     for m in MODELS {
         assert_eq!(times_made(&log_of(&s), m), 1, "{m}\n{}", log_of(&s));
     }
+
+    // The Kubernetes example's three commands, as its pods run them (sh -c, the settings from
+    // SWEEP_FLAGS, each index of the Indexed Job in JOB_COMPLETION_INDEX).
+    let k8s = dir.path().join("k8s");
+    std::fs::create_dir_all(&k8s).unwrap();
+    let (commands, shards) = kubernetes_example();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_native")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let flags = [&TINY[..], &["--out", "s"]].concat().join(" ");
+    for (job, command) in &commands {
+        let indices: Vec<usize> = if job == "reps-shards" {
+            (0..shards).collect()
+        } else {
+            vec![0]
+        };
+        for index in indices {
+            let o = std::process::Command::new("/bin/sh")
+                .args(["-c", command])
+                .current_dir(&k8s)
+                .env("PATH", &path)
+                .env("SWEEP_FLAGS", &flags)
+                .env("JOB_COMPLETION_INDEX", index.to_string())
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{job} {index}: {command}\n{}", text(&o));
+        }
+    }
+    same_outputs(&k8s, "deploy/k8s/sweep.yaml's jobs");
 
     // SIGTERM in the middle of coreset-0.5's epoch (after 2 of its 4 steps): status 143, its
     // state kept; the rerun continues there and ends with the same bits.
