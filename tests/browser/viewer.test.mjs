@@ -345,3 +345,64 @@ test('a large snapshot is analysed in the worker: progress shows, the page stays
   await page.screenshot({ path: join(shots, 'viewer-large.png'), fullPage: true });
   await page.close();
 });
+
+test('a multi-seed summary.json shows Table 1 as mean ± sd, Table 2 per seed and pooled, and REPS against drop with ±1 sd error bars', async () => {
+  // Written here with known values (the shape of native train-sweep --seeds' summary.json).
+  const ms = (mean, sd, n = 3) => ({ mean, sd, n });
+  const corr = (plcc, srcc, krcc) => ({ plcc, srcc, krcc, reason: null });
+  const model = (name, method, acc, drop, reps) => ({
+    name, method, parameter: null, parameter_name: null,
+    accuracy: acc, accuracy_drop: drop, reps_weighted: reps, reps_equal: reps, cka: ms(0.9, 0.01),
+  });
+  const summary = {
+    seeds: [42, 43, 44],
+    reference: 'original',
+    models: [
+      model('original', 'original', ms(0.8, 0.01), ms(0, 0), ms(1, 0)),
+      model('quant-4', 'quant', ms(0.7, 0.05), ms(0.1, 0.04), ms(0.9, 0.02)),
+      model('prune-0.5', 'prune', ms(0.6, 0.03), ms(0.2, 0.02), ms(0.75, 0.05)),
+      model('prune-0.9', 'prune', ms(0.3, 0.1, 2), ms(0.5, 0.09, 2), ms(0.4, null, 1)),
+    ],
+    correlations: {
+      reps_weighted: { per_seed: [corr(-0.9, -0.8, -0.7), corr(-0.95, -1, -1), corr(null, null, null)], pooled: corr(-0.91, -0.86, -0.72) },
+    },
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'reps-seeds-'));
+  const file = join(dir, 'summary.json');
+  await writeFile(file, JSON.stringify(summary));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
+  await page.setInputFiles('input[type=file]', file);
+  await page.waitForSelector('#seeds', { timeout: 30000 });
+  const cells = await page.$$eval('[data-key^="seeds"]', (cs) => Object.fromEntries(cs.map((c) => [c.dataset.key, [c.dataset.value ?? null, c.dataset.sd ?? null]])));
+  for (const m of summary.models) {
+    for (const [key, field] of [['acc', 'accuracy'], ['drop', 'accuracy_drop'], ['reps_weighted', 'reps_weighted']]) {
+      const [value, sd] = cells[`seeds:${key}:${m.name}`];
+      assert.equal(Number(value), m[field].mean, `${m.name} ${field}`);
+      assert.equal(sd === null ? null : Number(sd), m[field].sd, `${m.name} ${field} sd`);
+    }
+  }
+  assert.deepEqual(cells['seeds-corr:reps_weighted:pooled:plcc'], ['-0.91', null]);
+  assert.deepEqual(cells['seeds-corr:reps_weighted:43:srcc'], ['-1', null]);
+  assert.deepEqual(cells['seeds-corr:reps_weighted:44:plcc'], [null, null]);
+  // Error bars: one per compressed model with a standard deviation, from mean − sd to mean + sd.
+  const bars = await page.$$eval('#seeds-reps-vs-drop path.whisker title', (ts) => ts.map((t) => t.textContent));
+  assert.deepEqual(bars.sort(), [
+    'prune: mean ± 1 sd [0.7000, 0.8000]',
+    'quant: mean ± 1 sd [0.8800, 0.9200]',
+  ]);
+  assert.equal(await page.locator('#seeds-reps-vs-drop circle').count(), 3);
+  await page.screenshot({ path: join(shots, 'viewer-seeds.png'), fullPage: true });
+  // Not a summary: the error names the file, the summary stays; a snapshot replaces it.
+  const bad = join(dir, 'other.json');
+  await writeFile(bad, '{"seeds": "many"}');
+  await page.setInputFiles('input[type=file]', bad);
+  await page.waitForSelector('#error', { timeout: 10000 });
+  assert.match(await page.textContent('#error'), /other\.json: not a multi-seed summary/);
+  assert.equal(await page.locator('#seeds').count(), 1);
+  await page.setInputFiles('input[type=file]', join(root, 'www', 'sample.reps'));
+  await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 30000 });
+  assert.equal(await page.locator('#seeds').count(), 0);
+  await page.close();
+});

@@ -6,7 +6,7 @@
 use crate::bridge::Bridge;
 use crate::protocol::{Analysis, Request, Response};
 use crate::views;
-use reps::analysis::Report;
+use reps::analysis::{Report, SeedSummary};
 use reps::metrics::{PerComponent, RepsWeights, EQUAL, WEIGHTED};
 use std::rc::Rc;
 use web_sys::{DragEvent, HtmlInputElement};
@@ -19,6 +19,8 @@ pub struct ViewerState {
     latest: u32,
     /// The analysis shown, with its job number.
     shown: Option<(u32, Rc<Analysis>)>,
+    /// A multi-seed summary opened after it, with its job number: shown instead.
+    seeds: Option<(u32, Rc<SeedSummary>)>,
     /// Progress of the latest job: step, done, total.
     progress: Option<(String, usize, usize)>,
     status: Option<String>,
@@ -86,12 +88,24 @@ impl Reducible for ViewerState {
                 s.inferred = Some((s.inference_latest.1.clone(), Rc::new(*report), seconds));
                 s.inference_progress = None;
             }
+            Action::Worker(Response::Seeds { job, summary }) => {
+                if s.newest_shown() > job {
+                    return self;
+                }
+                s.seeds = Some((job, Rc::new(*summary)));
+                if job == s.latest {
+                    s.status = None;
+                    s.progress = None;
+                    s.error = None;
+                }
+            }
             Action::Worker(Response::Done { job, analysis }) => {
                 // A newer result than the one shown replaces it, even if a later job is queued.
-                if s.shown.as_ref().is_some_and(|(j, _)| *j > job) {
+                if s.newest_shown() > job {
                     return self;
                 }
                 s.shown = Some((job, Rc::new(*analysis)));
+                s.seeds = None;
                 if job == s.latest {
                     s.status = None;
                     s.progress = None;
@@ -110,6 +124,14 @@ impl Reducible for ViewerState {
             }
         }
         Rc::new(s)
+    }
+}
+
+impl ViewerState {
+    /// The job number of what the page shows (0: nothing yet).
+    fn newest_shown(&self) -> u32 {
+        let analysis = self.shown.as_ref().map_or(0, |(j, _)| *j);
+        self.seeds.as_ref().map_or(analysis, |(j, _)| *j)
     }
 }
 
@@ -317,9 +339,9 @@ pub fn app() -> Html {
         <div class="page" {ondragover} {ondrop}>
             <header>
                 <h1>{ "reps viewer" }</h1>
-                <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, or one .npz / .npy / .safetensors activation file per model (the first is the reference), anywhere on the page. Everything is computed in your browser, in a background worker; no data leaves your machine." }</p>
+                <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, one .npz / .npy / .safetensors activation file per model (the first is the reference), or the summary.json of a multi-seed sweep, anywhere on the page. Everything is computed in your browser, in a background worker; no data leaves your machine." }</p>
                 <label class="picker">{ "Open files… " }
-                    <input type="file" multiple=true accept=".reps,.npz,.npy,.safetensors" {onchange} />
+                    <input type="file" multiple=true accept=".reps,.npz,.npy,.safetensors,.json" {onchange} />
                 </label>
             </header>
             if let (Some(s), None) = (state.status.clone(), &state.progress) { <p class="status" id="status">{ s }</p> }
@@ -330,7 +352,9 @@ pub fn app() -> Html {
                 </div>
             }
             if let Some(e) = state.error.clone() { <p class="error" id="error" role="alert">{ e }</p> }
-            if let Some((_, a)) = shown.as_ref() {
+            if let Some((_, summary)) = state.seeds.as_ref() {
+                { views::seeds::view(summary) }
+            } else if let Some((_, a)) = shown.as_ref() {
                 <p class="loaded" id="loaded">{ &a.description }
                     <span class="timings" id="timings" data-read={a.timings.read.to_string()} data-decode={a.timings.decode.to_string()} data-analyse={a.timings.analyse.to_string()}>
                         { format!(" · read {:.2} s, decoded {:.2} s, analysed {:.2} s in a background worker", a.timings.read, a.timings.decode, a.timings.analyse) }

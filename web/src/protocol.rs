@@ -2,7 +2,7 @@
 //! `Uint8Array`; dropped files travel beside a request as the browser's own `File` objects, which
 //! are handed to the worker without copying their contents.
 
-use reps::analysis::{Comparisons, Report};
+use reps::analysis::{Comparisons, Report, SeedSummary};
 use reps::histogram::WeightHistogram;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 /// From the page to the worker. `job` numbers grow; the page shows only its latest job's answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
-    /// Read the files sent beside this message: one `.reps` snapshot, or one activation file per
-    /// model (the first is the reference).
+    /// Read the files sent beside this message: one `.reps` snapshot, one activation file per
+    /// model (the first is the reference), or one multi-seed `summary.json`.
     OpenFiles { job: u32 },
     /// Fetch a snapshot from an absolute URL.
     OpenUrl { job: u32, url: String },
@@ -61,6 +61,9 @@ pub enum Response {
         report: Box<Report>,
         seconds: f64,
     },
+    /// The job opened a multi-seed summary (`summary.json` of `train-sweep --seeds`); it
+    /// replaces what the page shows.
+    Seeds { job: u32, summary: Box<SeedSummary> },
     /// The job failed; what the page shows stays.
     Failed { job: u32, error: String },
     /// The worker crashed (a panic, or the browser stopped it) during `job`: the page starts a

@@ -7,7 +7,7 @@ use crate::protocol::{decode, encode, Analysis, Request, Response, Timings};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use js_sys::{Array, Uint8Array};
-use reps::analysis::{open_files, OpenedFiles};
+use reps::analysis::{open_files, OpenedFiles, SeedSummary};
 use reps::formats::ReadBudget;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -128,6 +128,26 @@ async fn handle(
         Request::Reference { name, .. } => (Some(name), Ok(None)),
     };
     let read = seconds_since(started);
+    // A multi-seed summary is shown as it is: nothing to analyse.
+    if let Ok(Some(list)) = &files {
+        if let [(name, bytes)] = list.as_slice() {
+            if name.ends_with(".json") {
+                return post(
+                    scope,
+                    &match SeedSummary::from_json(name, bytes) {
+                        Ok(s) => Response::Seeds {
+                            job,
+                            summary: Box::new(s),
+                        },
+                        Err(e) => Response::Failed {
+                            job,
+                            error: e.to_string(),
+                        },
+                    },
+                );
+            }
+        }
+    }
     let result = files.and_then(|files| {
         let decoding = js_sys::Date::now();
         let fresh = match files {

@@ -64,6 +64,26 @@ pub struct SeedSummary {
     pub correlations: NamedMap<SeedCorrelations>,
 }
 
+impl SeedSummary {
+    /// Reads a `summary.json` that `native train-sweep --seeds` wrote; an error names `file` and
+    /// what is wrong.
+    pub fn from_json(file: &str, bytes: &[u8]) -> Result<SeedSummary> {
+        let s: SeedSummary = serde_json::from_slice(bytes).map_err(|e| RepsError::File {
+            file: file.into(),
+            reason: format!(
+                "not a multi-seed summary (the summary.json of train-sweep --seeds): {e}"
+            ),
+        })?;
+        if s.seeds.is_empty() || s.models.is_empty() {
+            return Err(RepsError::File {
+                file: file.into(),
+                reason: "a multi-seed summary without seeds or models".into(),
+            });
+        }
+        Ok(s)
+    }
+}
+
 /// Summarises the reports of one sweep made with each of `seeds` (`reports[i]` with
 /// `seeds[i]`). Models are matched by name; one missing from a seed's report is summarised
 /// over the seeds that have it (its `n` says how many). Errors: no report, a different number
@@ -177,5 +197,14 @@ mod tests {
     #[test]
     fn bad_inputs_are_errors() {
         assert!(summarize_seeds(&[], &[]).is_err());
+        let e = SeedSummary::from_json("x.json", b"{\"seeds\": 3}").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.json: not a multi-seed summary"),
+            "{e}"
+        );
+        let empty = br#"{"seeds": [], "reference": "original", "models": [], "correlations": {}}"#;
+        let e = SeedSummary::from_json("y.json", empty).unwrap_err();
+        assert!(e.to_string().contains("without seeds or models"), "{e}");
     }
 }

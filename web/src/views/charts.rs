@@ -19,6 +19,8 @@ pub struct Series {
     /// A vertical interval `(low, high)` per point, drawn as a whisker (an interval of the y
     /// value); empty, or `None` for a point, draws none. Linear axes only.
     pub whiskers: Vec<Option<(f64, f64)>>,
+    /// What the whiskers are, for their hover titles; empty: a 95% interval.
+    pub whisker_label: &'static str,
 }
 
 impl Series {
@@ -223,7 +225,7 @@ pub fn chart(c: &Chart) -> Html {
                         <g>
                             if s.line { <polyline points={path} fill="none" stroke={color} stroke-width="1.8" /> }
                             { for whiskers.iter().map(|&(x, lo, hi, a, b)| html! {
-                                <path class="whisker" d={format!("M{:.1},{lo:.1}V{hi:.1}M{:.1},{lo:.1}h6M{:.1},{hi:.1}h6", x, x - 3.0, x - 3.0)} stroke={color} stroke-width="1.2" fill="none"><title>{ format!("{}: 95% interval [{a:.4}, {b:.4}]", s.name) }</title></path>
+                                <path class="whisker" d={format!("M{:.1},{lo:.1}V{hi:.1}M{:.1},{lo:.1}h6M{:.1},{hi:.1}h6", x, x - 3.0, x - 3.0)} stroke={color} stroke-width="1.2" fill="none"><title>{ format!("{}: {} [{a:.4}, {b:.4}]", s.name, if s.whisker_label.is_empty() { "95% interval" } else { s.whisker_label }) }</title></path>
                             }) }
                             { for pts.iter().map(|p| html! { <circle cx={format!("{:.1}", p.0)} cy={format!("{:.1}", p.1)} r="3.5" fill={color}><title>{ format!("{}: ({:.4}, {:.4})", s.name, p.2, p.3) }</title></circle> }) }
                             <rect x={(W - R + 12.0).to_string()} y={(T + 4.0 + 16.0 * k as f64).to_string()} width="10" height="10" fill={color} />

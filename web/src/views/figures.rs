@@ -89,7 +89,7 @@ fn per_layer(
 
 /// One scatter series per method, in the order the methods first appear, from `(method, point,
 /// whisker)` triples: every method gets its own series (and colour), known or not.
-fn by_method<'a>(
+pub(super) fn by_method<'a>(
     points: impl IntoIterator<Item = (&'a str, (f64, f64), Option<(f64, f64)>)>,
 ) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();

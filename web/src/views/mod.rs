@@ -1,5 +1,6 @@
 pub mod charts;
 pub mod download;
 pub mod figures;
+pub mod seeds;
 pub mod statistics;
 pub mod tables;
