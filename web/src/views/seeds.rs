@@ -5,12 +5,15 @@
 
 use super::charts::{chart, Chart};
 use super::figures::by_method;
-use reps::analysis::{score, MeanSd, SeedSummary};
+use reps::analysis::{score, MeanSd, SeedModel, SeedSummary};
 use reps::stats::Correlations;
 use yew::prelude::*;
 
+/// Reads one quantity of a model.
+type Field = fn(&SeedModel) -> &MeanSd;
+
 /// The columns of Table 1 over seeds: key, header, the value.
-const COLUMNS: [(&str, &str, fn(&reps::analysis::SeedModel) -> &MeanSd); 5] = [
+const COLUMNS: [(&str, &str, Field); 5] = [
     ("acc", "accuracy", |m| &m.accuracy),
     ("drop", "accuracy drop", |m| &m.accuracy_drop),
     ("reps_weighted", "REPS (weighted)", |m| &m.reps_weighted),
