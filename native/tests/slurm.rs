@@ -114,7 +114,7 @@ fn a_sharded_slurm_sweep_with_a_requeued_task_merges_to_the_one_process_snapshot
             .to_string()
     };
     let (array, merge) = (id("shards "), id("merge "));
-    let log = || std::fs::read_to_string(sharded.join("sweep.log")).unwrap_or_default();
+    let log = || common::log_of(&sharded);
     let slurm_logs = || {
         std::fs::read_dir(sharded.join("slurm"))
             .map(|d| {
@@ -130,7 +130,7 @@ fn a_sharded_slurm_sweep_with_a_requeued_task_merges_to_the_one_process_snapshot
                     .join("\n")
             })
             .unwrap_or_default()
-            + &format!("\n== sweep.log\n{}", log())
+            + &format!("\n== sweep.log and the shards' logs\n{}", log())
     };
 
     // Shard 0 of 3 makes prune-0.9 (cheap), then trains coreset-0.5 (4 steps of 500 ms):

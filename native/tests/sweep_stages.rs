@@ -107,6 +107,13 @@ fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
         text(&o)
     );
     // Shard 0 of 2 makes the compressed models at table positions 1, 3, 5.
+    let manifest_before = (
+        read(&s.join("manifest.json")),
+        std::fs::metadata(s.join("manifest.json"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+    );
     let o = stage(&staged, &["--shard", "0/2"], &[]);
     assert!(o.status.success(), "{}", text(&o));
     let made: Vec<String> = MODELS
@@ -131,6 +138,28 @@ fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
         &[("JOB_COMPLETION_INDEX", "1")],
     );
     assert!(o.status.success(), "{}", text(&o));
+    // Shards write no file another process writes (and a failed merge writes nothing): the
+    // manifest is the original stage's, each model has its own record and each shard its own
+    // log.
+    assert!(
+        (
+            read(&s.join("manifest.json")),
+            std::fs::metadata(s.join("manifest.json"))
+                .unwrap()
+                .modified()
+                .unwrap()
+        ) == manifest_before,
+        "manifest.json was written after --stage original"
+    );
+    let mut records: Vec<String> = std::fs::read_dir(s.join("records"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    records.sort();
+    let mut expected_records: Vec<String> = MODELS.iter().map(|m| format!("{m}.json")).collect();
+    expected_records.sort();
+    assert_eq!(records, expected_records);
+    assert!(s.join("logs/shard-0-of-2.log").exists() && s.join("logs/shard-1-of-2.log").exists());
     // A corrupt checkpoint is named, and nothing written.
     let checkpoint = s.join("checkpoints/quant-2.safetensors");
     let good = read(&checkpoint);

@@ -5,9 +5,8 @@
 //!   and `--merge` (a second such run refuses, naming the holder, rather than mixing its models
 //!   with the first's);
 //! - `locks/<model>.lock`, held while a model is made, so that two processes (two shards given
-//!   overlapping work, or a shard and a one-process run) never make the same model;
-//! - `.manifest.lock`, held for the few milliseconds of a read-modify-write of `manifest.json`,
-//!   so that concurrent shards never lose each other's records (waited for, not refused).
+//!   overlapping work, or a shard and a one-process run) never make the same model (the second
+//!   waits, then reuses the first's model).
 //!
 //! A lock left by a process that died (killed, or the machine restarted) on the same host is
 //! taken over, and the log says so; a lock of another host is never taken over, since its process
@@ -97,17 +96,16 @@ impl SweepLock {
     }
 
     /// Takes the lock file `path`, waiting while another process holds it, for at most
-    /// `patience`; then refuses as [`SweepLock::acquire_file`] does. With `announce`, `log`
-    /// receives a line naming the holder when the wait begins.
+    /// `patience`; then refuses as [`SweepLock::acquire_file`] does. `log` receives a line naming
+    /// the holder when the wait begins.
     pub fn acquire_waiting(
         path: &Path,
         subject: &str,
         patience: Duration,
-        announce: bool,
         log: &mut dyn FnMut(&str) -> Result<()>,
     ) -> Result<Self> {
         let started = Instant::now();
-        let mut announced = !announce;
+        let mut announced = false;
         loop {
             match Self::try_take(path, log) {
                 Ok(lock) => return Ok(lock),

@@ -1,13 +1,20 @@
-//! The manifest of a sweep directory (`manifest.json`): the settings that made it, with their
-//! hash, and every output file with the SHA-256 and size of its content.
+//! The manifest of a sweep directory: the settings that made it, with their hash, and every
+//! output file with the SHA-256 and size of its content.
 //!
-//! It is written atomically after every file it records, so it never names a file that was not
+//! It is kept in files that only one process writes, so that shards sharing a directory never
+//! write the same file:
+//! - `manifest.json`, the settings and the final outputs (with a digest of the models they were
+//!   made from), written by the processes that hold the directory's lock (a one-process run,
+//!   `--stage original`, `--merge`);
+//! - `records/<model>.json`, the records of one model's two files, written by the process that
+//!   holds that model's lock, right after the files.
+//!
+//! Each is written atomically after the files it records, so it never names a file that was not
 //! completely written. A resume reuses a file only when its content still has the recorded hash:
 //! a checkpoint changed after it was written (flipped bits, another seed's checkpoint copied over
 //! it) is named and its model made again instead of being used.
 
 use super::config::SweepConfig;
-use super::lock::SweepLock;
 use crate::output_file::write_atomic;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -18,11 +25,8 @@ use std::path::{Path, PathBuf};
 /// The manifest's file name in the sweep directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
-/// The lock held while the manifest is read, changed and written ([`Manifest::commit`]).
-const MANIFEST_LOCK: &str = ".manifest.lock";
-
-/// How long a commit waits for another process's commit (which takes milliseconds).
-const MANIFEST_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+/// The directory of the per-model records.
+pub const RECORDS_DIR: &str = "records";
 
 /// One recorded file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,8 +53,12 @@ pub struct Manifest {
     pub settings_sha256: String,
     /// The settings (so that a refusal can name the flag that differs).
     pub settings: SweepConfig,
-    /// Every output file by its path relative to the directory (`/`-separated).
+    /// Every output file by its path relative to the directory (`/`-separated). Read, it holds
+    /// the records of every model too.
     pub files: BTreeMap<String, FileRecord>,
+    /// The [`Manifest::models_digest`] of the models the final outputs were made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs_from: Option<String>,
 }
 
 /// Why a recorded file cannot be reused.
@@ -97,6 +105,7 @@ impl Manifest {
             settings_sha256: sha256_hex(&settings_json(cfg)?),
             settings: cfg.clone(),
             files: BTreeMap::new(),
+            outputs_from: None,
         })
     }
 
@@ -121,7 +130,44 @@ impl Manifest {
                 path.display()
             );
         }
+        let mut m = m;
+        m.read_records(dir)?;
         Ok(Some(m))
+    }
+
+    /// Adds the per-model records of `dir` (they override what `manifest.json` says of the same
+    /// files: a model made again by a shard).
+    fn read_records(&mut self, dir: &Path) -> Result<()> {
+        let records = dir.join(RECORDS_DIR);
+        let entries = match std::fs::read_dir(&records) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("cannot list {}", records.display())),
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "json")
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let files: BTreeMap<String, FileRecord> = serde_json::from_slice(&text)
+                .with_context(|| {
+                    format!(
+                        "{} is corrupt (it is only ever replaced whole, so something else changed it); delete it and its model is made again",
+                        path.display()
+                    )
+                })?;
+            self.files.extend(files);
+        }
+        Ok(())
     }
 
     /// Writes it atomically to `dir/manifest.json`.
@@ -132,44 +178,63 @@ impl Manifest {
         )
     }
 
-    /// Applies `change` to the manifest as it is in `dir` now and writes it, under the manifest
-    /// lock, and makes `self` the result. Another process (a shard) may have recorded its files
-    /// since `self` was read: they are kept. Where `dir` has no manifest yet, `change` applies to
-    /// `self`. `log` receives a line when the lock of a killed process is taken over.
-    pub fn commit(
-        &mut self,
-        dir: &Path,
-        log: &mut dyn FnMut(&str) -> Result<()>,
-        change: impl FnOnce(&mut Manifest),
-    ) -> Result<()> {
-        let _lock = SweepLock::acquire_waiting(
-            &dir.join(MANIFEST_LOCK),
-            &format!("the manifest of {}", dir.display()),
-            MANIFEST_PATIENCE,
-            false,
-            log,
+    /// Records the files of model `name` (path relative to `dir`, content) and writes them to
+    /// `records/<name>.json`. Only the process making that model (holding its lock) calls it.
+    pub fn record_model(&mut self, dir: &Path, name: &str, files: &[(&str, &[u8])]) -> Result<()> {
+        let own: BTreeMap<String, FileRecord> = files
+            .iter()
+            .map(|(f, content)| (f.to_string(), FileRecord::of(content)))
+            .collect();
+        let path = dir.join(RECORDS_DIR).join(format!("{name}.json"));
+        write_atomic(
+            &path,
+            (serde_json::to_string_pretty(&own)? + "\n").as_bytes(),
         )?;
-        let mut current = Manifest::read(dir)?.unwrap_or_else(|| self.clone());
-        change(&mut current);
-        current.write(dir)?;
-        *self = current;
+        self.files.extend(own);
         Ok(())
+    }
+
+    /// Forgets every model and output, in memory and on disk (every per-model record is removed;
+    /// `manifest.json` is rewritten only when it still names files, as one written by an
+    /// earlier version may): the original is made again, and everything derives from it.
+    pub fn forget_all_files(&mut self, dir: &Path) -> Result<()> {
+        let names_models = std::fs::read(dir.join(MANIFEST_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_slice::<Manifest>(&t).ok())
+            .is_some_and(|own| own.files.keys().any(|f| is_model_file(f)));
+        let records = dir.join(RECORDS_DIR);
+        if let Ok(entries) = std::fs::read_dir(&records) {
+            for e in entries.flatten() {
+                if e.path().extension().is_some_and(|x| x == "json") {
+                    std::fs::remove_file(e.path())
+                        .with_context(|| format!("cannot remove {}", e.path().display()))?;
+                }
+            }
+        }
+        self.files.clear();
+        self.outputs_from = None;
+        if names_models {
+            self.write(dir)?;
+        }
+        Ok(())
+    }
+
+    /// A digest of every model file's record (paths under `models/` and `checkpoints/` with
+    /// their hashes): the final outputs are current while it is what they were made from.
+    pub fn models_digest(&self) -> String {
+        let text: String = self
+            .files
+            .iter()
+            .filter(|(f, _)| is_model_file(f))
+            .map(|(f, r)| format!("{f} {}\n", r.sha256))
+            .collect();
+        sha256_hex(text.as_bytes())
     }
 
     /// Records `relative`'s content.
     pub fn record(&mut self, relative: &str, content: &[u8]) {
         self.files
             .insert(relative.to_string(), FileRecord::of(content));
-    }
-
-    /// Forgets every file.
-    pub fn forget_all(&mut self) {
-        self.files.clear();
-    }
-
-    /// Forgets `relative`.
-    pub fn forget(&mut self, relative: &str) {
-        self.files.remove(relative);
     }
 
     /// The content of `dir/relative` when it is recorded and still has its recorded hash.
@@ -181,6 +246,11 @@ impl Manifest {
         }
         Ok(content)
     }
+}
+
+/// Whether `relative` is a model's file (its one-model snapshot or its checkpoint).
+fn is_model_file(relative: &str) -> bool {
+    relative.starts_with("models/") || relative.starts_with("checkpoints/")
 }
 
 /// `dir/relative` for a `/`-separated relative path.

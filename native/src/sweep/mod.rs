@@ -46,6 +46,8 @@ use std::time::Instant;
 /// the manifest records them.
 struct Paths {
     root: PathBuf,
+    /// `sweep.log`, or a shard's own log under `logs/`.
+    log_file: PathBuf,
 }
 
 impl Paths {
@@ -69,7 +71,7 @@ impl Paths {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.root.join("sweep.log"))?;
+            .open(&self.log_file)?;
         writeln!(f, "{line}")?;
         Ok(())
     }
@@ -420,8 +422,9 @@ fn step_delay() -> Option<std::time::Duration> {
 /// models in this run (for tests of resumption).
 ///
 /// A one-process run, the original and the merge hold the directory's lock for the whole run;
-/// every model is made under its own lock, and the manifest changed under its lock
-/// ([`lock`]), so that shards run side by side in one directory. Temporary files of killed
+/// every model is made under its own lock ([`lock`]) and recorded in its own file
+/// ([`manifest`]), and each shard logs to its own file, so that shards run side by side in one
+/// directory and never write the same file. Temporary files of killed
 /// runs are removed; the settings must be those the directory was made with ([`manifest`],
 /// `config.json`); a finished model is reused only when its files still have the content the
 /// manifest recorded, and every model is made again when the original is (they all derive
@@ -435,12 +438,23 @@ pub fn run(
     max_models: Option<usize>,
 ) -> Result<()> {
     cfg.validate()?;
-    for dir in ["models", "checkpoints", "locks"] {
+    for dir in ["models", "checkpoints", "locks", manifest::RECORDS_DIR] {
         std::fs::create_dir_all(out.join(dir))
             .with_context(|| format!("cannot create {}", out.join(dir).display()))?;
     }
+    // Each shard logs to its own file; everything else to sweep.log.
+    let log_file = match stage {
+        Stage::Shard { index, count } => {
+            std::fs::create_dir_all(out.join("logs"))
+                .with_context(|| format!("cannot create {}", out.join("logs").display()))?;
+            out.join("logs")
+                .join(format!("shard-{index}-of-{count}.log"))
+        }
+        _ => out.join("sweep.log"),
+    };
     let paths = Paths {
         root: out.to_path_buf(),
+        log_file,
     };
     let mut log = |line: &str| paths.log(line);
     let _lock = match stage {
@@ -457,11 +471,15 @@ pub fn run(
     }
     let data = load_dataset(cfg)?;
     // Pinned only once the data loaded, so that a failed start leaves nothing to conflict with.
-    if state.write_config {
+    if state.write_config && !matches!(stage, Stage::Shard { .. } | Stage::Merge) {
         write_atomic(&out.join("config.json"), &manifest::settings_json(cfg)?)?;
     }
     let mut manifest = state.manifest;
-    manifest.commit(out, &mut log, |_| {})?;
+    // Pins the settings of a new directory. (A shard writes no file another process writes; a
+    // merge writes nothing until it has every model.)
+    if !matches!(stage, Stage::Shard { .. } | Stage::Merge) {
+        manifest.write(out)?;
+    }
     let classes = data.class_names.len();
     let samples = balanced_test_indices(&data.test, cfg.samples, classes);
     if samples.len() < 2 {
@@ -524,11 +542,10 @@ pub fn run(
             &run.paths.path(&Paths::model_lock(&spec.name)),
             &format!("model {} of {}", spec.name, out.display()),
             MODEL_LOCK_PATIENCE,
-            true,
             &mut |line| run.paths.log(line),
         )?;
         if !original_made {
-            // What other processes (shards) recorded since.
+            // With what other processes (shards) recorded since.
             if let Some(m) = Manifest::read(out)? {
                 manifest = m;
             }
@@ -560,25 +577,22 @@ pub fn run(
             return Ok(());
         }
         overall.set_message(spec.name.clone());
+        if spec.is_original() {
+            // Every other model and output derives from the original: once it is made again,
+            // none of theirs may be reused, in this run or a later one.
+            manifest.forget_all_files(out)?;
+        }
         let (model, checkpoint) = run
             .make(spec)
             .with_context(|| format!("making model {}", spec.name))?;
         let bytes = snapshot::encode(&run.snapshot(vec![model.clone()]))?;
         let files = ModelFiles::of(&spec.name);
         write_atomic(&run.paths.path(&files.model), &bytes)?;
-        manifest.commit(out, &mut |line| run.paths.log(line), |m| {
-            if spec.is_original() {
-                // Every other model and output derives from the original: once it is made
-                // again, none of theirs may be reused, in this run or a later one.
-                m.forget_all();
-            }
-            // The final outputs derive from every model.
-            for f in outputs::FINAL_OUTPUTS {
-                m.forget(f);
-            }
-            m.record(&files.model, &bytes);
-            m.record(&files.checkpoint, &checkpoint);
-        })?;
+        manifest.record_model(
+            out,
+            &spec.name,
+            &[(&files.model, &bytes), (&files.checkpoint, &checkpoint)],
+        )?;
         let partial = run.paths.path(&Paths::partial(&spec.name));
         if partial.exists() {
             std::fs::remove_file(&partial)
@@ -712,6 +726,7 @@ fn remove_temporaries(paths: &Paths) -> Result<()> {
         paths.root.join("models"),
         paths.root.join("checkpoints"),
         paths.root.join("locks"),
+        paths.root.join(manifest::RECORDS_DIR),
     ] {
         for entry in std::fs::read_dir(&dir)
             .with_context(|| format!("cannot list {}", dir.display()))?
@@ -720,9 +735,15 @@ fn remove_temporaries(paths: &Paths) -> Result<()> {
             let name = entry.file_name();
             let pid = temporary_file_pid(&name.to_string_lossy());
             if pid.is_some_and(|p| p == std::process::id() || !lock::process_alive(p)) {
-                std::fs::remove_file(entry.path())
-                    .with_context(|| format!("cannot remove {}", entry.path().display()))?;
-                removed += 1;
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    // Another shard removed it first.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(e)
+                            .with_context(|| format!("cannot remove {}", entry.path().display()))
+                    }
+                }
             }
         }
     }

@@ -58,6 +58,14 @@ pub fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// `sweep.log`, then every shard's log (`logs/shard-I-of-N.log`), in name order.
 pub fn log_of(out: &Path) -> String {
-    std::fs::read_to_string(out.join("sweep.log")).unwrap_or_default()
+    let mut shards: Vec<_> = std::fs::read_dir(out.join("logs"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    shards.sort();
+    std::iter::once(out.join("sweep.log"))
+        .chain(shards)
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect()
 }
