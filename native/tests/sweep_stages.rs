@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{log_of, read, stderr, sweep_in, text, TINY};
+use common::{log_of, read, stderr, sweep_in, text, TINY, TINY_MODELS};
 use std::path::Path;
 
 /// `TINY` with `--out s` and `extra`, run in `dir`.
@@ -19,16 +19,6 @@ fn times_made(log: &str, model: &str) -> usize {
         .filter(|l| l.starts_with(&format!("{model}: accuracy ")))
         .count()
 }
-
-const MODELS: [&str; 7] = [
-    "original",
-    "coreset-0.5",
-    "coreset-0.1",
-    "prune-0.5",
-    "prune-0.9",
-    "quant-8",
-    "quant-2",
-];
 
 /// The jobs of `deploy/k8s/sweep.yaml` in order, each with its container's shell command, and
 /// the Indexed Job's number of shards (checked to agree with its completions, parallelism and
@@ -116,7 +106,7 @@ fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
     );
     let o = stage(&staged, &["--shard", "0/2"], &[]);
     assert!(o.status.success(), "{}", text(&o));
-    let made: Vec<String> = MODELS
+    let made: Vec<String> = TINY_MODELS
         .iter()
         .filter(|m| s.join(format!("models/{m}.reps")).exists())
         .map(|m| m.to_string())
@@ -156,7 +146,8 @@ fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     records.sort();
-    let mut expected_records: Vec<String> = MODELS.iter().map(|m| format!("{m}.json")).collect();
+    let mut expected_records: Vec<String> =
+        TINY_MODELS.iter().map(|m| format!("{m}.json")).collect();
     expected_records.sort();
     assert_eq!(records, expected_records);
     assert!(s.join("logs/shard-0-of-2.log").exists() && s.join("logs/shard-1-of-2.log").exists());
@@ -179,7 +170,7 @@ fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
     let o = stage(&staged, &["--merge"], &[]);
     assert!(o.status.success(), "{}", text(&o));
     same_outputs(&staged, "original, 2 shards, merge");
-    for m in MODELS {
+    for m in TINY_MODELS {
         assert_eq!(times_made(&log_of(&s), m), 1, "{m}\n{}", log_of(&s));
     }
 
@@ -269,7 +260,7 @@ fn stages_shards_preemption_and_concurrent_shards_end_as_one_process() {
         assert!(o.status.success(), "{}", text(&o));
     }
     let log = log_of(&both.join("s"));
-    for m in MODELS {
+    for m in TINY_MODELS {
         assert_eq!(times_made(&log, m), 1, "{m}\n{log}");
     }
     let o = stage(&both, &["--merge"], &[]);

@@ -2,32 +2,14 @@
 //! the pipeline into a snapshot that `native analyze` reads, reproducibility, resumption, and
 //! errors for bad settings.
 
+mod common;
+
+use common::{log_of, read, TINY, TINY_MODELS};
 use std::path::Path;
 use std::process::Command;
 
-const TINY: [&str; 16] = [
-    "--width",
-    "4",
-    "--epochs",
-    "1",
-    "--train-size",
-    "200",
-    "--test-size",
-    "100",
-    "--samples",
-    "20",
-    "--batch-size",
-    "32",
-    "--fractions",
-    "0.5,0.1",
-    "--ratios",
-    "0.5,0.9",
-];
-
 fn sweep(out: &Path, extra: &[&str]) -> (bool, String) {
-    let mut args: Vec<&str> = TINY.to_vec();
-    args.extend(["--bits", "8,2"]);
-    run(out, &args, extra)
+    run(out, &TINY, extra)
 }
 
 /// `native train-sweep` with `base` flags (or the default preset when empty) and `extra`.
@@ -42,10 +24,6 @@ fn run(out: &Path, base: &[&str], extra: &[&str]) -> (bool, String) {
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(!err.contains("panicked"), "{err}");
     (o.status.success(), err)
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 fn mtimes(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
@@ -118,18 +96,7 @@ fn sweep_is_reproducible_resumable_and_analysable() {
     // The snapshot: 7 models in table order, N = 20 class-balanced samples, pruning sparsity exact.
     let snap = reps::formats::snapshot::decode("sweep.reps", &read(&a.join("sweep.reps"))).unwrap();
     let names: Vec<&str> = snap.models.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "original",
-            "coreset-0.5",
-            "coreset-0.1",
-            "prune-0.5",
-            "prune-0.9",
-            "quant-8",
-            "quant-2"
-        ]
-    );
+    assert_eq!(names, TINY_MODELS);
     assert_eq!(snap.sample_indices.len(), 20);
     for c in 0..10u32 {
         assert_eq!(
@@ -349,10 +316,6 @@ const SMALL: [&str; 18] = [
 
 fn small(out: &Path, extra: &[&str]) -> (bool, String) {
     run(out, &SMALL, extra)
-}
-
-fn log_of(out: &Path) -> String {
-    std::fs::read_to_string(out.join("sweep.log")).unwrap()
 }
 
 /// Files whose names mark them as temporary (`.<name>.tmp<pid>`), anywhere in the sweep.

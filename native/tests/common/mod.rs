@@ -28,6 +28,17 @@ pub const TINY: [&str; 18] = [
     "8,2",
 ];
 
+/// The models of [`TINY`], in table order.
+pub const TINY_MODELS: [&str; 7] = [
+    "original",
+    "coreset-0.5",
+    "coreset-0.1",
+    "prune-0.5",
+    "prune-0.9",
+    "quant-8",
+    "quant-2",
+];
+
 /// `native train-sweep` with `flags`, run in `cwd`, with `env` set.
 pub fn sweep_in(cwd: &Path, flags: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_native"));
