@@ -26,7 +26,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 shards=4
 cpus=1
 extra=()
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# The comment block at the top of this file, as help.
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --shards) shards=$2; shift 2 ;;
