@@ -406,3 +406,40 @@ test('a multi-seed summary.json shows Table 1 as mean ± sd, Table 2 per seed an
   assert.equal(await page.locator('#seeds').count(), 0);
   await page.close();
 });
+
+test('the overview heatmap shows every layer\'s score as native analyze computes it, and each model\'s first damaged layer follows the threshold and the score', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.waitForSelector('[data-key^="heat:"]', { timeout: 30000 });
+  const layers = await page.$$eval('#heatmap th.layer', (ths) => ths.map((t) => t.textContent));
+  assert.ok(layers.length >= 5, `layers: ${layers}`);
+  const report = analyzeJson([join(root, 'www', 'sample.reps')], ['--layers', layers.join(',')]);
+  const models = report.models.filter((m) => m.name !== report.reference);
+  const check = async (key, threshold) => {
+    const cells = await page.$$eval('[data-key^="heat:"], [data-key^="first-damaged:"]', (cs) => Object.fromEntries(cs.map((c) => [c.dataset.key, c.dataset.value ?? c.dataset.layer ?? null])));
+    let n = 0;
+    for (const m of models) {
+      for (const l of layers) {
+        const want = m.layers[l][key];
+        close(cells[`heat:${m.name}:${l}`] === null ? null : Number(cells[`heat:${m.name}:${l}`]), want ?? null, `${key} ${m.name} ${l}`);
+        n++;
+      }
+      // Computed here: the first layer, in order, whose value is below the threshold.
+      const first = layers.find((l) => m.layers[l][key] !== null && m.layers[l][key] < threshold) ?? '';
+      assert.equal(cells[`first-damaged:${m.name}`], first, `first damaged layer of ${m.name} at ${threshold}`);
+    }
+    return n;
+  };
+  assert.equal(await check('reps_weighted', 0.9), models.length * layers.length);
+  await page.locator('#overview').screenshot({ path: join(shots, 'viewer-heatmap.png') });
+  const firsts = async () => page.$$eval('[data-key^="first-damaged:"]', (cs) => cs.map((c) => c.dataset.layer));
+  const before = await firsts();
+  await page.fill('#heat-threshold', '0.97');
+  await page.dispatchEvent('#heat-threshold', 'change');
+  await page.waitForFunction((b) => JSON.stringify([...document.querySelectorAll('[data-key^="first-damaged:"]')].map((c) => c.dataset.layer)) !== b, JSON.stringify(before), { timeout: 10000 });
+  await check('reps_weighted', 0.97);
+  await page.selectOption('#heat-score', 'cka');
+  await page.waitForSelector('#heatmap caption:has-text("Linear CKA")', { timeout: 10000 });
+  await check('cka', 0.97);
+  await page.close();
+});

@@ -504,6 +504,7 @@ fn views(p: &ViewsProps) -> Html {
     let names: Vec<String> = r.models.iter().map(|m| m.name.clone()).collect();
     html! {
         <>
+            <views::heatmap::Heatmap analysis={a.clone()} />
             { views::tables::all(r, &p.weights, p.on_weight.clone()) }
             { checkboxes(&Choice {
                 id: "figure-models",

@@ -340,6 +340,28 @@ impl ModelComparisons {
             .collect();
         v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
     }
+
+    /// The value of `score` on layer `layer` (`score.of_layer` without user weights); `None`
+    /// for a layer that was not compared, a score without per-layer values (the baselines) or a
+    /// value that is missing there (separation without labels).
+    pub fn on_layer(&self, score: &Score, layer: &str) -> Option<f64> {
+        (score.of_layer?)(self.layers.get(layer)?, None)
+    }
+
+    /// Where the damage starts: the first of `layers`, in their order, on which `score` is below
+    /// `threshold` (`value < threshold`). `None` when no layer is below it; a layer without a
+    /// value is skipped, not counted as damaged.
+    pub fn first_below<'a>(
+        &self,
+        layers: &'a [String],
+        score: &Score,
+        threshold: f64,
+    ) -> Option<&'a str> {
+        layers
+            .iter()
+            .find(|l| self.on_layer(score, l).is_some_and(|v| v < threshold))
+            .map(String::as_str)
+    }
 }
 
 /// What [`compare_models`] computed: enough to build the [`Report`] of any subset of its layers
