@@ -443,3 +443,40 @@ test('the overview heatmap shows every layer\'s score as native analyze computes
   await check('cka', 0.97);
   await page.close();
 });
+
+test('the page says where the labels came from, shows every note of the report, explains missing correlations and marks an earlier analysis kept after an error', async () => {
+  const words = { labels: 'true labels', pseudo: 'pseudo-labels', none: 'none' };
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.waitForSelector('#label-source', { timeout: 30000 });
+  const sample = analyzeJson([join(root, 'www', 'sample.reps')]);
+  assert.match(await page.textContent('#label-source'), new RegExp(words[sample.label_source]));
+  assert.equal(await page.locator('#few-models').count(), 0);
+  // numpy-written files (labels inside): their label source, and native's notes, each on the page.
+  const dir = await mkdtemp(join(tmpdir(), 'reps-context-'));
+  execFileSync('python3', [join(root, 'tests', 'python', 'reference_reps.py'), dir]);
+  const files = ['ref', 'prune', 'quant', 'coreset', 'noisy'].map((m) => join(dir, `${m}.npz`));
+  await page.setInputFiles('input[type=file]', files);
+  await page.waitForFunction(() => document.querySelector('#loaded')?.textContent.includes('5 activation files'), null, { timeout: 30000 });
+  const report = analyzeJson(files);
+  assert.equal(await page.getAttribute('#label-source', 'data-source'), report.label_source);
+  assert.match(await page.textContent('#label-source'), new RegExp(words[report.label_source]));
+  const notes = await page.$$eval('#notes li', (li) => li.map((l) => l.textContent));
+  assert.deepEqual(notes, report.notes);
+  // Two files: one compressed model, so the correlations are explained, not just n/a.
+  await page.setInputFiles('input[type=file]', files.slice(0, 2));
+  await page.waitForFunction(() => document.querySelector('#loaded')?.textContent.includes('2 activation files'), null, { timeout: 30000 });
+  assert.match(await page.textContent('#few-models'), /1 model\(s\) besides the reference ref.*at least 3/);
+  // A bad file: the error, and a marker naming what is still shown.
+  const description = await page.evaluate(() => document.querySelector('#loaded').firstChild.textContent);
+  const broken = join(dir, 'broken.npz');
+  await writeFile(broken, Buffer.from('not a zip archive'));
+  await page.setInputFiles('input[type=file]', broken);
+  await page.waitForSelector('#stale', { timeout: 10000 });
+  assert.ok((await page.textContent('#stale')).includes(description), await page.textContent('#stale'));
+  // The file picker reads once ("Open files…"), and its input is still reachable by keyboard.
+  assert.equal((await page.textContent('label.picker')).trim(), 'Open files…');
+  await page.focus('input[type=file]');
+  assert.equal(await page.evaluate(() => document.activeElement.type), 'file');
+  await page.close();
+});

@@ -340,8 +340,9 @@ pub fn app() -> Html {
             <header>
                 <h1>{ "reps viewer" }</h1>
                 <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, one .npz / .npy / .safetensors activation file per model (the first is the reference), or the summary.json of a multi-seed sweep, anywhere on the page. Everything is computed in your browser, in a background worker; no data leaves your machine." }</p>
-                <label class="picker">{ "Open files… " }
-                    <input type="file" multiple=true accept=".reps,.npz,.npy,.safetensors,.json" {onchange} />
+                <label class="picker">{ "Open files…" }
+                    // Visually hidden (the label is the button), still reachable by keyboard.
+                    <input class="visually-hidden" type="file" multiple=true accept=".reps,.npz,.npy,.safetensors,.json" {onchange} />
                 </label>
             </header>
             if let (Some(s), None) = (state.status.clone(), &state.progress) { <p class="status" id="status">{ s }</p> }
@@ -352,6 +353,9 @@ pub fn app() -> Html {
                 </div>
             }
             if let Some(e) = state.error.clone() { <p class="error" id="error" role="alert">{ e }</p> }
+            if let (Some(_), Some((_, a))) = (&state.error, shown.as_ref()) {
+                <p class="stale" id="stale" role="status">{ format!("Still shown below: the earlier analysis of {}.", a.description) }</p>
+            }
             if let Some((_, summary)) = state.seeds.as_ref() {
                 { views::seeds::view(summary) }
             } else if let Some((_, a)) = shown.as_ref() {
@@ -419,6 +423,25 @@ fn statistics_status(
                 { " " }<button id="sample-bootstrap" onclick={on_click} disabled={!ready}>{ format!("Per-model REPS intervals ({SAMPLE_RESAMPLES} resamples of the samples)") }</button>
             }
         </p>
+    }
+}
+
+/// What the reader should know before the numbers: where class separation's labels came from,
+/// the report's notes, and why correlations are missing when too few models are loaded.
+fn context(r: &Report) -> Html {
+    let compressed = r.models.len().saturating_sub(1);
+    html! {
+        <div class="context" id="context">
+            <p id="label-source" data-source={format!("{:?}", r.label_source).to_lowercase()}>
+                { format!("Class separation used {}.", r.label_source.describe()) }
+            </p>
+            if compressed < 3 {
+                <p class="note" id="few-models">{ format!("{} model(s) besides the reference {}: the correlations with accuracy drop (Table 2, Table 3) need at least 3, so they show n/a. Load more models to fill them.", compressed, r.reference) }</p>
+            }
+            if !r.notes.is_empty() {
+                <ul id="notes">{ for r.notes.iter().map(|n| html! { <li>{ n }</li> }) }</ul>
+            }
+        </div>
     }
 }
 
@@ -504,6 +527,7 @@ fn views(p: &ViewsProps) -> Html {
     let names: Vec<String> = r.models.iter().map(|m| m.name.clone()).collect();
     html! {
         <>
+            { context(r) }
             <views::heatmap::Heatmap analysis={a.clone()} />
             { views::tables::all(r, &p.weights, p.on_weight.clone()) }
             { checkboxes(&Choice {

@@ -1,7 +1,7 @@
 //! Human-readable tables in the layout of the paper's Tables 1–3, plus per-model and per-layer scores.
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
-use reps::analysis::{scores_present, LabelSource, ModelReport, NamedMap, Worse, LEVEL};
+use reps::analysis::{scores_present, ModelReport, NamedMap, Worse, LEVEL};
 use reps::metrics::COMPONENTS;
 use reps::stats::{format_p_value, p_label, Correlations, Statistic};
 use reps::Report;
@@ -33,11 +33,7 @@ fn table(header: &[&str]) -> Table {
 /// Renders every table of the report.
 pub fn render(report: &Report, description: &str) -> String {
     let mut out = String::new();
-    let labels = match report.label_source {
-        LabelSource::Labels => "true labels",
-        LabelSource::Pseudo => "pseudo-labels (the reference's predictions)",
-        LabelSource::None => "none (class separation left out)",
-    };
+    let labels = report.label_source.describe();
     let _ = writeln!(out, "REPS analysis of {description}");
     let _ = writeln!(
         out,

@@ -31,6 +31,17 @@ pub enum LabelSource {
     None,
 }
 
+impl LabelSource {
+    /// What class separation used, in words (the CLI's tables and the viewer say the same).
+    pub fn describe(self) -> &'static str {
+        match self {
+            LabelSource::Labels => "true labels",
+            LabelSource::Pseudo => "pseudo-labels (the reference's predictions)",
+            LabelSource::None => "none (class separation left out)",
+        }
+    }
+}
+
 /// Baseline similarities of one model to the reference (`None` where the inputs are missing).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Baselines {
