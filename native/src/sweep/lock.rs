@@ -106,6 +106,9 @@ impl SweepLock {
     ) -> Result<Self> {
         let started = Instant::now();
         let mut announced = false;
+        // Polls often at first (another shard's model may be a moment from done), then at most
+        // once a second: each try writes a small file, and a wait may last as long as a training.
+        let mut pause = Duration::from_millis(20);
         loop {
             match Self::try_take(path, log) {
                 Ok(lock) => return Ok(lock),
@@ -120,7 +123,8 @@ impl SweepLock {
                         ))?;
                         announced = true;
                     }
-                    std::thread::sleep(Duration::from_millis(20))
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(1));
                 }
                 Err(Refusal::Held(_)) => return Self::acquire_file(path, subject, log),
                 Err(Refusal::Other(e)) => return Err(e),
