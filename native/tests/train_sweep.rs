@@ -277,6 +277,11 @@ fn bad_settings_are_clear_errors() {
         !ok && err.contains("--fractions: 0.5 is given twice (positions 1 and 3)"),
         "{err}"
     );
+    let (ok, err) = run(&out, &[], &["--seeds", "1,2,3,2"]);
+    assert!(
+        !ok && err.contains("--seeds: 2 is given twice (positions 2 and 4)"),
+        "{err}"
+    );
     // A width whose training cannot fit is refused before anything is allocated:
     // 11.2e6 · (20000/64)² weights, four copies of 4 bytes each, are about 16 TiB.
     let (ok, err) = run(&out, &[], &["--width", "20000"]);

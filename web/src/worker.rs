@@ -128,24 +128,20 @@ async fn handle(
         Request::Reference { name, .. } => (Some(name), Ok(None)),
     };
     let read = seconds_since(started);
-    // A multi-seed summary is shown as it is: nothing to analyse.
-    if let Ok(Some(list)) = &files {
-        if let [(name, bytes)] = list.as_slice() {
-            if name.ends_with(".json") {
-                return post(
-                    scope,
-                    &match SeedSummary::from_json(name, bytes) {
-                        Ok(s) => Response::Seeds {
-                            job,
-                            summary: Box::new(s),
-                        },
-                        Err(e) => Response::Failed {
-                            job,
-                            error: e.to_string(),
-                        },
-                    },
-                );
-            }
+    // A multi-seed summary, opened alone, is shown as it is: nothing to analyse.
+    if let Ok(Some([(name, bytes)])) = files.as_ref().map(Option::as_deref) {
+        if name.ends_with(".json") {
+            let response = match SeedSummary::from_json(name, bytes) {
+                Ok(s) => Response::Seeds {
+                    job,
+                    summary: Box::new(s),
+                },
+                Err(e) => Response::Failed {
+                    job,
+                    error: e.to_string(),
+                },
+            };
+            return post(scope, &response);
         }
     }
     let result = files.and_then(|files| {

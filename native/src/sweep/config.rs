@@ -106,6 +106,14 @@ fn is_paper_methods(m: &[String]) -> bool {
     m == paper_methods()
 }
 
+/// The positions (first, second) of the first value of `values` that appears twice.
+pub fn first_repeat<T: PartialEq>(values: &[T]) -> Option<(usize, usize)> {
+    values
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| Some((values[..i].iter().position(|x| x == v)?, i)))
+}
+
 /// Evaluation, embedding and extraction run in batches of this many images.
 pub const EVAL_BATCH: usize = 250;
 
@@ -317,15 +325,12 @@ impl SweepConfig {
             if grid.is_empty() && self.methods.iter().any(|n| n == method.name) {
                 bail!("{flag}: no values");
             }
-            if let Some((i, v)) = grid
-                .iter()
-                .enumerate()
-                .find(|(i, v)| grid[..*i].contains(v))
-            {
+            if let Some((first, again)) = first_repeat(&grid) {
                 bail!(
-                    "{flag}: {v} is given twice (positions {} and {}); each value makes one model",
-                    grid.iter().position(|x| x == v).expect("found") + 1,
-                    i + 1
+                    "{flag}: {} is given twice (positions {} and {}); each value makes one model",
+                    grid[again],
+                    first + 1,
+                    again + 1
                 );
             }
         }

@@ -144,29 +144,37 @@ impl Manifest {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e).with_context(|| format!("cannot list {}", records.display())),
         };
-        let mut paths: Vec<PathBuf> = entries
+        let mut names: Vec<String> = entries
             .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.extension().is_some_and(|x| x == "json")
-                    && !p
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let model = name.strip_suffix(".json")?;
+                (!model.starts_with('.')).then(|| model.to_string())
             })
             .collect();
-        paths.sort();
-        for path in paths {
-            let text =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let files: BTreeMap<String, FileRecord> = serde_json::from_slice(&text)
-                .with_context(|| {
-                    format!(
-                        "{} is corrupt (it is only ever replaced whole, so something else changed it); delete it and its model is made again",
-                        path.display()
-                    )
-                })?;
-            self.files.extend(files);
+        names.sort();
+        for name in names {
+            self.read_model_record(dir, &name)?;
         }
+        Ok(())
+    }
+
+    /// Adds `records/<name>.json` of `dir`, when there is one: what the process that made
+    /// model `name` recorded of its files.
+    pub fn read_model_record(&mut self, dir: &Path, name: &str) -> Result<()> {
+        let path = dir.join(RECORDS_DIR).join(format!("{name}.json"));
+        let text = match std::fs::read(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let files: BTreeMap<String, FileRecord> = serde_json::from_slice(&text).with_context(|| {
+            format!(
+                "{} is corrupt (it is only ever replaced whole, so something else changed it); delete it and its model is made again",
+                path.display()
+            )
+        })?;
+        self.files.extend(files);
         Ok(())
     }
 

@@ -145,21 +145,17 @@ impl Run<'_> {
         indices: &[usize],
         weights: Option<&[f32]>,
     ) -> Result<Network> {
-        let net = Network::new(self.arch, &self.net_config(), self.cfg.seed, &self.device)?;
+        let fresh = || Network::new(self.arch, &self.net_config(), self.cfg.seed, &self.device);
+        let mut net = fresh()?;
         let partial = self.paths.path(&Paths::partial(name));
         let resume = match TrainState::load(&partial, &net, &self.partial_tags(name)?) {
             Ok(state) => state,
             Err(e) => {
                 self.paths
                     .log(&format!("{e:#}; training {name} from the start instead"))?;
-                // Variables half set from the file: start from a fresh initialisation.
-                return self.train_from(
-                    Network::new(self.arch, &self.net_config(), self.cfg.seed, &self.device)?,
-                    name,
-                    indices,
-                    weights,
-                    None,
-                );
+                // Variables may be half set from the file: start from a fresh initialisation.
+                net = fresh()?;
+                None
             }
         };
         if let Some(s) = &resume {
@@ -545,10 +541,8 @@ pub fn run(
             &mut |line| run.paths.log(line),
         )?;
         if !original_made {
-            // With what other processes (shards) recorded since.
-            if let Some(m) = Manifest::read(out)? {
-                manifest = m;
-            }
+            // With what another process (a shard) recorded of this model since.
+            manifest.read_model_record(out, &spec.name)?;
             let checking = Instant::now();
             let found = reusable(&run.paths, &manifest, spec)?;
             verifying += checking.elapsed();

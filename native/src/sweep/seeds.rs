@@ -26,12 +26,13 @@ pub fn run(
     seeds: &[u64],
     max_models: Option<usize>,
 ) -> Result<()> {
-    if let Some((i, s)) = seeds
-        .iter()
-        .enumerate()
-        .find(|(i, s)| seeds[..*i].contains(s))
-    {
-        anyhow::bail!("--seeds: {s} is given twice (position {})", i + 1);
+    if let Some((first, again)) = super::config::first_repeat(seeds) {
+        anyhow::bail!(
+            "--seeds: {} is given twice (positions {} and {}); each seed makes one sweep",
+            seeds[again],
+            first + 1,
+            again + 1
+        );
     }
     for &seed in seeds {
         let cfg = SweepConfig {
