@@ -517,6 +517,20 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "M", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub top_m: u32,
 
+    /// Language-model activations: every axis but the last is samples, so a `(B, T, H)` hidden
+    /// state is B·T token rows of H features (a `(B, T, V)` `logits` array gives next-token
+    /// predictions). An `attention_mask` array of shape `(B, T)` (1 = token, 0 = padding) in the
+    /// files drops the padding tokens; `labels` may be per token, `(B, T)`. Implies --stream.
+    #[arg(long)]
+    pub tokens: bool,
+
+    /// Read the activation files in row chunks instead of whole: layers with more samples than
+    /// features (N > D) never sit in memory (their D × D second moments are accumulated in f64),
+    /// the others are read one model at a time. Needs per-model files (not a snapshot); not
+    /// with --sample-bootstrap.
+    #[arg(long)]
+    pub stream: bool,
+
     /// Your own REPS weights for (effective rank, alive, separation, decay), e.g. 0.4,0,0.3,0.3;
     /// rescaled to sum 1. Reported as `reps_user` and in the sensitivity table.
     #[arg(long, value_name = "A,B,C,D")]

@@ -156,6 +156,46 @@ fn describe(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// A file on disk read at offsets as it is needed (`reps::formats::stream`), never whole.
+pub struct FileSource {
+    name: String,
+    file: std::fs::File,
+    len: u64,
+}
+
+impl FileSource {
+    /// Opens `path`, which must be a regular file (a stream cannot be read twice).
+    pub fn open(path: &Path) -> Result<Self> {
+        let name = path.display().to_string();
+        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {name}"))?;
+        if !meta.file_type().is_file() {
+            bail!(
+                "{name}: is {}; reading in row chunks needs a regular file",
+                describe(&meta)
+            );
+        }
+        let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
+        Ok(FileSource {
+            name,
+            file,
+            len: meta.len(),
+        })
+    }
+}
+
+impl reps::formats::stream::ByteSource for FileSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file.read_exact_at(buf, offset)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

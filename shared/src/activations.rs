@@ -164,3 +164,79 @@ impl Activations {
             .collect()
     }
 }
+
+/// A layer whose rows can be read in order, a chunk at a time, as often as needed: what the
+/// streamed analysis (`analysis::compare_models_streamed`) reads, so that no N × D matrix has
+/// to be held. Implemented by [`Activations`] (in memory) and by the layers of files read in row
+/// chunks (`formats::stream`).
+pub trait RowSource: Sync {
+    /// N.
+    fn rows(&self) -> usize;
+    /// The shape of one row (its product is D).
+    fn sample_shape(&self) -> &[usize];
+    /// D.
+    fn cols(&self) -> usize {
+        self.sample_shape().iter().product()
+    }
+    /// A fresh reader from the first row.
+    fn open(&self) -> Result<Box<dyn RowChunks + '_>>;
+    /// Where the rows come from (`file: array 'key'`), for messages.
+    fn describe(&self) -> String;
+}
+
+/// Reading rows in order (see [`RowSource::open`]).
+pub trait RowChunks {
+    /// Replaces `out` with up to `max_rows` further rows (row-major f64) and returns how many:
+    /// 0 at the end.
+    fn next_rows(&mut self, max_rows: usize, out: &mut Vec<f64>) -> Result<usize>;
+}
+
+impl RowSource for Activations {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn sample_shape(&self) -> &[usize] {
+        &self.sample_shape
+    }
+    fn open(&self) -> Result<Box<dyn RowChunks + '_>> {
+        Ok(Box::new(MemoryRows { a: self, next: 0 }))
+    }
+    fn describe(&self) -> String {
+        format!("{} × {} activations in memory", self.rows, self.cols())
+    }
+}
+
+struct MemoryRows<'a> {
+    a: &'a Activations,
+    next: usize,
+}
+
+impl RowChunks for MemoryRows<'_> {
+    fn next_rows(&mut self, max_rows: usize, out: &mut Vec<f64>) -> Result<usize> {
+        let take = max_rows.min(self.a.rows - self.next);
+        let d = self.a.cols();
+        out.clear();
+        out.extend((self.next * d..(self.next + take) * d).map(|i| self.a.values.get(i)));
+        self.next += take;
+        Ok(take)
+    }
+}
+
+/// Reads all rows of `source` into memory as f64 activations.
+pub fn read_all_rows(source: &dyn RowSource) -> Result<Activations> {
+    let (n, d) = (source.rows(), source.cols());
+    let mut values = Vec::with_capacity(n * d);
+    let mut reader = source.open()?;
+    let mut chunk = Vec::new();
+    while reader.next_rows(4096, &mut chunk)? > 0 {
+        values.extend_from_slice(&chunk);
+    }
+    if values.len() != n * d {
+        return Err(RepsError::Invalid(format!(
+            "{}: read {} values, expected {n} × {d}",
+            source.describe(),
+            values.len()
+        )));
+    }
+    Activations::new(n, source.sample_shape().to_vec(), Values::F64(values))
+}

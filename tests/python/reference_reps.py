@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """An independent numpy/scipy implementation of DESIGN.md's numbers, for the end-to-end tests.
 
-Usage: reference_reps.py OUT_DIR
+Usage: reference_reps.py OUT_DIR [--tokens]
+With --tokens the files hold the same samples as language-model token arrays: each layer
+(N, ...) flattened to (N, D) and cut into 4 sequences of 17, 9, 12 and 10 tokens, right-padded with garbage
+tokens to (4, 17, D), with an `attention_mask` (4, 17) and per-token `labels` (-100 on padding);
+expected.json is unchanged, since `native analyze --tokens` must see exactly the N real tokens.
 Writes per-model activation files with np.savez / np.savez_compressed (ref.npz, prune.npz,
 quant.npz, coreset.npz, noisy.npz) and expected.json: what `native analyze ... --format json`
 must report. Written from the definitions, not from the Rust code: singular values come from
@@ -13,6 +17,7 @@ import numpy as np
 from scipy import stats
 
 out = sys.argv[1]
+tokens = "--tokens" in sys.argv[2:]
 rng = np.random.default_rng(7)
 N, C, H, W, K = 48, 4, 3, 3, 5
 y = np.arange(N) % K
@@ -38,11 +43,31 @@ models = {"ref": (conv_ref, logits_ref)}
 for k in ["prune", "quant", "coreset", "noisy"]:
     models[k] = variant(k)
 acc = {name: float((lg.argmax(1) == y).mean()) for name, (_, lg) in models.items()}
+LENGTHS = [17, 9, 12, 10]           # sequences of these many real tokens (sum N), right-padded
+MASK = np.zeros((len(LENGTHS), max(LENGTHS)), dtype=bool)
+for b, n_b in enumerate(LENGTHS):
+    MASK[b, :n_b] = True
+assert MASK.sum() == N
+TOKEN_ROWS = np.flatnonzero(MASK.reshape(-1))
+
+def as_tokens(a):
+    """(N, ...) -> (B, T, D) with the N rows at the mask's real tokens, garbage elsewhere."""
+    flat = a.reshape(N, -1)
+    filler = -100 if flat.dtype.kind == "i" else 1e3
+    out = np.full((MASK.size, flat.shape[1]), filler, dtype=flat.dtype)
+    out[TOKEN_ROWS] = flat
+    if flat.dtype.kind == "i":
+        return out.reshape(MASK.shape)          # labels: (B, T)
+    return out.reshape(MASK.shape + (flat.shape[1],))
+
 # Give three models an explicit accuracy; the others get it from labels and logits.
 for i, (name, (c, lg)) in enumerate(models.items()):
     arrays = {"conv": c.astype(np.float32), "logits": lg.astype(np.float64 if i % 2 else np.float32)}
     if name == "ref":
         arrays["labels"] = y.astype(np.int64)
+    if tokens:
+        arrays = {k: as_tokens(v) for k, v in arrays.items()}
+        arrays["attention_mask"] = MASK.astype(np.int64)
     if i % 2 == 0:
         arrays["accuracy"] = np.float64(acc[name])
     (np.savez_compressed if i % 2 else np.savez)(os.path.join(out, f"{name}.npz"), **arrays)

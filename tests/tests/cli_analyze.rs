@@ -139,3 +139,48 @@ fn labels_flag_and_pseudo_labels() {
         "{e}"
     );
 }
+
+/// `--tokens` on numpy-written `(B, T, D)` token files with right padding, an `attention_mask`
+/// and per-token labels (−100 on padding) gives the reference numbers of the unpadded N × D
+/// samples; `--stream` on the ordinary files gives them too. Both read the files in row chunks
+/// (the 48 × 36 and 48 × 5 layers have N > D: the streamed covariance path).
+#[test]
+fn token_files_and_streamed_reads_give_the_independent_reference_numbers() {
+    for (flag, python_args) in [("--tokens", vec!["--tokens"]), ("--stream", vec![])] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let mut py = vec![d];
+        py.extend(python_args);
+        python("reference_reps.py", &py);
+        let files: Vec<String> = ["ref", "prune", "quant", "coreset", "noisy"]
+            .iter()
+            .map(|m| format!("{d}/{m}.npz"))
+            .collect();
+        let mut args: Vec<&str> = vec!["analyze", flag, "--bootstrap", "0", "--permutations", "0"];
+        args.extend(files.iter().map(String::as_str));
+        args.extend(["--format", "json"]);
+        let out = native(&args);
+        assert!(out.status.success(), "{flag}: {}", stderr(&out));
+        let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{d}/expected.json")).unwrap())
+                .unwrap();
+        let sens = expected
+            .as_object_mut()
+            .unwrap()
+            .remove("sensitivity_plcc")
+            .unwrap();
+        assert_contains(&expected, &got, flag, 1e-6);
+        for (row, e) in got["sensitivity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(sens.as_array().unwrap())
+        {
+            assert!(
+                close(e.as_f64().unwrap(), row["plcc"].as_f64().unwrap()),
+                "{flag}: {row}"
+            );
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 mod csv_output;
 mod load;
+mod streamed;
 pub mod table;
 
 pub use load::load_inputs;
@@ -10,16 +11,12 @@ use crate::cli::{AnalyzeArgs, Format};
 use crate::output_file::{write_output, Written};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use reps::analysis::{analyze_with_progress, sample_bootstrap, InferenceOptions};
+use reps::analysis::{analyze_with_progress, sample_bootstrap, InferenceOptions, Progress};
 use reps::metrics::RepsWeights;
 use reps::AnalysisOptions;
 
 /// Runs the subcommand.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
-    let loaded = load::load_inputs(&args.inputs, args.labels.as_deref(), args.memory.bytes())?;
-    for warning in &loaded.warnings {
-        eprintln!("note: {warning}");
-    }
     let user_weights = args
         .weights
         .as_deref()
@@ -42,28 +39,43 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         )
     };
     let analysing = bar("analysing");
-    let mut report = analyze_with_progress(&loaded.input, &options, &mut |p| {
+    let mut on_progress = |p: Progress<'_>| {
         analysing.set_length(p.total as u64);
         analysing.set_position(p.done as u64);
         analysing.set_message(format!("{} / {}", p.model, p.layer));
-    })
-    .map_err(flag_error)?;
+    };
+    let (report, description, warnings) = if args.stream || args.tokens {
+        let s = streamed::analyze(args, &options, &mut on_progress)?;
+        for warning in &s.warnings {
+            eprintln!("note: {warning}");
+        }
+        (s.report, s.description, s.warnings)
+    } else {
+        let loaded = load::load_inputs(&args.inputs, args.labels.as_deref(), args.memory.bytes())?;
+        for warning in &loaded.warnings {
+            eprintln!("note: {warning}");
+        }
+        let mut report =
+            analyze_with_progress(&loaded.input, &options, &mut on_progress).map_err(flag_error)?;
+        analysing.finish_and_clear();
+        if let Some(b) = args.sample_bootstrap {
+            let resampling = bar("resampling the samples");
+            sample_bootstrap(
+                &loaded.input,
+                &mut report,
+                b as usize,
+                args.seed,
+                &mut |done, total| {
+                    resampling.set_length(total as u64);
+                    resampling.set_position(done as u64);
+                },
+            )
+            .map_err(flag_error)?;
+            resampling.finish_and_clear();
+        }
+        (report, loaded.description, loaded.warnings)
+    };
     analysing.finish_and_clear();
-    if let Some(b) = args.sample_bootstrap {
-        let resampling = bar("resampling the samples");
-        sample_bootstrap(
-            &loaded.input,
-            &mut report,
-            b as usize,
-            args.seed,
-            &mut |done, total| {
-                resampling.set_length(total as u64);
-                resampling.set_position(done as u64);
-            },
-        )
-        .map_err(flag_error)?;
-        resampling.finish_and_clear();
-    }
     let mut report = report
         .with_inference(&InferenceOptions {
             bootstrap: args.bootstrap,
@@ -72,12 +84,12 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
             stable_drop: args.stable_drop,
         })
         .map_err(flag_error)?;
-    report.notes.extend(loaded.warnings);
+    report.notes.extend(warnings);
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Csv => csv_output::render(&report)?,
         Format::Table if args.claims => table::claims(&report),
-        Format::Table => table::render(&report, &loaded.description),
+        Format::Table => table::render(&report, &description),
     };
     match &args.out {
         Some(path) => {

@@ -27,9 +27,10 @@ pub fn default_layers(shared: &[String]) -> Vec<String> {
     }
 }
 
-/// One model to analyse.
+/// One model to analyse, with its layers held as `L`: in memory ([`Activations`], the default),
+/// or as readers of row chunks (`Box<dyn RowSource>`, for `compare_models_streamed`).
 #[derive(Clone, Debug)]
-pub struct ModelInput {
+pub struct ModelInput<L = Activations> {
     pub name: String,
     /// How it was made (`original`, `coreset`, `prune`, `quant`, a user's method, `external`).
     pub method: String,
@@ -42,7 +43,7 @@ pub struct ModelInput {
     /// Cosine similarity of its weights with the reference's, when known.
     pub weight_similarity: Option<f64>,
     /// Layers by name, each N × D.
-    pub layers: Vec<(String, Activations)>,
+    pub layers: Vec<(String, L)>,
     /// The layer of `layers` that holds the logits (N × K), for the baselines, pseudo-labels and
     /// accuracy.
     pub logits: Option<String>,
@@ -50,14 +51,14 @@ pub struct ModelInput {
     pub source: String,
 }
 
-impl ModelInput {
+impl<L> ModelInput<L> {
     /// The layer named `name`.
-    pub fn layer(&self, name: &str) -> Option<&Activations> {
+    pub fn layer(&self, name: &str) -> Option<&L> {
         self.layers.iter().find(|(k, _)| k == name).map(|(_, a)| a)
     }
 
     /// The logits, N × K.
-    pub fn logits(&self) -> Option<&Activations> {
+    pub fn logits(&self) -> Option<&L> {
         self.logits.as_deref().and_then(|l| self.layer(l))
     }
 }

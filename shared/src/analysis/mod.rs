@@ -11,6 +11,7 @@ mod sample_bootstrap;
 mod scores;
 mod seeds;
 mod sensitivity;
+mod streamed;
 
 pub use claims::{Claim, Verdict, PARAMETER_DIRECTIONS, ROBUST_PLCC};
 pub use inference::{
@@ -32,3 +33,4 @@ pub use seeds::{mean_sd, summarize_seeds, MeanSd, SeedCorrelations, SeedModel, S
 pub use sensitivity::{
     best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, TABLE3, USER_ROW,
 };
+pub use streamed::{chunk_rows_for, compare_models_streamed, StreamedModel};

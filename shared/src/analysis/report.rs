@@ -9,6 +9,7 @@ use super::scores::{score, scores_present};
 use super::sensitivity::{
     best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, USER_ROW,
 };
+use crate::activations::Activations;
 use crate::baselines::LogitBaselines;
 use crate::error::{RepsError, Result};
 use crate::metrics::{
@@ -202,28 +203,12 @@ pub fn compare_models(
         });
     }
     let models = &input.models;
-    let ref_index = match &options.reference {
-        None => 0,
-        Some(name) => models.iter().position(|m| &m.name == name).ok_or_else(|| {
-            RepsError::Invalid(format!(
-                "reference model '{name}' not found; models are: {}",
-                names(models)
-            ))
-        })?,
-    };
+    let ref_index = reference_index(models, options)?;
     let reference = &models[ref_index];
     let layers = choose_layers(models, reference, options.layers.as_deref())?;
     let mut notes = Vec::new();
-
-    // Labels: given, else the reference's predictions, else none.
-    let (labels, label_source) = match (&input.labels, reference.logits()) {
-        (Some((l, _)), _) => (Some(l.clone()), LabelSource::Labels),
-        (None, Some(logits)) => (Some(logits.row_argmax()), LabelSource::Pseudo),
-        (None, None) => {
-            notes.push("no labels and no reference logits: class separation is left out and the other REPS weights are renormalised".into());
-            (None, LabelSource::None)
-        }
-    };
+    let pseudo = reference.logits().map(Activations::row_argmax);
+    let (labels, label_source) = choose_labels(&input.labels, pseudo, &mut notes);
 
     // Per layer: the reference's statistics once, then every model against them, a chunk of models
     // at a time in parallel on native targets (progress is reported after each chunk).
@@ -273,12 +258,95 @@ pub fn compare_models(
     }
 
     // Accuracies: given, else measured on these samples from true labels and logits.
+    let predictions: Vec<Option<Vec<u32>>> = models
+        .iter()
+        .map(|m| match (&input.labels, m.accuracy, m.logits()) {
+            (Some(_), None, Some(logits)) => Some(logits.row_argmax()),
+            _ => None,
+        })
+        .collect();
+    let baselines = models
+        .iter()
+        .map(|m| logit_baselines(reference, m))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(assemble(
+        models,
+        Assembly {
+            ref_index,
+            label_source,
+            labels: input.labels.as_ref().map(|(l, _)| l.as_slice()),
+            top_m: options.top_m,
+            layers,
+            per_model,
+            spectra,
+            predictions,
+            baselines,
+            notes,
+        },
+    ))
+}
+
+/// The reference's position among `models`: the one named in `options`, else the first.
+pub(crate) fn reference_index<L>(
+    models: &[ModelInput<L>],
+    options: &AnalysisOptions,
+) -> Result<usize> {
+    match &options.reference {
+        None => Ok(0),
+        Some(name) => models.iter().position(|m| &m.name == name).ok_or_else(|| {
+            RepsError::Invalid(format!(
+                "reference model '{name}' not found; models are: {}",
+                names(models)
+            ))
+        }),
+    }
+}
+
+/// The labels of class separation: given, else the reference's predictions (`pseudo`), else
+/// none (with a note saying so).
+pub(crate) fn choose_labels(
+    given: &Option<(Vec<u32>, String)>,
+    pseudo: Option<Vec<u32>>,
+    notes: &mut Vec<String>,
+) -> (Option<Vec<u32>>, LabelSource) {
+    match (given, pseudo) {
+        (Some((l, _)), _) => (Some(l.clone()), LabelSource::Labels),
+        (None, Some(p)) => (Some(p), LabelSource::Pseudo),
+        (None, None) => {
+            notes.push("no labels and no reference logits: class separation is left out and the other REPS weights are renormalised".into());
+            (None, LabelSource::None)
+        }
+    }
+}
+
+/// What [`assemble`] puts together, per model in input order where a vector.
+pub(crate) struct Assembly<'a> {
+    pub ref_index: usize,
+    pub label_source: LabelSource,
+    /// True labels, when given.
+    pub labels: Option<&'a [u32]>,
+    pub top_m: usize,
+    pub layers: Vec<String>,
+    pub per_model: Vec<NamedMap<LayerComparison>>,
+    pub spectra: Vec<NamedMap<Vec<f64>>>,
+    /// Argmax predictions of the models whose accuracy is to be measured from the labels.
+    pub predictions: Vec<Option<Vec<u32>>>,
+    /// Logit baselines (weight similarity is filled in here).
+    pub baselines: Vec<Baselines>,
+    pub notes: Vec<String>,
+}
+
+/// The [`Comparisons`] of per-model results: accuracies (given, else measured from the labels
+/// and the predictions, with a note), each model's weight similarity (the reference's is 1 when
+/// weights are known at all).
+pub(crate) fn assemble<L>(models: &[ModelInput<L>], a: Assembly<'_>) -> Comparisons {
+    let mut notes = a.notes;
     let accuracies: Vec<Option<f64>> = models
         .iter()
-        .map(|m| {
-            m.accuracy.or_else(|| match (&input.labels, m.logits()) {
-                (Some((l, _)), Some(logits)) => {
-                    let pred = logits.row_argmax();
+        .zip(&a.predictions)
+        .map(|(m, pred)| {
+            m.accuracy.or_else(|| match (a.labels, pred) {
+                (Some(l), Some(pred)) => {
                     let hits = pred.iter().zip(l).filter(|(p, y)| p == y).count();
                     Some(hits as f64 / l.len().max(1) as f64)
                 }
@@ -289,34 +357,45 @@ pub fn compare_models(
     if models.iter().any(|m| m.accuracy.is_none()) && accuracies.iter().any(Option::is_some) {
         notes.push(format!(
             "accuracies not given with the data were measured on the {} analysed samples from their labels and logits",
-            reference.layers[0].1.rows()
+            a.labels.map_or(0, <[u32]>::len)
         ));
     }
-
-    // The reference's weight similarity to itself is 1 when weights are known at all.
     let weights_known = models.iter().any(|m| m.weight_similarity.is_some());
-    let mut out = Vec::with_capacity(models.len());
-    for (i, ((m, layer_map), spectra)) in models.iter().zip(per_model).zip(spectra).enumerate() {
-        out.push(ModelComparisons {
-            name: m.name.clone(),
-            method: m.method.clone(),
-            parameter: m.parameter,
-            parameter_name: m.parameter_name.clone(),
-            accuracy: accuracies[i],
-            logits: m.logits.clone(),
-            layers: layer_map,
-            spectra,
-            baselines: baselines(reference, m, i == ref_index, weights_known)?,
-        });
-    }
-    Ok(Comparisons {
-        reference: reference.name.clone(),
-        label_source,
-        top_m: options.top_m as u32,
-        layers,
+    let out = models
+        .iter()
+        .zip(a.per_model)
+        .zip(a.spectra)
+        .zip(a.baselines)
+        .enumerate()
+        .map(
+            |(i, (((m, layer_map), spectra), baselines))| ModelComparisons {
+                name: m.name.clone(),
+                method: m.method.clone(),
+                parameter: m.parameter,
+                parameter_name: m.parameter_name.clone(),
+                accuracy: accuracies[i],
+                logits: m.logits.clone(),
+                layers: layer_map,
+                spectra,
+                baselines: Baselines {
+                    weight_similarity: if i == a.ref_index && weights_known {
+                        Some(1.0)
+                    } else {
+                        m.weight_similarity
+                    },
+                    ..baselines
+                },
+            },
+        )
+        .collect();
+    Comparisons {
+        reference: models[a.ref_index].name.clone(),
+        label_source: a.label_source,
+        top_m: a.top_m as u32,
+        layers: a.layers,
         models: out,
         notes,
-    })
+    }
 }
 
 /// One model against the reference on every compared layer, with its baselines and accuracy.
@@ -601,7 +680,7 @@ fn model_level_statistics(
 }
 
 /// The positive values of a descending spectrum.
-fn positive(eigenvalues: &[f64]) -> Vec<f64> {
+pub(crate) fn positive(eigenvalues: &[f64]) -> Vec<f64> {
     eigenvalues
         .iter()
         .copied()
@@ -609,7 +688,7 @@ fn positive(eigenvalues: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-fn names(models: &[ModelInput]) -> String {
+pub(crate) fn names<L>(models: &[ModelInput<L>]) -> String {
     models
         .iter()
         .map(|m| m.name.as_str())
@@ -617,7 +696,7 @@ fn names(models: &[ModelInput]) -> String {
         .join(", ")
 }
 
-fn in_layer(m: &ModelInput, layer: &str, e: RepsError) -> RepsError {
+pub(crate) fn in_layer<L>(m: &ModelInput<L>, layer: &str, e: RepsError) -> RepsError {
     RepsError::file(
         &m.source,
         format!("model '{}', layer '{layer}': {e}", m.name),
@@ -634,9 +713,9 @@ fn first_repeat<T: PartialEq>(items: &[T]) -> Option<(usize, usize)> {
     })
 }
 
-fn choose_layers(
-    models: &[ModelInput],
-    reference: &ModelInput,
+pub(crate) fn choose_layers<L>(
+    models: &[ModelInput<L>],
+    reference: &ModelInput<L>,
     wanted: Option<&[String]>,
 ) -> Result<Vec<String>> {
     let shared: Vec<String> = reference
@@ -683,22 +762,10 @@ fn choose_layers(
     }
 }
 
-fn baselines(
-    reference: &ModelInput,
-    m: &ModelInput,
-    is_reference: bool,
-    weights_known: bool,
-) -> Result<Baselines> {
-    let weight_similarity = if is_reference && weights_known {
-        Some(1.0)
-    } else {
-        m.weight_similarity
-    };
+/// The logit baselines of `m` against `reference` (all `None` when either has no logits).
+pub(crate) fn logit_baselines(reference: &ModelInput, m: &ModelInput) -> Result<Baselines> {
     let (Some(rl), Some(ml)) = (reference.logits(), m.logits()) else {
-        return Ok(Baselines {
-            weight_similarity,
-            ..Baselines::default()
-        });
+        return Ok(Baselines::default());
     };
     let b = LogitBaselines::compute(rl, ml)
         .map_err(|e| RepsError::file(&m.source, format!("model '{}', logits: {e}", m.name)))?;
@@ -708,6 +775,6 @@ fn baselines(
         logits_l2: Some(b.logits_l2),
         kl_divergence: Some(b.kl_divergence),
         wasserstein: Some(b.wasserstein),
-        weight_similarity,
+        weight_similarity: None,
     })
 }

@@ -9,6 +9,7 @@ mod npy;
 mod npz;
 mod safetensors;
 pub mod snapshot;
+pub mod stream;
 
 pub use array::{ArrayData, RawArray, MAX_ARRAY_BYTES};
 pub use budget::{human_bytes, ReadBudget, DEFAULT_READ_BUDGET};

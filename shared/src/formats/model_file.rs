@@ -60,19 +60,22 @@ pub fn model_file_from_arrays(
     name: &str,
     arrays: Vec<(String, RawArray)>,
 ) -> Result<ModelFile> {
-    let mut labels = None;
-    let mut accuracy = None;
-    let (mut method, mut parameter, mut parameter_name) = (None, None, None);
-    for (key, a) in &arrays {
-        match key.as_str() {
-            "labels" => labels = Some(parse_labels(file, key, a)?),
-            "accuracy" => accuracy = Some(parse_accuracy(file, key, a)?),
-            "method" => method = Some(parse_name(file, key, a)?),
-            "parameter_name" => parameter_name = Some(parse_name(file, key, a)?),
-            "parameter" => parameter = Some(parse_parameter(file, key, a)?),
-            _ => {}
-        }
-    }
+    let labels = arrays
+        .iter()
+        .find(|(k, _)| k == "labels")
+        .map(|(k, a)| parse_labels(file, k, a))
+        .transpose()?;
+    let Description {
+        accuracy,
+        method,
+        parameter,
+        parameter_name,
+    } = read_description(file, &mut |key| {
+        Ok(arrays
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, a)| a.clone()))
+    })?;
     let n = labels
         .as_ref()
         .map(Vec::len)
@@ -171,6 +174,38 @@ pub fn model_file_from_arrays(
         parameter,
         parameter_name,
         skipped,
+    })
+}
+
+/// What a model file says about the model (its reserved keys but `labels`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Description {
+    pub accuracy: Option<f64>,
+    pub method: Option<String>,
+    pub parameter: Option<f64>,
+    pub parameter_name: Option<String>,
+}
+
+/// Reads and checks the reserved keys `accuracy` (a scalar in [0, 1]), `method` and
+/// `parameter_name` (strings) and `parameter` (a finite number, or a string holding one);
+/// `array` gives the array of a key, when the file has it.
+pub(crate) fn read_description(
+    file: &str,
+    array: &mut dyn FnMut(&str) -> Result<Option<RawArray>>,
+) -> Result<Description> {
+    Ok(Description {
+        accuracy: array("accuracy")?
+            .map(|a| parse_accuracy(file, "accuracy", &a))
+            .transpose()?,
+        method: array("method")?
+            .map(|a| parse_name(file, "method", &a))
+            .transpose()?,
+        parameter: array("parameter")?
+            .map(|a| parse_parameter(file, "parameter", &a))
+            .transpose()?,
+        parameter_name: array("parameter_name")?
+            .map(|a| parse_name(file, "parameter_name", &a))
+            .transpose()?,
     })
 }
 

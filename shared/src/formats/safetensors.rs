@@ -31,46 +31,12 @@ pub fn parse_safetensors(
         let shape_u64: Vec<u64> = view.shape().iter().map(|&d| d as u64).collect();
         let item = view.dtype().bitsize() as u64 / 8;
         let stored = checked_bytes(file, &key, &shape_u64, item.max(1))?;
-        // Decoded: f16 and bf16 become f32, integers i64.
-        let decoded_item = match view.dtype() {
-            Dtype::F16 | Dtype::BF16 | Dtype::F32 => 4,
-            _ => 8,
-        };
         budget.claim(
             file,
             &format!("tensor '{key}'"),
-            stored / item.max(1) * decoded_item,
+            stored / item.max(1) * decoded_item(view.dtype()),
         )?;
-        let raw = view.data();
-        let data = match view.dtype() {
-            Dtype::F32 => ArrayData::F32(le(raw, f32::from_le_bytes)),
-            Dtype::F64 => ArrayData::F64(le(raw, f64::from_le_bytes)),
-            Dtype::F16 => {
-                ArrayData::F32(le(raw, |b: [u8; 2]| half::f16::from_le_bytes(b).to_f32()))
-            }
-            Dtype::BF16 => {
-                ArrayData::F32(le(raw, |b: [u8; 2]| half::bf16::from_le_bytes(b).to_f32()))
-            }
-            Dtype::I8 => ArrayData::Int(le(raw, |b: [u8; 1]| i8::from_le_bytes(b) as i64)),
-            Dtype::I16 => ArrayData::Int(le(raw, |b: [u8; 2]| i16::from_le_bytes(b) as i64)),
-            Dtype::I32 => ArrayData::Int(le(raw, |b: [u8; 4]| i32::from_le_bytes(b) as i64)),
-            Dtype::I64 => ArrayData::Int(le(raw, i64::from_le_bytes)),
-            Dtype::U8 => ArrayData::Int(le(raw, |b: [u8; 1]| b[0] as i64)),
-            Dtype::U16 => ArrayData::Int(le(raw, |b: [u8; 2]| u16::from_le_bytes(b) as i64)),
-            Dtype::U32 => ArrayData::Int(le(raw, |b: [u8; 4]| u32::from_le_bytes(b) as i64)),
-            Dtype::U64 => ArrayData::Int(le(raw, |b: [u8; 8]| {
-                u64::from_le_bytes(b).min(i64::MAX as u64) as i64
-            })),
-            other => {
-                return Err(RepsError::array(
-                    file,
-                    &key,
-                    format!(
-                        "dtype {other:?} is not supported (use F16, BF16, F32, F64 or integers)"
-                    ),
-                ))
-            }
-        };
+        let data = decode_tensor(file, &key, view.dtype(), view.data())?;
         let shape = view.shape().to_vec();
         let array =
             RawArray::new(shape, data).map_err(|e| RepsError::array(file, &key, e.to_string()))?;
@@ -85,6 +51,41 @@ pub fn parse_safetensors(
         }
     }
     Ok(out)
+}
+
+/// Bytes per element once decoded: f16 and bf16 become f32, integers i64.
+pub(crate) fn decoded_item(dtype: Dtype) -> u64 {
+    match dtype {
+        Dtype::F16 | Dtype::BF16 | Dtype::F32 => 4,
+        _ => 8,
+    }
+}
+
+/// Decodes the raw little-endian data of one tensor of type `dtype` (floats and integers).
+pub(crate) fn decode_tensor(file: &str, key: &str, dtype: Dtype, raw: &[u8]) -> Result<ArrayData> {
+    Ok(match dtype {
+        Dtype::F32 => ArrayData::F32(le(raw, f32::from_le_bytes)),
+        Dtype::F64 => ArrayData::F64(le(raw, f64::from_le_bytes)),
+        Dtype::F16 => ArrayData::F32(le(raw, |b: [u8; 2]| half::f16::from_le_bytes(b).to_f32())),
+        Dtype::BF16 => ArrayData::F32(le(raw, |b: [u8; 2]| half::bf16::from_le_bytes(b).to_f32())),
+        Dtype::I8 => ArrayData::Int(le(raw, |b: [u8; 1]| i8::from_le_bytes(b) as i64)),
+        Dtype::I16 => ArrayData::Int(le(raw, |b: [u8; 2]| i16::from_le_bytes(b) as i64)),
+        Dtype::I32 => ArrayData::Int(le(raw, |b: [u8; 4]| i32::from_le_bytes(b) as i64)),
+        Dtype::I64 => ArrayData::Int(le(raw, i64::from_le_bytes)),
+        Dtype::U8 => ArrayData::Int(le(raw, |b: [u8; 1]| b[0] as i64)),
+        Dtype::U16 => ArrayData::Int(le(raw, |b: [u8; 2]| u16::from_le_bytes(b) as i64)),
+        Dtype::U32 => ArrayData::Int(le(raw, |b: [u8; 4]| u32::from_le_bytes(b) as i64)),
+        Dtype::U64 => ArrayData::Int(le(raw, |b: [u8; 8]| {
+            u64::from_le_bytes(b).min(i64::MAX as u64) as i64
+        })),
+        other => {
+            return Err(RepsError::array(
+                file,
+                key,
+                format!("dtype {other:?} is not supported (use F16, BF16, F32, F64 or integers)"),
+            ))
+        }
+    })
 }
 
 /// Decodes little-endian elements of `N` bytes each (no alignment assumed).

@@ -6,9 +6,13 @@
 //! (and its rayon parallelism on native targets) are in numpy's range. nalgebra is not needed at all.
 
 mod centered;
+pub mod moments;
 mod spectrum;
 
 pub(crate) use centered::binary_exponent;
 pub use centered::CenteredMatrix;
 pub use spectrum::Kernel;
-pub(crate) use spectrum::{kernel_inner_product as spectrum_kernel_inner_product, spectrum};
+pub(crate) use spectrum::{
+    frobenius_squared, kernel_inner_product as spectrum_kernel_inner_product, lower_inner_product,
+    second_moment_eigenvalues, spectrum,
+};

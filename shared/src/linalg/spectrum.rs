@@ -54,7 +54,7 @@ pub(crate) fn spectrum(c: &CenteredMatrix) -> Result<(Vec<f64>, Kernel, f64)> {
     let (n, d) = (c.rows(), c.cols());
     let par = faer::get_global_parallelism();
     let x = c.matrix.as_ref();
-    let (mut eig, kernel, self_inner) = if n <= d {
+    Ok(if n <= d {
         let mut gram = Mat::<f64>::zeros(n, n);
         faer::linalg::matmul::triangular::matmul(
             gram.as_mut(),
@@ -67,23 +67,30 @@ pub(crate) fn spectrum(c: &CenteredMatrix) -> Result<(Vec<f64>, Kernel, f64)> {
             1.0,
             par,
         );
-        let eig = if n == 0 {
-            Vec::new()
-        } else {
-            symmetric_eigenvalues_desc(gram.as_ref())?
-        };
         let self_inner = lower_inner_product(gram.as_ref(), gram.as_ref());
+        let eig = second_moment_eigenvalues(gram.as_ref(), n, d)?;
         (eig, Kernel::Gram(gram), self_inner)
     } else {
         let mut cov = Mat::<f64>::zeros(d, d);
         faer::linalg::matmul::matmul(cov.as_mut(), Accum::Replace, x.transpose(), x, 1.0, par);
-        let eig = if d == 0 {
-            Vec::new()
-        } else {
-            symmetric_eigenvalues_desc(cov.as_ref())?
-        };
         let self_inner = frobenius_squared(cov.as_ref());
+        let eig = second_moment_eigenvalues(cov.as_ref(), n, d)?;
         (eig, Kernel::Features(c.matrix.clone()), self_inner)
+    })
+}
+
+/// The eigenvalues of a second-moment matrix (`ÃÃᵀ` or `ÃᵀÃ`, lower triangle read) of an N × D
+/// matrix, descending, with those at or below `max(N, D) · ε · λ₁` (the rounding level of the
+/// product) and negative ones set to exactly 0.
+pub(crate) fn second_moment_eigenvalues(
+    sym: MatRef<'_, f64>,
+    n: usize,
+    d: usize,
+) -> Result<Vec<f64>> {
+    let mut eig = if sym.nrows() == 0 {
+        Vec::new()
+    } else {
+        symmetric_eigenvalues_desc(sym)?
     };
     let top = eig.first().copied().unwrap_or(0.0).max(0.0);
     let floor = n.max(d) as f64 * f64::EPSILON * top;
@@ -92,7 +99,7 @@ pub(crate) fn spectrum(c: &CenteredMatrix) -> Result<(Vec<f64>, Kernel, f64)> {
             *l = 0.0;
         }
     }
-    Ok((eig, kernel, self_inner))
+    Ok(eig)
 }
 
 /// `‖M‖²_F`.

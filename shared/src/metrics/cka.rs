@@ -3,7 +3,6 @@
 use super::layer::LayerStats;
 use crate::activations::Activations;
 use crate::error::Result;
-use crate::linalg::spectrum_kernel_inner_product;
 use serde::{Deserialize, Serialize};
 
 /// Both CKA estimates for one pair of layers.
@@ -40,8 +39,15 @@ fn pair(x: &Activations, y: &Activations) -> Result<CkaPair> {
 ///
 /// With centred data (`K1 = 0`) the unbiased HSIC reduces to
 /// `[tr(KL) − Σ K_ii L_ii + tr K tr L / ((n−1)(n−2)) − 2 Σ K_ii L_ii / (n−2)] / (n(n−3))`.
+///
+/// # Panics
+/// If either was streamed (see [`compare_layers`](super::compare_layers)).
 pub fn cka_from_stats(x: &LayerStats, y: &LayerStats) -> CkaPair {
-    let cross = spectrum_kernel_inner_product(&x.kernel, &y.kernel);
+    cka_with_cross(x, y, super::layer::cross_inner_product(x, y))
+}
+
+/// Both CKA estimates with the cross term `‖ỸᵀX̃‖²_F` (of the scaled matrices) given.
+pub(crate) fn cka_with_cross(x: &LayerStats, y: &LayerStats, cross: f64) -> CkaPair {
     let (sx, sy) = (x.self_inner, y.self_inner);
     let biased = ratio(cross, sx, sy).clamp(0.0, 1.0);
     let n = x.samples;

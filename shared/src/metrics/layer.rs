@@ -1,8 +1,9 @@
 //! Per-layer statistics of one model, and their comparison with the reference model's.
 
 use super::{
-    alive_fraction, cka_from_stats, decay_fit, decay_score, effective_rank, effective_rank_score,
-    separation_ratio, separation_score, DecayFit, PerComponent, RepsWeights, COMPONENTS,
+    alive_fraction, cka::cka_with_cross, decay_fit, decay_score, effective_rank,
+    effective_rank_score, separation_ratio, separation_score, DecayFit, PerComponent, RepsWeights,
+    COMPONENTS,
 };
 use crate::activations::Activations;
 use crate::error::Result;
@@ -28,7 +29,9 @@ pub struct LayerStats {
     pub separation_ratio: Option<f64>,
     /// `δ` and its fit (eq. 8).
     pub decay: DecayFit,
-    pub(crate) kernel: Kernel,
+    /// `None` when the layer was streamed: its cross products with the reference were
+    /// accumulated while reading (see `analysis::compare_models_streamed`).
+    pub(crate) kernel: Option<Kernel>,
     pub(crate) self_inner: f64,
     pub(crate) row_squared_norms: Vec<f64>,
 }
@@ -42,9 +45,34 @@ impl LayerStats {
         let centered = CenteredMatrix::new(a);
         let (scaled_eigenvalues, kernel, self_inner) = spectrum(&centered)?;
         let separation = labels.map(|y| separation_ratio(centered.matrix.as_ref(), y));
+        Ok(LayerStats::from_parts(
+            ScaledMoments {
+                samples: a.rows(),
+                features: a.cols(),
+                scale_exponent: centered.scale_exponent,
+                scaled_eigenvalues,
+                column_variances: centered.column_variances,
+                row_squared_norms: centered.row_squared_norms,
+                self_inner,
+            },
+            separation,
+            top_m,
+            Some(kernel),
+        ))
+    }
+
+    /// The statistics from the second moments of the centred matrix scaled by `2^−e` (however
+    /// they were computed: in memory, or streamed over row chunks).
+    pub(crate) fn from_parts(
+        m: ScaledMoments,
+        separation_ratio: Option<f64>,
+        top_m: usize,
+        kernel: Option<Kernel>,
+    ) -> Self {
+        let scaled_eigenvalues = m.scaled_eigenvalues;
         let eigenvalues: Vec<f64> = scaled_eigenvalues
             .iter()
-            .map(|&l| libm::ldexp(l, 2 * centered.scale_exponent))
+            .map(|&l| libm::ldexp(l, 2 * m.scale_exponent))
             .collect();
         // The decay fit takes logarithms, which a power-of-two scale shifts by a rounded
         // constant: fit the eigenvalues in the activations' units where they are representable
@@ -58,19 +86,35 @@ impl LayerStats {
         } else {
             &scaled_eigenvalues
         };
-        Ok(LayerStats {
-            samples: a.rows(),
-            features: a.cols(),
+        LayerStats {
+            samples: m.samples,
+            features: m.features,
             effective_rank: effective_rank(&scaled_eigenvalues),
-            alive_fraction: alive_fraction(&centered.column_variances),
-            separation_ratio: separation,
+            alive_fraction: alive_fraction(&m.column_variances),
+            separation_ratio,
             decay: decay_fit(for_decay, top_m),
             eigenvalues,
             kernel,
-            self_inner,
-            row_squared_norms: centered.row_squared_norms,
-        })
+            self_inner: m.self_inner,
+            row_squared_norms: m.row_squared_norms,
+        }
     }
+}
+
+/// The second moments of a centred matrix scaled by `2^−e` that [`LayerStats`] is built from.
+pub(crate) struct ScaledMoments {
+    pub samples: usize,
+    pub features: usize,
+    /// `e`.
+    pub scale_exponent: i32,
+    /// Eigenvalues of the scaled second-moment matrix, descending.
+    pub scaled_eigenvalues: Vec<f64>,
+    /// Population variance of every column of the scaled matrix.
+    pub column_variances: Vec<f64>,
+    /// Squared norm of every row of the scaled matrix.
+    pub row_squared_norms: Vec<f64>,
+    /// `‖ÃᵀÃ‖²_F` of the scaled matrix.
+    pub self_inner: f64,
 }
 
 /// Raw per-layer values of the compared model, as reported beside the scores.
@@ -120,12 +164,33 @@ impl LayerComparison {
 
 /// Compares a model's layer with the reference's. Passing the same statistics twice gives every
 /// score exactly 1.
+///
+/// # Panics
+/// If either was streamed (`kernel` is `None`): the streamed analysis passes the cross product
+/// it accumulated to [`compare_layers_with_cross`] instead.
 pub fn compare_layers(reference: &LayerStats, model: &LayerStats) -> LayerComparison {
+    compare_layers_with_cross(reference, model, cross_inner_product(reference, model))
+}
+
+/// `‖ÃᵀB̃‖²_F` between two layers computed in memory.
+pub(crate) fn cross_inner_product(x: &LayerStats, y: &LayerStats) -> f64 {
+    match (&x.kernel, &y.kernel) {
+        (Some(kx), Some(ky)) => crate::linalg::spectrum_kernel_inner_product(kx, ky),
+        _ => panic!("a streamed layer has no kernel; pass its accumulated cross product"),
+    }
+}
+
+/// [`compare_layers`] with the CKA cross term `‖ÃᵀB̃‖²_F` (of the scaled matrices) given.
+pub(crate) fn compare_layers_with_cross(
+    reference: &LayerStats,
+    model: &LayerStats,
+    cross: f64,
+) -> LayerComparison {
     let separation = match (model.separation_ratio, reference.separation_ratio) {
         (Some(r), Some(r0)) => Some(separation_score(r, r0)),
         _ => None,
     };
-    let cka = cka_from_stats(reference, model);
+    let cka = cka_with_cross(reference, model, cross);
     let mut out = LayerComparison {
         effective_rank: effective_rank_score(model.effective_rank, reference.effective_rank),
         alive: model.alive_fraction,

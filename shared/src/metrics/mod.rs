@@ -18,5 +18,7 @@ pub use components::{Component, PerComponent, COMPONENTS, COMPONENT_COUNT};
 pub use decay::{decay_fit, decay_score, DecayFit};
 pub use effective_rank::{effective_rank, effective_rank_score};
 pub use layer::{compare_layers, LayerComparison, LayerStats};
+pub(crate) use layer::{compare_layers_with_cross, ScaledMoments};
 pub use reps_weights::{RepsWeights, EQUAL, WEIGHTED};
+pub(crate) use separation::separation_from_parts;
 pub use separation::{separation_ratio, separation_score};

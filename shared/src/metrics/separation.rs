@@ -59,9 +59,31 @@ pub fn separation_ratio(a: MatRef<'_, f64>, labels: &[u32]) -> f64 {
             sq[i] += diff * diff;
         }
     }
+    let mut max_abs = 0.0f64;
+    for j in 0..d {
+        for i in 0..n {
+            max_abs = max_abs.max(a[(i, j)].abs());
+        }
+    }
+    separation_from_parts(&centroids, d, &counts, &class_of, &sq, max_abs)
+}
+
+/// `r_s` from its parts: the C present classes' centroids (C × D, row-major) and sample
+/// counts, each sample's class (an index into the centroids) and squared distance to its
+/// centroid, and `max|a|` for ε. What [`separation_ratio`] computes from the matrix, and what
+/// the streamed analysis accumulates over row chunks.
+pub(crate) fn separation_from_parts(
+    centroids: &[f64],
+    d: usize,
+    counts: &[usize],
+    class_of: &[usize],
+    squared_distances: &[f64],
+    max_abs: f64,
+) -> f64 {
+    let c = counts.len();
     let mut intra_sum = vec![0.0f64; c];
-    for (i, &k) in class_of.iter().enumerate() {
-        intra_sum[k] += sq[i].sqrt();
+    for (&k, sq) in class_of.iter().zip(squared_distances) {
+        intra_sum[k] += sq.sqrt();
     }
     let d_intra = if c == 0 {
         0.0
@@ -90,12 +112,6 @@ pub fn separation_ratio(a: MatRef<'_, f64>, labels: &[u32]) -> f64 {
     };
     if d_inter == 0.0 {
         return 0.0;
-    }
-    let mut max_abs = 0.0f64;
-    for j in 0..d {
-        for i in 0..n {
-            max_abs = max_abs.max(a[(i, j)].abs());
-        }
     }
     d_inter / (d_intra + 1e-12 * max_abs)
 }

@@ -1,0 +1,404 @@
+//! The analysis of layers read in row chunks (files larger than memory, language-model token
+//! activations): the same [`Comparisons`] as [`compare_models`](super::compare_models), without
+//! holding an N × D matrix when N > D.
+//!
+//! The path is chosen per layer by its shape:
+//! - **N ≤ D**: each model's layer is read whole (N × D ≤ D × D values) and goes through the
+//!   in-memory Gram path, one model at a time beside the reference: the numbers are bit for bit
+//!   those of `compare_models`.
+//! - **N > D**: two passes over the rows of the reference and each model (`linalg::moments`):
+//!   column means and scale first, then `ÃᵀÃ`, `B̃ᵀB̃` and `ÃᵀB̃` (D × D each) accumulated in f64
+//!   over chunks of rows. Every component, CKA and the spectra agree with the in-memory path to
+//!   rounding (about 1e-13 relative); memory is three D × D matrices and two chunks.
+//!
+//! Pseudo-labels, accuracies and logit baselines read the logits once more (the logits are read
+//! whole for the baselines).
+
+use super::input::{AnalysisOptions, ModelInput};
+use super::named_map::NamedMap;
+use super::report::{
+    assemble, choose_labels, choose_layers, in_layer, logit_baselines, positive, reference_index,
+    Assembly, Comparisons, Progress,
+};
+use crate::activations::{read_all_rows, Activations, RowSource};
+use crate::error::{RepsError, Result};
+use crate::linalg::moments::{add_cross, Centering, ColumnPass, MomentPass};
+use crate::linalg::{lower_inner_product, second_moment_eigenvalues};
+use crate::metrics::{
+    compare_layers, compare_layers_with_cross, LayerComparison, LayerStats, ScaledMoments,
+};
+use faer::Mat;
+
+/// A model whose layers are read in row chunks.
+pub type StreamedModel<'a> = ModelInput<Box<dyn RowSource + 'a>>;
+
+/// Rows per chunk for D features: about 32 MiB of f64 per chunk, at least 64 rows.
+pub fn chunk_rows_for(d: usize) -> usize {
+    ((32usize << 20) / (8 * d.max(1))).max(64)
+}
+
+/// [`compare_models`](super::compare_models) over layers read in row chunks (see the module
+/// documentation for the two paths). `labels` are the true labels, when given. `chunk_rows`
+/// overrides the chunk size (tests use 1 and 7).
+pub fn compare_models_streamed(
+    models: &[StreamedModel<'_>],
+    labels: Option<(Vec<u32>, String)>,
+    options: &AnalysisOptions,
+    chunk_rows: Option<usize>,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Comparisons> {
+    let Some(first) = models.first() else {
+        return Err(RepsError::Invalid("no models to analyse".into()));
+    };
+    if options.top_m == 0 {
+        return Err(RepsError::Option {
+            option: "top_m",
+            reason: "the number of eigenvalues in the decay fit must be at least 1".into(),
+        });
+    }
+    check_shapes(models, &labels)?;
+    let n = first.layers.first().map_or(0, |(_, l)| l.rows());
+    let ref_index = reference_index(models, options)?;
+    let reference = &models[ref_index];
+    let layers = choose_layers(models, reference, options.layers.as_deref())?;
+    let mut notes = Vec::new();
+    let read_logits = |m: &StreamedModel<'_>| -> Result<Option<Activations>> {
+        m.logits()
+            .map(|l| read_all_rows(l.as_ref()).map_err(|e| in_layer(m, "logits", e)))
+            .transpose()
+    };
+    let reference_logits = read_logits(reference)?;
+    let pseudo = reference_logits.as_ref().map(Activations::row_argmax);
+    let (class_labels, label_source) = choose_labels(&labels, pseudo, &mut notes);
+
+    let total = layers.len() * models.len();
+    let mut done = 0;
+    let mut per_model: Vec<NamedMap<LayerComparison>> = vec![NamedMap::default(); models.len()];
+    let mut spectra: Vec<NamedMap<Vec<f64>>> = vec![NamedMap::default(); models.len()];
+    for layer in &layers {
+        let source = |i: usize| -> &dyn RowSource {
+            models[i]
+                .layer(layer)
+                .expect("chosen layers exist")
+                .as_ref()
+        };
+        let d = source(ref_index).cols();
+        let mut report = |i: usize, cmp: LayerComparison, eig: &[f64]| {
+            per_model[i].push(layer.clone(), cmp);
+            spectra[i].push(layer.clone(), positive(eig));
+            done += 1;
+            progress(Progress {
+                done,
+                total,
+                model: &models[i].name,
+                layer,
+            });
+        };
+        if n <= d {
+            let ref_stats =
+                in_memory_stats(source(ref_index), class_labels.as_deref(), options.top_m)
+                    .map_err(|e| in_layer(reference, layer, e))?;
+            for (i, m) in models.iter().enumerate() {
+                if i == ref_index {
+                    report(
+                        i,
+                        compare_layers(&ref_stats, &ref_stats),
+                        &ref_stats.eigenvalues,
+                    );
+                    continue;
+                }
+                let stats = in_memory_stats(source(i), class_labels.as_deref(), options.top_m)
+                    .map_err(|e| in_layer(m, layer, e))?;
+                report(i, compare_layers(&ref_stats, &stats), &stats.eigenvalues);
+            }
+            continue;
+        }
+        let chunk = chunk_rows.unwrap_or_else(|| chunk_rows_for(d)).max(1);
+        let labels = class_labels.as_deref();
+        let ref_centering = column_pass(source(ref_index), labels, chunk)
+            .map_err(|e| in_layer(reference, layer, e))?;
+        let mut ref_stats: Option<LayerStats> = None;
+        for (i, m) in models.iter().enumerate() {
+            if i == ref_index {
+                continue;
+            }
+            let centering =
+                column_pass(source(i), labels, chunk).map_err(|e| in_layer(m, layer, e))?;
+            let pair = moment_pass(
+                source(ref_index),
+                &ref_centering,
+                ref_stats.is_none(),
+                Some((source(i), &centering)),
+                labels,
+                chunk,
+            )
+            .map_err(|e| in_layer(m, layer, e))?;
+            if let Some(moments) = pair.reference {
+                ref_stats = Some(
+                    streamed_stats(&ref_centering, moments, labels, options.top_m)
+                        .map_err(|e| in_layer(reference, layer, e))?,
+                );
+            }
+            let rs = ref_stats.as_ref().expect("the first pair computes it");
+            let (model_moments, cross) = pair.model.expect("asked for");
+            let stats = streamed_stats(&centering, model_moments, labels, options.top_m)
+                .map_err(|e| in_layer(m, layer, e))?;
+            let cross = crate::linalg::frobenius_squared(cross.as_ref());
+            report(
+                i,
+                compare_layers_with_cross(rs, &stats, cross),
+                &stats.eigenvalues,
+            );
+        }
+        let rs = match ref_stats {
+            Some(rs) => rs,
+            // The reference is the only model.
+            None => {
+                let pass =
+                    moment_pass(source(ref_index), &ref_centering, true, None, labels, chunk)
+                        .map_err(|e| in_layer(reference, layer, e))?;
+                streamed_stats(
+                    &ref_centering,
+                    pass.reference.expect("asked for"),
+                    labels,
+                    options.top_m,
+                )
+                .map_err(|e| in_layer(reference, layer, e))?
+            }
+        };
+        let rs = &rs;
+        report(
+            ref_index,
+            compare_layers_with_cross(rs, rs, rs.self_inner),
+            &rs.eigenvalues,
+        );
+    }
+    // Logits: read whole, one model at a time beside the reference's.
+    let mut predictions = Vec::with_capacity(models.len());
+    let mut baselines = Vec::with_capacity(models.len());
+    for (i, m) in models.iter().enumerate() {
+        let logits = if i == ref_index {
+            reference_logits.clone()
+        } else {
+            read_logits(m)?
+        };
+        predictions.push(match (&labels, m.accuracy, &logits) {
+            (Some(_), None, Some(l)) => Some(l.row_argmax()),
+            _ => None,
+        });
+        baselines.push(match (&reference_logits, logits) {
+            (Some(rl), Some(ml)) => logit_baselines(
+                &in_memory_logits(reference, rl.clone()),
+                &in_memory_logits(m, ml),
+            )?,
+            _ => Default::default(),
+        });
+    }
+    Ok(assemble(
+        models,
+        Assembly {
+            ref_index,
+            label_source,
+            labels: labels.as_ref().map(|(l, _)| l.as_slice()),
+            top_m: options.top_m,
+            layers,
+            per_model,
+            spectra,
+            predictions,
+            baselines,
+            notes,
+        },
+    ))
+}
+
+/// A model with only its logits in memory (for the logit baselines).
+fn in_memory_logits(m: &StreamedModel<'_>, logits: Activations) -> ModelInput {
+    ModelInput {
+        name: m.name.clone(),
+        method: m.method.clone(),
+        parameter: m.parameter,
+        parameter_name: m.parameter_name.clone(),
+        accuracy: m.accuracy,
+        weight_similarity: m.weight_similarity,
+        layers: vec![("logits".into(), logits)],
+        logits: Some("logits".into()),
+        source: m.source.clone(),
+    }
+}
+
+/// Every model has the same N, each layer name the same D everywhere, labels have length N.
+fn check_shapes(models: &[StreamedModel<'_>], labels: &Option<(Vec<u32>, String)>) -> Result<()> {
+    let first = &models[0];
+    let n = first.layers.first().map_or(0, |(_, l)| l.rows());
+    for m in models {
+        if m.layers.is_empty() {
+            return Err(RepsError::file(
+                &m.source,
+                format!("model '{}' has no layers", m.name),
+            ));
+        }
+        for (key, l) in &m.layers {
+            if l.rows() != n {
+                return Err(RepsError::Mismatch {
+                    file: m.source.clone(),
+                    what: format!("the number of samples of '{key}'"),
+                    found: l.rows().to_string(),
+                    other_file: first.source.clone(),
+                    expected: n.to_string(),
+                });
+            }
+            if let Some((other, o)) = models
+                .iter()
+                .find_map(|o| o.layer(key).map(|l| (o, l)))
+                .filter(|(_, o)| o.cols() != l.cols())
+            {
+                return Err(RepsError::Mismatch {
+                    file: m.source.clone(),
+                    what: format!("the width of layer '{key}'"),
+                    found: l.cols().to_string(),
+                    other_file: other.source.clone(),
+                    expected: o.cols().to_string(),
+                });
+            }
+        }
+    }
+    if let Some((l, from)) = labels {
+        if l.len() != n {
+            return Err(RepsError::Mismatch {
+                file: from.clone(),
+                what: "the number of labels".into(),
+                found: l.len().to_string(),
+                other_file: first.source.clone(),
+                expected: format!("{n} samples"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn in_memory_stats(
+    source: &dyn RowSource,
+    labels: Option<&[u32]>,
+    top_m: usize,
+) -> Result<LayerStats> {
+    LayerStats::compute(&read_all_rows(source)?, labels, top_m)
+}
+
+/// The first pass over a layer's rows.
+fn column_pass(source: &dyn RowSource, labels: Option<&[u32]>, chunk: usize) -> Result<Centering> {
+    let mut pass = ColumnPass::new(source.cols(), labels);
+    let mut reader = source.open()?;
+    let mut rows = Vec::new();
+    while reader.next_rows(chunk, &mut rows)? > 0 {
+        pass.add_rows(&rows, labels);
+    }
+    if pass.rows() != source.rows() {
+        return Err(RepsError::Invalid(format!(
+            "{}: {} rows read, {} expected",
+            source.describe(),
+            pass.rows(),
+            source.rows()
+        )));
+    }
+    Ok(pass.finish())
+}
+
+/// What the second pass gives: the reference's moments (when asked for), and the model's
+/// moments with the cross product `ÃᵀB̃`.
+struct PairMoments {
+    reference: Option<MomentPass>,
+    model: Option<(MomentPass, Mat<f64>)>,
+}
+
+/// The second pass over the reference's rows and, in step, a model's.
+fn moment_pass(
+    reference: &dyn RowSource,
+    ref_centering: &Centering,
+    want_reference: bool,
+    model: Option<(&dyn RowSource, &Centering)>,
+    labels: Option<&[u32]>,
+    chunk: usize,
+) -> Result<PairMoments> {
+    let dr = reference.cols();
+    let mut ref_pass = want_reference.then(|| MomentPass::new(dr));
+    let mut model_pass =
+        model.map(|(m, _)| (MomentPass::new(m.cols()), Mat::<f64>::zeros(dr, m.cols())));
+    let mut ref_reader = reference.open()?;
+    let mut model_reader = model.map(|(m, _)| m.open()).transpose()?;
+    let (mut ref_rows, mut model_rows) = (Vec::new(), Vec::new());
+    let mut first = 0;
+    loop {
+        let got = ref_reader.next_rows(chunk, &mut ref_rows)?;
+        if got == 0 {
+            break;
+        }
+        let z_ref = ref_centering.apply(&ref_rows);
+        if let Some(p) = &mut ref_pass {
+            p.add(&z_ref, first, labels, ref_centering);
+        }
+        if let (Some(reader), Some((pass, cross)), Some((m, centering))) =
+            (&mut model_reader, &mut model_pass, model)
+        {
+            let got_model = reader.next_rows(got, &mut model_rows)?;
+            if got_model != got {
+                return Err(RepsError::Invalid(format!(
+                    "{}: ends at row {}, before the reference's",
+                    m.describe(),
+                    first + got_model
+                )));
+            }
+            let z = centering.apply(&model_rows);
+            pass.add(&z, first, labels, centering);
+            add_cross(cross, &z_ref, &z);
+        }
+        first += got;
+    }
+    Ok(PairMoments {
+        reference: ref_pass,
+        model: model_pass,
+    })
+}
+
+/// A layer's statistics from its streamed moments.
+fn streamed_stats(
+    centering: &Centering,
+    moments: MomentPass,
+    labels: Option<&[u32]>,
+    top_m: usize,
+) -> Result<LayerStats> {
+    let (n, d) = (centering.n, centering.d);
+    let inv_n = 1.0 / n as f64;
+    let scaled_eigenvalues = second_moment_eigenvalues(moments.covariance.as_ref(), n, d)?;
+    let self_inner = lower_inner_product(moments.covariance.as_ref(), moments.covariance.as_ref());
+    let separation = match (labels, &centering.centroids) {
+        (Some(labels), Some(c)) => {
+            let class_of: Vec<usize> = labels
+                .iter()
+                .map(|y| c.classes.binary_search(y).expect("label listed"))
+                .collect();
+            Some(crate::metrics::separation_from_parts(
+                &c.values,
+                d,
+                &c.counts,
+                &class_of,
+                &moments.centroid_squared_distances,
+                centering.max_abs_scaled,
+            ))
+        }
+        _ => None,
+    };
+    Ok(LayerStats::from_parts(
+        ScaledMoments {
+            samples: n,
+            features: d,
+            scale_exponent: centering.scale_exponent,
+            scaled_eigenvalues,
+            column_variances: moments.column_squares.iter().map(|s| s * inv_n).collect(),
+            row_squared_norms: moments.row_squared_norms,
+            self_inner,
+        },
+        separation,
+        top_m,
+        None,
+    ))
+}

@@ -1,0 +1,14 @@
+//! Reading activation files without holding them: their arrays listed from the headers
+//! ([`list_entries`]) and a float array's rows read in chunks ([`RowReader`]), from any
+//! [`ByteSource`] (a slice, a file on disk, a browser `Blob`). `.npy`, `.npz` with stored or
+//! deflated members, and `.safetensors` are supported; a deflated member is inflated as it is read.
+
+mod entries;
+mod model;
+mod rows;
+mod source;
+
+pub use entries::{list_entries, Entry, FloatType, Layout};
+pub use model::{open_streamed_model, StreamedFile, ATTENTION_MASK};
+pub use rows::RowReader;
+pub use source::{ByteSource, SliceSource};
