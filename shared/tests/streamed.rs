@@ -81,20 +81,13 @@ fn family(n: usize) -> Vec<ModelInput> {
 fn boxed(models: &[ModelInput]) -> Vec<StreamedModel<'_>> {
     models
         .iter()
-        .map(|m| ModelInput {
-            name: m.name.clone(),
-            method: m.method.clone(),
-            parameter: m.parameter,
-            parameter_name: m.parameter_name.clone(),
-            accuracy: m.accuracy,
-            weight_similarity: m.weight_similarity,
-            layers: m
-                .layers
-                .iter()
-                .map(|(k, a)| (k.clone(), Box::new(a.clone()) as Box<dyn RowSource>))
-                .collect(),
-            logits: m.logits.clone(),
-            source: m.source.clone(),
+        .map(|m| {
+            m.with_layers(
+                m.layers
+                    .iter()
+                    .map(|(k, a)| (k.clone(), Box::new(a.clone()) as Box<dyn RowSource>))
+                    .collect(),
+            )
         })
         .collect()
 }

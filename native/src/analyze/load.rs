@@ -17,19 +17,20 @@ pub fn load_inputs(
     max_memory: u64,
 ) -> Result<OpenedFiles> {
     let mut budget = ReadBudget::new(max_memory);
-    let labels = labels
-        .map(|p| -> Result<_> {
-            let name = p.display().to_string();
-            let bytes = read_input(p, &mut budget)?;
-            Ok((
-                read_labels(&name, &bytes, &mut budget).map_err(flag_error)?,
-                name,
-            ))
-        })
-        .transpose()?;
+    let labels = labels.map(|p| load_labels(p, &mut budget)).transpose()?;
     let files = inputs
         .iter()
         .map(|p| Ok((p.display().to_string(), read_input(p, &mut budget)?)))
         .collect::<Result<Vec<_>>>()?;
     open_files(&files, labels, &mut budget).map_err(flag_error)
+}
+
+/// The labels of `--labels FILE` with the file's name, claimed from `budget`.
+pub fn load_labels(path: &Path, budget: &mut ReadBudget) -> Result<(Vec<u32>, String)> {
+    let name = path.display().to_string();
+    let bytes = read_input(path, budget)?;
+    Ok((
+        read_labels(&name, &bytes, budget).map_err(flag_error)?,
+        name,
+    ))
 }

@@ -3,11 +3,11 @@
 
 use super::flag_error;
 use crate::cli::AnalyzeArgs;
-use crate::input_file::{read_input, FileSource};
+use crate::input_file::FileSource;
 use anyhow::{bail, Result};
 use reps::analysis::{compare_models_streamed, model_name, Progress, StreamedModel};
 use reps::formats::stream::{open_streamed_model, ByteSource, StreamedFile};
-use reps::formats::{read_labels, ReadBudget};
+use reps::formats::ReadBudget;
 use reps::{AnalysisOptions, Report};
 
 /// What the streamed analysis read and found.
@@ -49,14 +49,7 @@ pub fn analyze(
     let given_labels = args
         .labels
         .as_deref()
-        .map(|p| -> Result<_> {
-            let name = p.display().to_string();
-            let bytes = read_input(p, &mut budget)?;
-            Ok((
-                read_labels(&name, &bytes, &mut budget).map_err(flag_error)?,
-                name,
-            ))
-        })
+        .map(|p| super::load::load_labels(p, &mut budget))
         .transpose()?;
     let files = sources
         .iter()

@@ -61,6 +61,21 @@ impl<L> ModelInput<L> {
     pub fn logits(&self) -> Option<&L> {
         self.logits.as_deref().and_then(|l| self.layer(l))
     }
+
+    /// The same model with the layers `layers` (its name, method, accuracy and source kept).
+    pub fn with_layers<M>(&self, layers: Vec<(String, M)>) -> ModelInput<M> {
+        ModelInput {
+            name: self.name.clone(),
+            method: self.method.clone(),
+            parameter: self.parameter,
+            parameter_name: self.parameter_name.clone(),
+            accuracy: self.accuracy,
+            weight_similarity: self.weight_similarity,
+            layers,
+            logits: self.logits.clone(),
+            source: self.source.clone(),
+        }
+    }
 }
 
 /// The models of one analysis and, when known, the true labels of the N samples.
@@ -271,20 +286,13 @@ impl AnalysisInput {
             models: self
                 .models
                 .iter()
-                .map(|m| ModelInput {
-                    name: m.name.clone(),
-                    method: m.method.clone(),
-                    parameter: m.parameter,
-                    parameter_name: m.parameter_name.clone(),
-                    accuracy: m.accuracy,
-                    weight_similarity: m.weight_similarity,
-                    layers: m
-                        .layers
-                        .iter()
-                        .map(|(k, a)| (k.clone(), a.select_rows(rows)))
-                        .collect(),
-                    logits: m.logits.clone(),
-                    source: m.source.clone(),
+                .map(|m| {
+                    m.with_layers(
+                        m.layers
+                            .iter()
+                            .map(|(k, a)| (k.clone(), a.select_rows(rows)))
+                            .collect(),
+                    )
                 })
                 .collect(),
             labels: self

@@ -32,9 +32,9 @@ use faer::Mat;
 /// A model whose layers are read in row chunks.
 pub type StreamedModel<'a> = ModelInput<Box<dyn RowSource + 'a>>;
 
-/// Rows per chunk for D features: about 32 MiB of f64 per chunk, at least 64 rows.
+/// Rows per chunk for D features: about 8 MiB of f64 per chunk, at least 64 rows.
 pub fn chunk_rows_for(d: usize) -> usize {
-    ((32usize << 20) / (8 * d.max(1))).max(64)
+    ((8usize << 20) / (8 * d.max(1))).max(64)
 }
 
 /// [`compare_models`](super::compare_models) over layers read in row chunks (see the module
@@ -213,17 +213,8 @@ pub fn compare_models_streamed(
 
 /// A model with only its logits in memory (for the logit baselines).
 fn in_memory_logits(m: &StreamedModel<'_>, logits: Activations) -> ModelInput {
-    ModelInput {
-        name: m.name.clone(),
-        method: m.method.clone(),
-        parameter: m.parameter,
-        parameter_name: m.parameter_name.clone(),
-        accuracy: m.accuracy,
-        weight_similarity: m.weight_similarity,
-        layers: vec![("logits".into(), logits)],
-        logits: Some("logits".into()),
-        source: m.source.clone(),
-    }
+    let name = m.logits.clone().unwrap_or_else(|| "logits".into());
+    m.with_layers(vec![(name, logits)])
 }
 
 /// Every model has the same N, each layer name the same D everywhere, labels have length N.
