@@ -169,7 +169,7 @@ impl Activations {
 /// streamed analysis (`analysis::compare_models_streamed`) reads, so that no N × D matrix has
 /// to be held. Implemented by [`Activations`] (in memory) and by the layers of files read in row
 /// chunks (`formats::stream`).
-pub trait RowSource: Sync {
+pub trait RowSource {
     /// N.
     fn rows(&self) -> usize;
     /// The shape of one row (its product is D).

@@ -228,6 +228,29 @@ test('numpy-written .npz files dropped on the page give the numbers of native an
   await page.close();
 });
 
+test('files over the streaming threshold are read in row chunks from their Blobs: token files with an attention_mask give the numbers of native analyze --tokens, also after a change of reference', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'reps-viewer-tokens-'));
+  execFileSync('python3', [join(root, 'tests', 'python', 'reference_reps.py'), dir, '--tokens']);
+  const files = ['ref', 'prune', 'quant', 'coreset', 'noisy'].map((m) => join(dir, `${m}.npz`));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // ?stream_above=0: every dropped file goes through the path that files over 1 GiB take.
+  await page.goto(`${base}?stream_above=0`);
+  await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
+  await page.locator('.page').drop({ files });
+  await page.waitForFunction(() => document.querySelector('#loaded')?.textContent.includes('read in row chunks'), null, { timeout: 30000 });
+  assert.match(await page.textContent('#loaded'), /48 tokens \(the files have an attention_mask\)/);
+  await statisticsReady(page);
+  const checked = compare(await pageNumbers(page), analyzeJson(files, ['--tokens']));
+  assert.ok(checked > 60, `only ${checked} numbers compared`);
+  // Another reference reads the files again.
+  await page.locator('#reference').selectOption('quant');
+  await page.waitForFunction(() => document.querySelector('[data-key="drop2:quant"]')?.dataset.value === '0', null, { timeout: 30000 });
+  await statisticsReady(page);
+  const again = compare(await pageNumbers(page), analyzeJson(files, ['--tokens', '--reference', 'quant']));
+  assert.ok(again > 60, `only ${again} numbers compared`);
+  await page.close();
+});
+
 test('?snapshot=URL opens that snapshot, and a missing one is a clear error', async () => {
   const page = await browser.newPage();
   await page.goto(`${base}?snapshot=sample.reps`);

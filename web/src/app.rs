@@ -156,6 +156,17 @@ fn start_url() -> String {
         .unwrap_or(wanted)
 }
 
+/// Files larger than this in all are read in row chunks: `?stream_above=BYTES`, else
+/// [`crate::load::MAX_TOTAL_BYTES`] (the tests lower it to stream small files).
+fn stream_above() -> u64 {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
+        .and_then(|p| p.get("stream_above"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::load::MAX_TOTAL_BYTES)
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(ViewerState::default);
@@ -199,7 +210,8 @@ pub fn app() -> Html {
                 return;
             }
             let status = format!("reading {} file(s)…", files.len());
-            let job = bridge.send(|job| Request::OpenFiles { job }, files);
+            let stream_above = stream_above();
+            let job = bridge.send(|job| Request::OpenFiles { job, stream_above }, files);
             dispatcher.dispatch(Action::Sent { job, status });
         })
     };

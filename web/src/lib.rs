@@ -7,6 +7,7 @@
 //! - [`load`]: files → analysis input → everything the page draws (pure Rust, tested natively).
 
 pub mod app;
+pub mod blob_source;
 pub mod bridge;
 pub mod load;
 pub mod protocol;

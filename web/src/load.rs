@@ -3,14 +3,19 @@
 //! worker calls it, and native unit tests check it.
 
 use crate::protocol::{Analysis, Timings};
+use reps::analysis::compare_models_streamed;
 use reps::analysis::{
     compare_models, default_layers, sample_bootstrap as sample_bootstrap_samples, AnalysisOptions,
     InferenceOptions, OpenedFiles, Progress, Report,
 };
+use reps::formats::stream::{list_entries, open_streamed, ByteSource, ATTENTION_MASK};
+use reps::formats::ReadBudget;
 use reps::RepsError;
 
-/// The most bytes of files the viewer reads at once. WebAssembly has 4 GiB of memory, and a file is
+/// The most bytes of files the viewer reads whole. WebAssembly has 4 GiB of memory, and a file is
 /// held about three times while it is decoded (its bytes, the decoded arrays, the analysis input).
+/// Larger activation files are read in row chunks ([`analyse_streamed`]); there the limit is on
+/// the width D of a layer (its D × D second moments must fit in the reading budget).
 pub const MAX_TOTAL_BYTES: u64 = 1 << 30;
 
 /// Refuses, before reading anything, files whose sizes together exceed [`MAX_TOTAL_BYTES`]; the
@@ -60,6 +65,64 @@ pub fn analyse(
     Ok(Analysis {
         description: loaded.description.clone(),
         histograms: loaded.histograms.clone(),
+        comparisons,
+        default_layers,
+        timings: Timings::default(),
+    })
+}
+
+/// [`analyse`] for activation files read in row chunks (`reps::formats::stream`), never whole:
+/// every shared layer compared once, as there. Files that have an `attention_mask` are read as
+/// language-model tokens (every axis but the last is samples, padding dropped), as
+/// `native analyze --tokens` reads them. A snapshot cannot be streamed.
+pub fn analyse_streamed(
+    sources: &[&dyn ByteSource],
+    reference: Option<String>,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Analysis, RepsError> {
+    let mut tokens = false;
+    for s in sources {
+        tokens |= list_entries(*s)?.iter().any(|e| e.key == ATTENTION_MASK);
+    }
+    let input = open_streamed(sources, tokens, None, None, &mut ReadBudget::default())?;
+    let first = &input.models[0];
+    let all: Vec<String> = first
+        .layers
+        .iter()
+        .map(|(k, _)| k.clone())
+        .filter(|k| input.models.iter().all(|m| m.layer(k).is_some()))
+        .collect();
+    if all.is_empty() {
+        return Err(RepsError::Invalid(
+            "the models share no layer name; check the array keys of the files".into(),
+        ));
+    }
+    let default_layers = default_layers(&all);
+    let options = AnalysisOptions {
+        reference,
+        layers: Some(all),
+        ..Default::default()
+    };
+    let mut comparisons = compare_models_streamed(
+        &input.models,
+        input.labels.clone(),
+        &options,
+        None,
+        progress,
+    )?;
+    comparisons.notes.extend(input.warnings);
+    let unit = if tokens {
+        "tokens (the files have an attention_mask)"
+    } else {
+        "samples"
+    };
+    Ok(Analysis {
+        description: format!(
+            "{} activation files, {} {unit}, read in row chunks",
+            input.models.len(),
+            input.samples
+        ),
+        histograms: Vec::new(),
         comparisons,
         default_layers,
         timings: Timings::default(),

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 pub enum Request {
     /// Read the files sent beside this message: one `.reps` snapshot, one activation file per
     /// model (the first is the reference), or one multi-seed `summary.json`.
-    OpenFiles { job: u32 },
+    /// Files larger than `stream_above` bytes in all are read in row chunks from their `Blob`s
+    /// (`reps::formats::stream`) instead of whole.
+    OpenFiles { job: u32, stream_above: u64 },
     /// Fetch a snapshot from an absolute URL.
     OpenUrl { job: u32, url: String },
     /// Analyse the loaded models again against another reference model.
@@ -32,7 +34,7 @@ impl Request {
     /// The job number the request carries.
     pub fn job(&self) -> u32 {
         match self {
-            Request::OpenFiles { job }
+            Request::OpenFiles { job, .. }
             | Request::OpenUrl { job, .. }
             | Request::Reference { job, .. }
             | Request::Inference { job, .. } => *job,

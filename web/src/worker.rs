@@ -2,12 +2,14 @@
 //! and reports progress. Its entry point is `src/bin/worker.rs`; the page talks to it through
 //! [`crate::bridge`].
 
-use crate::load::{analyse, infer};
+use crate::blob_source::BlobSource;
+use crate::load::{analyse, analyse_streamed, infer};
 use crate::protocol::{decode, encode, Analysis, Request, Response, Timings};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use js_sys::{Array, Uint8Array};
-use reps::analysis::{open_files, OpenedFiles, SeedSummary};
+use reps::analysis::{open_files, OpenedFiles, Progress, SeedSummary};
+use reps::formats::stream::ByteSource;
 use reps::formats::ReadBudget;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -16,6 +18,23 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 /// Progress messages are sent at most this often (milliseconds), plus the last step.
 const PROGRESS_INTERVAL_MS: f64 = 40.0;
+
+/// What the worker keeps between requests, for a change of reference and for resampling.
+enum Loaded {
+    /// Files read whole and decoded.
+    Memory(OpenedFiles),
+    /// Files read in row chunks each time they are analysed.
+    Streamed(Vec<web_sys::File>),
+}
+
+impl Loaded {
+    fn memory(&self) -> Option<&OpenedFiles> {
+        match self {
+            Loaded::Memory(f) => Some(f),
+            Loaded::Streamed(_) => None,
+        }
+    }
+}
 
 thread_local! {
     /// The job being worked on, for the crash report.
@@ -42,7 +61,7 @@ pub fn run() {
     // One request at a time, in order: a reference change sent while files are still being read
     // applies to the new files.
     wasm_bindgen_futures::spawn_local(async move {
-        let mut state: Option<OpenedFiles> = None;
+        let mut state: Option<Loaded> = None;
         while let Some(data) = rx.next().await {
             handle(&worker_scope, &mut state, data).await;
         }
@@ -63,11 +82,7 @@ fn post(scope: &DedicatedWorkerGlobalScope, message: &Response) {
     let _ = scope.post_message_with_transfer(&array, &Array::of1(&array.buffer()));
 }
 
-async fn handle(
-    scope: &DedicatedWorkerGlobalScope,
-    state: &mut Option<OpenedFiles>,
-    data: JsValue,
-) {
+async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, data: JsValue) {
     let parts: Array = data.unchecked_into();
     let request: Request = match decode(&Uint8Array::new(&parts.get(0)).to_vec()) {
         Ok(r) => r,
@@ -83,9 +98,13 @@ async fn handle(
             sample_bootstrap,
             ..
         } => {
+            if sample_bootstrap > 0 && matches!(state, Some(Loaded::Streamed(_))) {
+                let error = "resampling the samples needs them in memory; files this large are read in row chunks, so per-model intervals over the samples are not available (the model-level statistics are)".to_string();
+                return post(scope, &Response::Failed { job, error });
+            }
             let mut last = 0.0;
             let result = infer(
-                state.as_ref(),
+                state.as_ref().and_then(Loaded::memory),
                 *report,
                 sample_bootstrap,
                 &mut |done, total| {
@@ -111,9 +130,14 @@ async fn handle(
                 },
             );
         }
-        Request::OpenFiles { .. } => {
+        Request::OpenFiles { stream_above, .. } => {
             let files: Array = parts.get(1).unchecked_into();
-            (None, read_files(scope, job, &files).await)
+            let list: Vec<web_sys::File> = files.iter().map(|f| f.unchecked_into()).collect();
+            let total: f64 = list.iter().map(|f| f.size()).sum();
+            if total > stream_above as f64 {
+                return analyse_blobs(scope, job, state, list, None, started);
+            }
+            (None, read_files(scope, job, &list).await)
         }
         Request::OpenUrl { url, .. } => {
             progress(scope, job, format!("fetching {url}"), 0, 1);
@@ -125,7 +149,13 @@ async fn handle(
                 .to_string();
             (None, fetch(&url).await.map(|b| Some(vec![(name, b)])))
         }
-        Request::Reference { name, .. } => (Some(name), Ok(None)),
+        Request::Reference { name, .. } => {
+            if let Some(Loaded::Streamed(list)) = state {
+                let list = list.clone();
+                return analyse_blobs(scope, job, state, list, Some(name), started);
+            }
+            (Some(name), Ok(None))
+        }
     };
     let read = seconds_since(started);
     // A multi-seed summary, opened alone, is shown as it is: nothing to analyse.
@@ -157,18 +187,10 @@ async fn handle(
         let analysing = js_sys::Date::now();
         let loaded = fresh
             .as_ref()
-            .or(state.as_ref())
+            .or(state.as_ref().and_then(Loaded::memory))
             .ok_or_else(|| "nothing is loaded yet".to_string())?;
-        let mut last = 0.0;
-        let analysis = analyse(loaded, reference, &mut |p| {
-            let now = js_sys::Date::now();
-            if now - last >= PROGRESS_INTERVAL_MS || p.done == p.total {
-                last = now;
-                let step = format!("analysing {} of {}", p.layer, p.model);
-                progress(scope, job, step, p.done, p.total);
-            }
-        })
-        .map_err(|e| e.to_string())?;
+        let analysis =
+            analyse(loaded, reference, &mut throttled(scope, job)).map_err(|e| e.to_string())?;
         let timings = Timings {
             read,
             decode,
@@ -186,7 +208,7 @@ async fn handle(
         Ok((fresh, analysis)) => {
             // Only a successful load replaces the models kept for reference changes.
             if let Some(f) = fresh {
-                *state = Some(f);
+                *state = Some(Loaded::Memory(f));
             }
             post(
                 scope,
@@ -212,14 +234,69 @@ fn progress(scope: &DedicatedWorkerGlobalScope, job: u32, step: String, done: us
     );
 }
 
+/// A progress callback that posts at most every [`PROGRESS_INTERVAL_MS`], and the last step.
+fn throttled<'a>(scope: &'a DedicatedWorkerGlobalScope, job: u32) -> impl FnMut(Progress<'_>) + 'a {
+    let mut last = 0.0;
+    move |p: Progress<'_>| {
+        let now = js_sys::Date::now();
+        if now - last >= PROGRESS_INTERVAL_MS || p.done == p.total {
+            last = now;
+            let step = format!("analysing {} of {}", p.layer, p.model);
+            progress(scope, job, step, p.done, p.total);
+        }
+    }
+}
+
+/// Analyses `list` read in row chunks from the files themselves (`Blob.slice`), and keeps the
+/// files for a later change of reference when it succeeds.
+fn analyse_blobs(
+    scope: &DedicatedWorkerGlobalScope,
+    job: u32,
+    state: &mut Option<Loaded>,
+    list: Vec<web_sys::File>,
+    reference: Option<String>,
+    started: f64,
+) {
+    let result = list
+        .iter()
+        .map(|f| BlobSource::new(f.clone()))
+        .collect::<Result<Vec<_>, String>>()
+        .and_then(|sources| {
+            let sources: Vec<&dyn ByteSource> =
+                sources.iter().map(|s| s as &dyn ByteSource).collect();
+            analyse_streamed(&sources, reference, &mut throttled(scope, job))
+                .map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(analysis) => {
+            *state = Some(Loaded::Streamed(list));
+            let timings = Timings {
+                read: 0.0,
+                decode: 0.0,
+                analyse: (js_sys::Date::now() - started) / 1000.0,
+            };
+            post(
+                scope,
+                &Response::Done {
+                    job,
+                    analysis: Box::new(Analysis {
+                        timings,
+                        ..analysis
+                    }),
+                },
+            );
+        }
+        Err(error) => post(scope, &Response::Failed { job, error }),
+    }
+}
+
 /// Each file's name and bytes, in order.
 async fn read_files(
     scope: &DedicatedWorkerGlobalScope,
     job: u32,
-    files: &Array,
+    list: &[web_sys::File],
 ) -> Result<Option<Vec<(String, Vec<u8>)>>, String> {
-    let n = files.length() as usize;
-    let list: Vec<web_sys::File> = files.iter().map(|f| f.unchecked_into()).collect();
+    let n = list.len();
     let sizes: Vec<(String, u64)> = list.iter().map(|f| (f.name(), f.size() as u64)).collect();
     crate::load::check_sizes(&sizes).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(n);

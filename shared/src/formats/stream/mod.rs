@@ -5,10 +5,12 @@
 
 mod entries;
 mod model;
+mod open;
 mod rows;
 mod source;
 
 pub use entries::{list_entries, Entry, FloatType, Layout};
 pub use model::{open_streamed_model, StreamedFile, ATTENTION_MASK};
+pub use open::{open_streamed, StreamedInput};
 pub use rows::RowReader;
 pub use source::{ByteSource, SliceSource};

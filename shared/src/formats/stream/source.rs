@@ -5,7 +5,7 @@ use std::io::{Read, Seek, SeekFrom};
 /// A file that can be read at any offset without being held in memory: a byte slice, a file on
 /// disk (`native`), a `Blob` in the browser's worker. Reads are exact: a range past the end is an
 /// error (`UnexpectedEof`).
-pub trait ByteSource: Sync {
+pub trait ByteSource {
     /// The file's name, for messages.
     fn name(&self) -> &str;
     /// Its size in bytes.
