@@ -147,22 +147,21 @@ impl Activations {
 
     /// Argmax of every row (ties go to the lowest index); used for logits.
     pub fn row_argmax(&self) -> Vec<u32> {
-        let d = self.cols();
-        (0..self.rows)
-            .map(|i| {
-                let mut best = 0usize;
-                let mut best_v = f64::NEG_INFINITY;
-                for j in 0..d {
-                    let v = self.values.get(i * d + j);
-                    if v > best_v {
-                        best_v = v;
-                        best = j;
-                    }
-                }
-                best as u32
-            })
-            .collect()
+        (0..self.rows).map(|i| argmax(&self.row(i))).collect()
     }
+}
+
+/// The index of the largest value of `row` (ties go to the lowest index; 0 for an empty row).
+pub fn argmax(row: &[f64]) -> u32 {
+    let mut best = 0usize;
+    let mut best_v = f64::NEG_INFINITY;
+    for (j, &v) in row.iter().enumerate() {
+        if v > best_v {
+            best_v = v;
+            best = j;
+        }
+    }
+    best as u32
 }
 
 /// A layer whose rows can be read in order, a chunk at a time, as often as needed: what the

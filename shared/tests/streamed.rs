@@ -130,6 +130,16 @@ fn streamed_equals_in_memory_for_n_above_and_below_d_at_any_chunk_size() {
                 )
                 .unwrap();
                 let got = serde_json::to_value(&got).unwrap();
+                // The logit baselines add the same per-row terms in the same order: exact.
+                for (e, g) in expected["models"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .zip(got["models"].as_array().unwrap())
+                {
+                    assert_eq!(e["baselines"], g["baselines"], "chunk {chunk}");
+                    assert_eq!(e["accuracy"], g["accuracy"], "chunk {chunk}");
+                }
                 assert_contains(
                     &expected,
                     &got,

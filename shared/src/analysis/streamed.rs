@@ -11,16 +11,19 @@
 //!   over chunks of rows. Every component, CKA and the spectra agree with the in-memory path to
 //!   rounding (about 1e-13 relative); memory is three D × D matrices and two chunks.
 //!
-//! Pseudo-labels, accuracies and logit baselines read the logits once more (the logits are read
-//! whole for the baselines).
+//! The logits are read in chunks too: their argmax (pseudo-labels, accuracies) and largest value
+//! in one pass, then prediction agreement, cosine, L2 and KL over paired chunks (bit for bit the
+//! in-memory values). The Wasserstein distance sorts all N × K values, so it is computed only up
+//! to [`WASSERSTEIN_MAX_VALUES`] values and left out, with a note, above.
 
 use super::input::{AnalysisOptions, ModelInput};
 use super::named_map::NamedMap;
 use super::report::{
-    assemble, choose_labels, choose_layers, in_layer, logit_baselines, positive, reference_index,
-    Assembly, Comparisons, Progress,
+    assemble, choose_labels, choose_layers, in_layer, positive, reference_index, Assembly,
+    Baselines, Comparisons, Progress,
 };
-use crate::activations::{read_all_rows, Activations, RowSource};
+use crate::activations::{argmax, read_all_rows, RowSource};
+use crate::baselines::{wasserstein_logits, LogitSums, StreamedLogitBaselines};
 use crate::error::{RepsError, Result};
 use crate::linalg::moments::{add_cross, Centering, ColumnPass, MomentPass};
 use crate::linalg::{lower_inner_product, second_moment_eigenvalues};
@@ -62,13 +65,13 @@ pub fn compare_models_streamed(
     let reference = &models[ref_index];
     let layers = choose_layers(models, reference, options.layers.as_deref())?;
     let mut notes = Vec::new();
-    let read_logits = |m: &StreamedModel<'_>| -> Result<Option<Activations>> {
+    let logit_pass = |m: &StreamedModel<'_>| -> Result<Option<LogitPass>> {
         m.logits()
-            .map(|l| read_all_rows(l.as_ref()).map_err(|e| in_layer(m, "logits", e)))
+            .map(|l| logit_pass(l.as_ref()).map_err(|e| in_layer(m, "logits", e)))
             .transpose()
     };
-    let reference_logits = read_logits(reference)?;
-    let pseudo = reference_logits.as_ref().map(Activations::row_argmax);
+    let reference_logits = logit_pass(reference)?;
+    let pseudo = reference_logits.as_ref().map(|p| p.argmax.clone());
     let (class_labels, label_source) = choose_labels(&labels, pseudo, &mut notes);
 
     let total = layers.len() * models.len();
@@ -173,26 +176,59 @@ pub fn compare_models_streamed(
             &rs.eigenvalues,
         );
     }
-    // Logits: read whole, one model at a time beside the reference's.
+    // Logits: the baselines but Wasserstein accumulate over paired chunks; Wasserstein sorts
+    // every value, so it is computed (in memory) only up to WASSERSTEIN_MAX_VALUES.
     let mut predictions = Vec::with_capacity(models.len());
     let mut baselines = Vec::with_capacity(models.len());
+    let mut wasserstein_skipped = false;
     for (i, m) in models.iter().enumerate() {
-        let logits = if i == ref_index {
+        let pass = if i == ref_index {
             reference_logits.clone()
         } else {
-            read_logits(m)?
+            logit_pass(m)?
         };
-        predictions.push(match (&labels, m.accuracy, &logits) {
-            (Some(_), None, Some(l)) => Some(l.row_argmax()),
+        predictions.push(match (&labels, m.accuracy, &pass) {
+            (Some(_), None, Some(p)) => Some(p.argmax.clone()),
             _ => None,
         });
-        baselines.push(match (&reference_logits, logits) {
-            (Some(rl), Some(ml)) => logit_baselines(
-                &in_memory_logits(reference, rl.clone()),
-                &in_memory_logits(m, ml),
-            )?,
-            _ => Default::default(),
+        let (Some(rp), Some(mp), Some(rl), Some(ml)) =
+            (&reference_logits, &pass, reference.logits(), m.logits())
+        else {
+            baselines.push(Default::default());
+            continue;
+        };
+        let in_logits =
+            |e: RepsError| RepsError::file(&m.source, format!("model '{}', logits: {e}", m.name));
+        let sums = logit_sums(
+            rl.as_ref(),
+            ml.as_ref(),
+            rp.max_abs.max(mp.max_abs),
+            chunk_rows,
+        )
+        .map_err(in_logits)?;
+        let values = rl.rows().saturating_mul(rl.cols());
+        let wasserstein = if values <= WASSERSTEIN_MAX_VALUES {
+            Some(
+                wasserstein_logits(&read_all_rows(rl.as_ref())?, &read_all_rows(ml.as_ref())?)
+                    .map_err(in_logits)?,
+            )
+        } else {
+            wasserstein_skipped = true;
+            None
+        };
+        baselines.push(Baselines {
+            prediction_agreement: Some(sums.prediction_agreement),
+            logits_cosine: Some(sums.logits_cosine),
+            logits_l2: Some(sums.logits_l2),
+            kl_divergence: Some(sums.kl_divergence),
+            wasserstein,
+            weight_similarity: None,
         });
+    }
+    if wasserstein_skipped {
+        notes.push(format!(
+            "the Wasserstein distance between logits is left out: it sorts all N × K logit values, more than the {WASSERSTEIN_MAX_VALUES} computed in memory"
+        ));
     }
     Ok(assemble(
         models,
@@ -211,10 +247,61 @@ pub fn compare_models_streamed(
     ))
 }
 
-/// A model with only its logits in memory (for the logit baselines).
-fn in_memory_logits(m: &StreamedModel<'_>, logits: Activations) -> ModelInput {
-    let name = m.logits.clone().unwrap_or_else(|| "logits".into());
-    m.with_layers(vec![(name, logits)])
+/// The most logit values (N × K) whose Wasserstein distance is computed: 2²⁵, two 256 MiB f64
+/// copies.
+pub const WASSERSTEIN_MAX_VALUES: usize = 1 << 25;
+
+/// One read of a model's logits: each row's argmax and the largest magnitude.
+#[derive(Clone, Debug)]
+struct LogitPass {
+    argmax: Vec<u32>,
+    max_abs: f64,
+}
+
+fn logit_pass(source: &dyn RowSource) -> Result<LogitPass> {
+    let k = source.cols().max(1);
+    let mut reader = source.open()?;
+    let mut rows = Vec::new();
+    let mut pass = LogitPass {
+        argmax: Vec::with_capacity(source.rows()),
+        max_abs: 0.0,
+    };
+    while reader.next_rows(chunk_rows_for(k), &mut rows)? > 0 {
+        pass.argmax.extend(rows.chunks_exact(k).map(argmax));
+        pass.max_abs = rows.iter().fold(pass.max_abs, |m, x| m.max(x.abs()));
+    }
+    Ok(pass)
+}
+
+/// The streamed logit baselines of `model` against `reference`.
+fn logit_sums(
+    reference: &dyn RowSource,
+    model: &dyn RowSource,
+    max_abs: f64,
+    chunk_rows: Option<usize>,
+) -> Result<StreamedLogitBaselines> {
+    let k = reference.cols();
+    if model.cols() != k || model.rows() != reference.rows() {
+        return Err(RepsError::Invalid(format!(
+            "logits of shape {} × {} and {} × {} cannot be compared",
+            reference.rows(),
+            k,
+            model.rows(),
+            model.cols()
+        )));
+    }
+    let chunk = chunk_rows.unwrap_or_else(|| chunk_rows_for(k)).max(1);
+    let mut sums = LogitSums::new(max_abs);
+    let (mut ra, mut rb) = (reference.open()?, model.open()?);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    loop {
+        let got = ra.next_rows(chunk, &mut a)?;
+        if got == 0 || rb.next_rows(got, &mut b)? != got {
+            break;
+        }
+        sums.add(&a, &b, k);
+    }
+    sums.finish()
 }
 
 /// Every model has the same N, each layer name the same D everywhere, labels have length N.

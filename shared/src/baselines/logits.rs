@@ -74,23 +74,46 @@ pub fn logits_cosine(reference: &Activations, model: &Activations) -> Result<f64
     check(reference, model)?;
     let n = reference.rows();
     let total: f64 = (0..n)
-        .map(|i| {
-            let (mut a, mut b) = (reference.row(i), model.row(i));
-            for v in [&mut a, &mut b] {
-                let (s, _) = unit_scale(max_abs(v));
-                v.iter_mut().for_each(|x| *x *= s);
-            }
-            let dot: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-            let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
-            let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
-            match (na == 0.0, nb == 0.0) {
-                (true, true) => 1.0,
-                (true, false) | (false, true) => 0.0,
-                _ => (dot / (na * nb)).clamp(-1.0, 1.0),
-            }
-        })
+        .map(|i| row_cosine(&reference.row(i), &model.row(i)))
         .sum();
     Ok(total / n as f64)
+}
+
+/// The cosine of one pair of logit vectors, each first scaled by the power of two that brings its
+/// largest entry into [1, 2): 0 when one is zero, 1 when both are.
+fn row_cosine(a: &[f64], b: &[f64]) -> f64 {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    for v in [&mut a, &mut b] {
+        let (s, _) = unit_scale(max_abs(v));
+        v.iter_mut().for_each(|x| *x *= s);
+    }
+    let dot: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+    match (na == 0.0, nb == 0.0) {
+        (true, true) => 1.0,
+        (true, false) | (false, true) => 0.0,
+        _ => (dot / (na * nb)).clamp(-1.0, 1.0),
+    }
+}
+
+/// `‖a·s − b·s‖₂` of one pair of logit vectors.
+fn row_l2(a: &[f64], b: &[f64], scale: f64) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x * scale - y * scale).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// `KL(softmax(a) ‖ softmax(b))` of one pair of logit vectors.
+fn row_kl(a: &[f64], b: &[f64]) -> f64 {
+    let p = softmax_clamped(a);
+    let q = softmax_clamped(b);
+    p.iter()
+        .zip(&q)
+        .map(|(pk, qk)| pk * (pk / qk).ln())
+        .sum::<f64>()
 }
 
 /// Mean over samples of the Euclidean distance between logit vectors.
@@ -103,14 +126,7 @@ pub fn logits_l2(reference: &Activations, model: &Activations) -> Result<f64> {
     let n = reference.rows();
     let (scale, e) = logits_scale(reference, model);
     let total: f64 = (0..n)
-        .map(|i| {
-            let (a, b) = (reference.row(i), model.row(i));
-            a.iter()
-                .zip(&b)
-                .map(|(x, y)| (x * scale - y * scale).powi(2))
-                .sum::<f64>()
-                .sqrt()
-        })
+        .map(|i| row_l2(&reference.row(i), &model.row(i), scale))
         .sum();
     finite_result("logits L2 distance", libm::ldexp(total / n as f64, e))
 }
@@ -150,16 +166,83 @@ pub fn kl_divergence(reference: &Activations, model: &Activations) -> Result<f64
     check(reference, model)?;
     let n = reference.rows();
     let total: f64 = (0..n)
-        .map(|i| {
-            let p = softmax_clamped(&reference.row(i));
-            let q = softmax_clamped(&model.row(i));
-            p.iter()
-                .zip(&q)
-                .map(|(pk, qk)| pk * (pk / qk).ln())
-                .sum::<f64>()
-        })
+        .map(|i| row_kl(&reference.row(i), &model.row(i)))
         .sum();
     Ok(total / n as f64)
+}
+
+/// Prediction agreement, logits cosine, logits L2 and KL accumulated over pairs of logit rows
+/// read in chunks (language-model logits over a large vocabulary need not be held): the same
+/// per-row terms added in the same order as [`prediction_agreement`], [`logits_cosine`],
+/// [`logits_l2`] and [`kl_divergence`], so the results are theirs bit for bit. The Wasserstein
+/// distance is not among them: it needs every value sorted.
+#[derive(Clone, Debug)]
+pub struct LogitSums {
+    rows: usize,
+    agree: usize,
+    cosine: f64,
+    l2: f64,
+    kl: f64,
+    scale: f64,
+    exponent: i32,
+}
+
+/// What [`LogitSums::finish`] gives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StreamedLogitBaselines {
+    pub prediction_agreement: f64,
+    pub logits_cosine: f64,
+    pub logits_l2: f64,
+    pub kl_divergence: f64,
+}
+
+impl LogitSums {
+    /// Empty sums; `max_abs` is the largest magnitude among both models' logits (for the L2
+    /// distance's scale, as [`logits_l2`] takes it).
+    pub fn new(max_abs: f64) -> Self {
+        let (scale, exponent) = unit_scale(max_abs);
+        LogitSums {
+            rows: 0,
+            agree: 0,
+            cosine: -0.0,
+            l2: -0.0,
+            kl: -0.0,
+            scale,
+            exponent,
+        }
+    }
+
+    /// Adds the next rows of K logits each (row-major) of the reference and the model.
+    pub fn add(&mut self, reference: &[f64], model: &[f64], k: usize) {
+        for (a, b) in reference
+            .chunks_exact(k.max(1))
+            .zip(model.chunks_exact(k.max(1)))
+        {
+            self.agree +=
+                usize::from(crate::activations::argmax(a) == crate::activations::argmax(b));
+            self.cosine += row_cosine(a, b);
+            self.l2 += row_l2(a, b, self.scale);
+            self.kl += row_kl(a, b);
+            self.rows += 1;
+        }
+    }
+
+    /// The means over the rows added; an error without rows or when the L2 distance overflows.
+    pub fn finish(self) -> Result<StreamedLogitBaselines> {
+        if self.rows == 0 {
+            return Err(RepsError::Invalid("logits are empty".into()));
+        }
+        let n = self.rows as f64;
+        Ok(StreamedLogitBaselines {
+            prediction_agreement: self.agree as f64 / n,
+            logits_cosine: self.cosine / n,
+            logits_l2: finite_result(
+                "logits L2 distance",
+                libm::ldexp(self.l2 / n, self.exponent),
+            )?,
+            kl_divergence: self.kl / n,
+        })
+    }
 }
 
 /// 1-D Wasserstein-1 distance between the empirical distributions of all logit values of the two

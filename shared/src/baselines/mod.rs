@@ -5,6 +5,6 @@ mod weight_similarity;
 
 pub use logits::{
     kl_divergence, logits_cosine, logits_l2, prediction_agreement, wasserstein_1d,
-    wasserstein_logits, LogitBaselines,
+    wasserstein_logits, LogitBaselines, LogitSums, StreamedLogitBaselines,
 };
 pub use weight_similarity::weight_similarity;
