@@ -1,7 +1,7 @@
 //! `native analyze` end to end: files written by numpy in, numbers checked against an independent
 //! numpy/scipy implementation (tests/python/reference_reps.py).
 
-use reps_e2e::files::{i64_bytes, npy};
+use reps_e2e::files::{f32_bytes, i64_bytes, npy, npz};
 use reps_e2e::json::assert_contains;
 use reps_e2e::{native, python, stderr};
 use serde_json::Value;
@@ -183,4 +183,72 @@ fn token_files_and_streamed_reads_give_the_independent_reference_numbers() {
             );
         }
     }
+}
+
+/// What `--tokens` refuses, each an error naming the file and what is wrong: models that saw
+/// different tokens (their attention masks differ), a mask of the wrong shape, a snapshot, and
+/// `--sample-bootstrap` (which needs the samples in memory).
+#[test]
+fn token_files_that_disagree_are_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let hidden: Vec<f32> = (0..2 * 6 * 3).map(|i| ((i * 7) % 11) as f32).collect();
+    let write = |name: &str, mask: &[i64], mask_shape: &[usize]| {
+        let bytes = npz(
+            &[
+                ("hidden", npy("<f4", false, &[2, 6, 3], &f32_bytes(&hidden))),
+                (
+                    "attention_mask",
+                    npy("<i8", false, mask_shape, &i64_bytes(mask)),
+                ),
+            ],
+            false,
+        );
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.display().to_string()
+    };
+    let full = [1i64; 12];
+    let mut padded = full;
+    padded[11] = 0;
+    let a = write("a.npz", &full, &[2, 6]);
+    let b = write("b.npz", &padded, &[2, 6]);
+    let flat = write("flat.npz", &full, &[12]);
+    let run = |args: &[&str]| {
+        let out = native(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        stderr(&out)
+    };
+    let e = run(&["analyze", "--tokens", &a, &b]);
+    assert!(
+        e.contains("b.npz: attention_mask differs from") && e.contains("at token 11"),
+        "{e}"
+    );
+    let e = run(&["analyze", "--tokens", &a, &flat]);
+    assert!(
+        e.contains("flat.npz: array 'attention_mask': shape [12] differs from the samples [2, 6]"),
+        "{e}"
+    );
+    let e = run(&["analyze", "--tokens", "--sample-bootstrap", "5", &a, &a]);
+    assert!(e.contains("--sample-bootstrap"), "{e}");
+    let snapshot = dir.path().join("s.reps");
+    std::fs::write(&snapshot, b"REPSSNAP\x03\x00rest").unwrap();
+    let e = run(&["analyze", "--stream", snapshot.to_str().unwrap()]);
+    assert!(e.contains("s.reps: is a .reps snapshot"), "{e}");
+    // Two files with the same mask are analysed: 11 tokens of 3 features.
+    let c = write("c.npz", &padded, &[2, 6]);
+    let out = native(&[
+        "analyze",
+        "--tokens",
+        "--bootstrap",
+        "0",
+        "--permutations",
+        "0",
+        &b,
+        &c,
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["models"][1]["cka"], 1.0, "identical activations");
 }
