@@ -10,7 +10,11 @@ then times, best of REPEATS:
 It checks that both computed the same values, and prints the time ratio reps / numpy
 (DESIGN.md section 6 target: <= 1.0).
 
-Usage: python3 bench/compare_numpy.py [--repeats 5] [--shapes 200x8192,200x10,2000x2048]
+A shape ending in "s" (16384x4096s: 16,384 tokens x 4,096 hidden, two models) is timed through
+the streamed analysis (`time_report --stream`, the path of `native analyze --stream`/`--tokens`),
+and numpy takes its best route there too (covariance, not Gram; each X^T X computed once).
+
+Usage: python3 bench/compare_numpy.py [--repeats 5] [--shapes 200x8192,200x10,2000x2048,16384x4096s]
 OPENBLAS_CORETYPE is unset for the numpy timing (see the README's benchmark section).
 """
 import argparse, json, os, subprocess, sys, tempfile, time
@@ -32,7 +36,7 @@ def stats(a, labels, top_m=10):
     else:
         c = x.T @ x
         lam = np.linalg.eigvalsh(c)[::-1]
-        kernel = ("feat", x)
+        kernel = ("feat", x, c)
     lam = np.where(lam > max(n, d) * np.finfo(float).eps * max(lam[0], 0), lam, 0.0)
     s = np.sqrt(lam)
     p = s / s.sum()
@@ -55,6 +59,8 @@ def stats(a, labels, top_m=10):
 def cross(kx, ky):
     if kx[0] == "gram":
         return float((kx[1] * ky[1]).sum())
+    if kx is ky:  # the self term: the covariance already computed
+        return float(np.square(kx[2]).sum())
     return float(np.square(kx[1].T @ ky[1]).sum())
 
 
@@ -76,7 +82,7 @@ def numpy_report(x, y, labels):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--shapes", default="200x8192,200x10,2000x2048")
+    ap.add_argument("--shapes", default="200x8192,200x10,2000x2048,16384x4096s")
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "reps", "--example", "time_report"], cwd=root, check=True)
@@ -85,7 +91,8 @@ def main():
     worst = 0.0
     print(f"{'shape':>12} {'numpy s':>10} {'reps s':>10} {'reps/numpy':>11}  max rel. diff")
     for shape in args.shapes.split(","):
-        n, d = map(int, shape.split("x"))
+        stream = shape.endswith("s")
+        n, d = map(int, shape.rstrip("s").split("x"))
         labels = np.arange(n) % 10
         # ReLU-like activations with a decaying spectrum, as a trained layer has.
         basis = rng.standard_normal((min(n, d, 256), d)) / np.sqrt(np.arange(1, min(n, d, 256) + 1))[:, None]
@@ -100,7 +107,8 @@ def main():
                 t = time.perf_counter()
                 ref = numpy_report(x, y, labels)
                 best = min(best, time.perf_counter() - t)
-            out = json.loads(subprocess.run([exe, *paths, str(args.repeats)], capture_output=True, text=True, check=True).stdout)
+            extra = ["--stream"] if stream else []
+            out = json.loads(subprocess.run([exe, *paths, str(args.repeats), *extra], capture_output=True, text=True, check=True).stdout)
         diff = max(abs(out[k] - v) / max(abs(v), 1e-12) for k, v in ref.items())
         ratio = out["seconds"] / best
         worst = max(worst, ratio)

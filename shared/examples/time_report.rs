@@ -1,8 +1,11 @@
 //! Times crate `reps`'s full per-layer report on two activation files, for `bench/compare_numpy.py`.
 //!
-//! Usage: `cargo run --release -p reps --example time_report -- REF.npy MODEL.npy LABELS.npy REPEATS`
+//! Usage: `cargo run --release -p reps --example time_report -- REF.npy MODEL.npy LABELS.npy REPEATS [--stream]`
 //! Prints one JSON line: the best wall time in seconds over REPEATS runs and the values computed,
-//! so that the script can check that both implementations computed the same numbers.
+//! so that the script can check that both implementations computed the same numbers. With
+//! `--stream`, the files' rows are read in chunks by `compare_models_streamed` (the path of
+//! `native analyze --stream`; for N > D the D × D second moments are accumulated), from the
+//! files' bytes already in memory, and reading is timed with the analysis.
 
 use reps::formats::{parse_npy, read_labels, ArrayData};
 use reps::metrics::{compare_layers, LayerStats};
@@ -23,9 +26,12 @@ fn load(path: &str) -> Activations {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     assert!(
-        args.len() == 5,
-        "usage: time_report REF.npy MODEL.npy LABELS.npy REPEATS"
+        args.len() == 5 || (args.len() == 6 && args[5] == "--stream"),
+        "usage: time_report REF.npy MODEL.npy LABELS.npy REPEATS [--stream]"
     );
+    if args.len() == 6 {
+        return streamed(&args);
+    }
     let (x, y) = (load(&args[1]), load(&args[2]));
     let labels = read_labels(&args[3], &std::fs::read(&args[3]).unwrap(), &mut budget()).unwrap();
     let repeats: usize = args[4].parse().unwrap();
@@ -48,6 +54,68 @@ fn main() {
         c.raw.decay_slope,
         c.cka,
         c.cka_debiased.unwrap_or(f64::NAN)
+    );
+}
+
+/// The same report through the streamed analysis.
+fn streamed(args: &[String]) {
+    use reps::analysis::{compare_models_streamed, AnalysisOptions};
+    use reps::formats::stream::{open_streamed_model, SliceSource};
+    let bytes: Vec<Vec<u8>> = args[1..3]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    let labels = read_labels(&args[3], &std::fs::read(&args[3]).unwrap(), &mut budget()).unwrap();
+    let repeats: usize = args[4].parse().unwrap();
+    let sources = [
+        SliceSource::new("x.npy", &bytes[0]),
+        SliceSource::new("y.npy", &bytes[1]),
+    ];
+    let mut best = f64::INFINITY;
+    let mut out = None;
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let models: Vec<_> = sources
+            .iter()
+            .map(|s| {
+                open_streamed_model(s, "m", false, &mut budget())
+                    .unwrap()
+                    .model
+            })
+            .collect();
+        let models: Vec<_> = models
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut m)| {
+                m.name = format!("m{i}");
+                m
+            })
+            .collect();
+        let options = AnalysisOptions::default();
+        let c = compare_models_streamed(
+            &models,
+            Some((labels.clone(), args[3].clone())),
+            &options,
+            None,
+            &mut |_| {},
+        )
+        .unwrap();
+        best = best.min(t.elapsed().as_secs_f64());
+        out = Some(c);
+    }
+    let c = out.unwrap();
+    let layer = &c.layers[0];
+    let r = c.models[0].layers.get(layer).unwrap();
+    let m = c.models[1].layers.get(layer).unwrap();
+    println!(
+        "{{\"seconds\": {best}, \"ref_effective_rank\": {}, \"effective_rank\": {}, \"dead_fraction\": {}, \"separation\": {}, \"decay_slope\": {}, \"cka\": {}, \"cka_debiased\": {}}}",
+        r.raw.effective_rank,
+        m.raw.effective_rank,
+        m.raw.dead_fraction,
+        m.raw.separation.unwrap(),
+        m.raw.decay_slope,
+        m.cka,
+        m.cka_debiased.unwrap_or(f64::NAN)
     );
 }
 
