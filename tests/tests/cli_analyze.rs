@@ -10,6 +10,20 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * (1.0 + a.abs())
 }
 
+/// `expected.json` of reference_reps.py in `dir`: the report, and apart the PLCC of each row of
+/// the sensitivity table.
+fn expected_report(dir: &str) -> (Value, Value) {
+    let mut expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/expected.json")).unwrap())
+            .unwrap();
+    let sens = expected
+        .as_object_mut()
+        .unwrap()
+        .remove("sensitivity_plcc")
+        .unwrap();
+    (expected, sens)
+}
+
 #[test]
 fn numpy_written_npz_files_give_the_independent_reference_numbers() {
     let dir = tempfile::tempdir().unwrap();
@@ -25,14 +39,7 @@ fn numpy_written_npz_files_give_the_independent_reference_numbers() {
     let out = native(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{d}/expected.json")).unwrap())
-            .unwrap();
-    let sens = expected
-        .as_object_mut()
-        .unwrap()
-        .remove("sensitivity_plcc")
-        .unwrap();
+    let (expected, sens) = expected_report(d);
     assert_contains(&expected, &got, "", 1e-6);
     let rows = got["sensitivity"].as_array().unwrap();
     for (row, e) in rows.iter().zip(sens.as_array().unwrap()) {
@@ -162,14 +169,7 @@ fn token_files_and_streamed_reads_give_the_independent_reference_numbers() {
         let out = native(&args);
         assert!(out.status.success(), "{flag}: {}", stderr(&out));
         let got: Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut expected: Value =
-            serde_json::from_str(&std::fs::read_to_string(format!("{d}/expected.json")).unwrap())
-                .unwrap();
-        let sens = expected
-            .as_object_mut()
-            .unwrap()
-            .remove("sensitivity_plcc")
-            .unwrap();
+        let (expected, sens) = expected_report(d);
         assert_contains(&expected, &got, flag, 1e-6);
         for (row, e) in got["sensitivity"]
             .as_array()

@@ -3,11 +3,11 @@
 //! worker calls it, and native unit tests check it.
 
 use crate::protocol::{Analysis, Timings};
-use reps::analysis::compare_models_streamed;
 use reps::analysis::{
     compare_models, default_layers, sample_bootstrap as sample_bootstrap_samples, AnalysisOptions,
     InferenceOptions, OpenedFiles, Progress, Report,
 };
+use reps::analysis::{compare_models_streamed, shared_layers};
 use reps::formats::stream::{list_entries, open_streamed, ByteSource, ATTENTION_MASK};
 use reps::formats::ReadBudget;
 use reps::RepsError;
@@ -49,7 +49,23 @@ pub fn analyse(
     reference: Option<String>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Analysis, RepsError> {
-    let all = loaded.input.shared_layers();
+    let (options, default_layers) = every_layer(loaded.input.shared_layers(), reference)?;
+    let comparisons = compare_models(&loaded.input, &options, progress)?;
+    Ok(Analysis {
+        description: loaded.description.clone(),
+        histograms: loaded.histograms.clone(),
+        comparisons,
+        default_layers,
+        timings: Timings::default(),
+    })
+}
+
+/// The options that compare every one of the shared layers `all` once, and the layers shown by
+/// default; an error when there are none.
+fn every_layer(
+    all: Vec<String>,
+    reference: Option<String>,
+) -> Result<(AnalysisOptions, Vec<String>), RepsError> {
     if all.is_empty() {
         return Err(RepsError::Invalid(
             "the models share no layer name; check the array keys of the files".into(),
@@ -61,14 +77,7 @@ pub fn analyse(
         layers: Some(all),
         ..Default::default()
     };
-    let comparisons = compare_models(&loaded.input, &options, progress)?;
-    Ok(Analysis {
-        description: loaded.description.clone(),
-        histograms: loaded.histograms.clone(),
-        comparisons,
-        default_layers,
-        timings: Timings::default(),
-    })
+    Ok((options, default_layers))
 }
 
 /// [`analyse`] for activation files read in row chunks (`reps::formats::stream`), never whole:
@@ -85,24 +94,7 @@ pub fn analyse_streamed(
         tokens |= list_entries(*s)?.iter().any(|e| e.key == ATTENTION_MASK);
     }
     let input = open_streamed(sources, tokens, None, None, &mut ReadBudget::default())?;
-    let first = &input.models[0];
-    let all: Vec<String> = first
-        .layers
-        .iter()
-        .map(|(k, _)| k.clone())
-        .filter(|k| input.models.iter().all(|m| m.layer(k).is_some()))
-        .collect();
-    if all.is_empty() {
-        return Err(RepsError::Invalid(
-            "the models share no layer name; check the array keys of the files".into(),
-        ));
-    }
-    let default_layers = default_layers(&all);
-    let options = AnalysisOptions {
-        reference,
-        layers: Some(all),
-        ..Default::default()
-    };
+    let (options, default_layers) = every_layer(shared_layers(&input.models), reference)?;
     let mut comparisons = compare_models_streamed(
         &input.models,
         input.labels.clone(),

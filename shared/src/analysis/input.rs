@@ -27,6 +27,19 @@ pub fn default_layers(shared: &[String]) -> Vec<String> {
     }
 }
 
+/// The layers every one of `models` has, in the first model's order (empty without models).
+pub fn shared_layers<L>(models: &[ModelInput<L>]) -> Vec<String> {
+    let Some(first) = models.first() else {
+        return Vec::new();
+    };
+    first
+        .layers
+        .iter()
+        .map(|(k, _)| k.clone())
+        .filter(|k| models.iter().all(|m| m.layer(k).is_some()))
+        .collect()
+}
+
 /// One model to analyse, with its layers held as `L`: in memory ([`Activations`], the default),
 /// or as readers of row chunks (`Box<dyn RowSource>`, for `compare_models_streamed`).
 #[derive(Clone, Debug)]
@@ -114,15 +127,7 @@ impl Default for AnalysisOptions {
 impl AnalysisInput {
     /// The layers every model has, in the first model's order (empty without models).
     pub fn shared_layers(&self) -> Vec<String> {
-        let Some(first) = self.models.first() else {
-            return Vec::new();
-        };
-        first
-            .layers
-            .iter()
-            .map(|(k, _)| k.clone())
-            .filter(|k| self.models.iter().all(|m| m.layer(k).is_some()))
-            .collect()
+        shared_layers(&self.models)
     }
 
     /// All models of a snapshot, with its labels. The snapshot's values move into the input

@@ -19,7 +19,8 @@ pub use inference::{
     MIN_STABLE_MODELS,
 };
 pub use input::{
-    default_layers, AnalysisInput, AnalysisOptions, ModelInput, DEFAULT_LAYER_PAIRS, PAPER_LAYERS,
+    default_layers, shared_layers, AnalysisInput, AnalysisOptions, ModelInput, DEFAULT_LAYER_PAIRS,
+    PAPER_LAYERS,
 };
 pub use named_map::NamedMap;
 pub use open::{model_name, open_files, OpenedFiles};
