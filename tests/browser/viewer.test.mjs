@@ -108,6 +108,25 @@ test('the bundled sample shows the numbers of native analyze, and the sliders re
   const csv = await readFile(await download.path(), 'utf8');
   const row = csv.split('\n').find((l) => l.startsWith('reps_equal,'));
   close(Number(row.split(',')[1]), report.correlations.reps_equal.plcc, 'CSV PLCC');
+  // Table 2 for a paper: a booktabs tabular with one row per score and 14 columns, and the same
+  // table in Markdown; both carry the native PLCC.
+  const downloaded = async (name) => {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.getByText(`download ${name}`).click()]);
+    return readFile(await d.path(), 'utf8');
+  };
+  const tex = await downloaded('table2.tex');
+  const body = tex.match(/^\\begin\{tabular\}\{(lr*)\}\n\\toprule\n(.*) \\\\\n\\midrule\n([\s\S]*)\\bottomrule\n\\end\{tabular\}\n$/);
+  assert.ok(body, `not a booktabs tabular:\n${tex}`);
+  const texRows = body[3].trimEnd().split(' \\\\\n').map((l) => l.replace(/ \\\\$/, ''));
+  assert.equal(texRows.length, Object.keys(user.correlations).length, 'one row per score');
+  assert.equal(body[1].length, 14, 'column spec');
+  for (const l of [body[2], ...texRows]) assert.equal(l.split(/(?<!\\)&/).length, 14, l);
+  const texRepsEqual = texRows.find((l) => l.startsWith('reps\\_equal &'));
+  close(Number(texRepsEqual.split(' & ')[1]), report.correlations.reps_equal.plcc, 'LaTeX PLCC');
+  const md = (await downloaded('table2.md')).trimEnd().split('\n');
+  assert.equal(md.length, 2 + Object.keys(user.correlations).length);
+  assert.match(md[1], /^\| --- (\| --- )+\|$/);
+  close(Number(md.find((l) => l.startsWith('| reps_equal |')).split(' | ')[1]), report.correlations.reps_equal.plcc, 'Markdown PLCC');
   await page.screenshot({ path: join(shots, 'viewer-sample.png'), fullPage: true });
   await page.close();
 });

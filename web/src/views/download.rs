@@ -52,6 +52,45 @@ pub fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A GitHub-flavoured Markdown table from a header and rows (`|` in a cell escaped as `\|`).
+pub fn markdown(header: &[&str], rows: &[Vec<String>]) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    let mut out = line(header.iter().map(|h| cell(h)).collect());
+    out += &line(header.iter().map(|_| "---".to_string()).collect());
+    for r in rows {
+        out += &line(r.iter().map(|f| cell(f)).collect());
+    }
+    out
+}
+
+/// A LaTeX `tabular` in the booktabs style (`\toprule`, `\midrule`, `\bottomrule`; the
+/// document needs `\usepackage{booktabs}`) from a header and rows: the first column left-aligned,
+/// the others right-aligned, LaTeX's special characters escaped.
+pub fn latex(header: &[&str], rows: &[Vec<String>]) -> String {
+    let escape = |s: &str| -> String {
+        s.chars()
+            .map(|c| match c {
+                '\\' => "\\textbackslash{}".to_string(),
+                '&' | '%' | '$' | '#' | '_' | '{' | '}' => format!("\\{c}"),
+                '~' => "\\textasciitilde{}".to_string(),
+                '^' => "\\textasciicircum{}".to_string(),
+                '\n' => " ".to_string(),
+                c => c.to_string(),
+            })
+            .collect()
+    };
+    let line = |cells: Vec<String>| format!("{} \\\\\n", cells.join(" & "));
+    let columns = format!("l{}", "r".repeat(header.len().saturating_sub(1)));
+    let mut out = format!("\\begin{{tabular}}{{{columns}}}\n\\toprule\n");
+    out += &line(header.iter().map(|h| escape(h)).collect());
+    out += "\\midrule\n";
+    for r in rows {
+        out += &line(r.iter().map(|f| escape(f)).collect());
+    }
+    out + "\\bottomrule\n\\end{tabular}\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +106,21 @@ mod tests {
         );
         assert_eq!(csv_field("=1+2"), "'=1+2");
         assert_eq!(csv_field("-0.5"), "-0.5");
+    }
+
+    #[test]
+    fn markdown_and_latex_tables_by_hand() {
+        let rows = [
+            vec!["reps_equal".to_string(), "0.5".into()],
+            vec!["a|b & 50%".to_string(), "".into()],
+        ];
+        assert_eq!(
+            markdown(&["metric", "plcc"], &rows),
+            "| metric | plcc |\n| --- | --- |\n| reps_equal | 0.5 |\n| a\\|b & 50% |  |\n"
+        );
+        assert_eq!(
+            latex(&["metric", "plcc"], &rows),
+            "\\begin{tabular}{lr}\n\\toprule\nmetric & plcc \\\\\n\\midrule\nreps\\_equal & 0.5 \\\\\na|b \\& 50\\% &  \\\\\n\\bottomrule\n\\end{tabular}\n"
+        );
     }
 }

@@ -171,7 +171,8 @@ fn opt(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-/// A "download CSV" button for the per-model scores, Table 2 and Table 3 of `r`.
+/// Buttons that download the per-model scores, Table 2 and Table 3 of `r` as CSV (for
+/// spreadsheets), Markdown and LaTeX (a booktabs `tabular`, for papers).
 fn csv_buttons(r: &Report) -> Html {
     let scores: Vec<_> = scores_present(r.user_weights.is_some()).collect();
     let ends = |i: Option<[f64; 2]>| [opt(i.map(|i| i[0])), opt(i.map(|i| i[1]))];
@@ -203,7 +204,7 @@ fn csv_buttons(r: &Report) -> Html {
         ];
         header.extend(scores.iter().map(|s| s.key));
         header.extend(["reps_ci_low", "reps_ci_high"]);
-        super::download::csv(&header, &rows)
+        (header, rows)
     };
     let mut header2 = vec!["metric", "plcc", "srcc", "krcc"];
     header2.extend([
@@ -218,9 +219,9 @@ fn csv_buttons(r: &Report) -> Html {
         "krcc_p",
         "reason",
     ]);
-    let table2 = super::download::csv(
-        &header2,
-        &r.correlations
+    let table2 = (
+        header2,
+        r.correlations
             .iter()
             .map(|(k, c)| {
                 let mut row = vec![k.to_string()];
@@ -237,9 +238,9 @@ fn csv_buttons(r: &Report) -> Html {
     let mut header3 = vec!["configuration"];
     header3.extend(COMPONENTS.iter().map(|c| c.key));
     header3.extend(["plcc", "plcc_ci_low", "plcc_ci_high"]);
-    let table3 = super::download::csv(
-        &header3,
-        &r.sensitivity
+    let table3 = (
+        header3,
+        r.sensitivity
             .iter()
             .map(|s| {
                 let mut row = vec![s.name.clone()];
@@ -250,11 +251,30 @@ fn csv_buttons(r: &Report) -> Html {
             })
             .collect::<Vec<_>>(),
     );
-    let button = |name: &'static str, text: String| {
-        let onclick = Callback::from(move |_| super::download::download(name, "text/csv", &text));
-        html! { <button class="download" {onclick}>{ format!("download {name}") }</button> }
+    type Format = (
+        &'static str,
+        &'static str,
+        fn(&[&str], &[Vec<String>]) -> String,
+    );
+    const FORMATS: [Format; 3] = [
+        ("csv", "text/csv", super::download::csv),
+        ("md", "text/markdown", super::download::markdown),
+        ("tex", "application/x-tex", super::download::latex),
+    ];
+    let buttons = |stem: &'static str, (header, rows): (Vec<&'static str>, Vec<Vec<String>>)| {
+        FORMATS
+            .iter()
+            .map(|&(ext, mime, render)| {
+                let name = format!("{stem}.{ext}");
+                let text = render(&header, &rows);
+                let label = format!("download {name}");
+                let onclick =
+                    Callback::from(move |_| super::download::download(&name, mime, &text));
+                html! { <button class="download" {onclick}>{ label }</button> }
+            })
+            .collect::<Html>()
     };
-    html! { <p class="csv">{ button("models.csv", models) }{ button("table2.csv", table2) }{ button("table3.csv", table3) }</p> }
+    html! { <p class="csv">{ buttons("models", models) }{ buttons("table2", table2) }{ buttons("table3", table3) }</p> }
 }
 
 /// Every table of `r` (a report with the sliders' weights as the user's weights); `raw` are the
