@@ -46,6 +46,11 @@ fn main() {
         out = Some((sx.effective_rank, c));
     }
     let (ref_rank, c) = out.unwrap();
+    print_result(best, ref_rank, &c);
+}
+
+/// The JSON line the script reads: the best time, and the values to check against numpy's.
+fn print_result(best: f64, ref_rank: f64, c: &reps::metrics::LayerComparison) {
     println!(
         "{{\"seconds\": {best}, \"ref_effective_rank\": {ref_rank}, \"effective_rank\": {}, \"dead_fraction\": {}, \"separation\": {}, \"decay_slope\": {}, \"cka\": {}, \"cka_debiased\": {}}}",
         c.raw.effective_rank,
@@ -78,7 +83,7 @@ fn streamed(args: &[String]) {
         let models: Vec<_> = sources
             .iter()
             .map(|s| {
-                open_streamed_model(s, "m", false, &mut budget())
+                open_streamed_model(s, "m", Some(false), &mut budget())
                     .unwrap()
                     .model
             })
@@ -107,16 +112,7 @@ fn streamed(args: &[String]) {
     let layer = &c.layers[0];
     let r = c.models[0].layers.get(layer).unwrap();
     let m = c.models[1].layers.get(layer).unwrap();
-    println!(
-        "{{\"seconds\": {best}, \"ref_effective_rank\": {}, \"effective_rank\": {}, \"dead_fraction\": {}, \"separation\": {}, \"decay_slope\": {}, \"cka\": {}, \"cka_debiased\": {}}}",
-        r.raw.effective_rank,
-        m.raw.effective_rank,
-        m.raw.dead_fraction,
-        m.raw.separation.unwrap(),
-        m.raw.decay_slope,
-        m.cka,
-        m.cka_debiased.unwrap_or(f64::NAN)
-    );
+    print_result(best, r.raw.effective_rank, m);
 }
 
 fn budget() -> reps::formats::ReadBudget {

@@ -250,8 +250,8 @@ fn tokens_with_an_attention_mask_equal_the_unpadded_tokens_as_rows() {
         );
         for chunk in [1, 4] {
             let mut budget = ReadBudget::default();
-            let oa = open_streamed_model(&sa, "a", true, &mut budget).unwrap();
-            let ob = open_streamed_model(&sb, "b", true, &mut budget).unwrap();
+            let oa = open_streamed_model(&sa, "a", Some(true), &mut budget).unwrap();
+            let ob = open_streamed_model(&sb, "b", Some(true), &mut budget).unwrap();
             assert_eq!(
                 oa.model.layers[0].1.rows(),
                 15 - 6,
@@ -284,7 +284,7 @@ fn tokens_without_a_mask_are_the_flattened_rows_in_every_format() {
     let deflated = npz(&[("hidden", npy_f32(&[B, T, H], &t.hidden))], true);
     let read = |name: &str, bytes: &[u8], tokens: bool| -> Vec<f64> {
         let src = SliceSource::new(name, bytes);
-        let f = open_streamed_model(&src, "m", tokens, &mut ReadBudget::default()).unwrap();
+        let f = open_streamed_model(&src, "m", Some(tokens), &mut ReadBudget::default()).unwrap();
         let layer = &f.model.layer("hidden").unwrap();
         assert_eq!((layer.rows(), layer.cols()), (B * T, H), "{name}");
         reps::activations::read_all_rows(layer.as_ref())
@@ -297,7 +297,7 @@ fn tokens_without_a_mask_are_the_flattened_rows_in_every_format() {
     assert_eq!(read("t.npz", &deflated, true), expected);
     // Without --tokens, the same file is B samples of T·H features.
     let src = SliceSource::new("t.npz", &deflated);
-    let f = open_streamed_model(&src, "m", false, &mut ReadBudget::default()).unwrap();
+    let f = open_streamed_model(&src, "m", Some(false), &mut ReadBudget::default()).unwrap();
     let layer = f.model.layer("hidden").unwrap();
     assert_eq!((layer.rows(), layer.cols()), (B, T * H));
 }
@@ -345,4 +345,35 @@ fn a_lying_header_or_a_truncated_member_is_an_error_naming_file_and_key() {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The streamed analysis checks its inputs as the in-memory one does (one check for both): a
+/// label the logits cannot predict, and a layer whose width differs between models.
+#[test]
+fn streamed_inputs_are_checked_like_in_memory_ones() {
+    let models = family(30);
+    let mut labels: Vec<u32> = (0..30).map(|i| (i % 3) as u32).collect();
+    labels[4] = 5;
+    let e = compare_models_streamed(
+        &boxed(&models),
+        Some((labels, "y.npy".into())),
+        &options("m1"),
+        None,
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("y.npy: label 5 (sample 4) is outside the 3 classes"),
+        "{e}"
+    );
+    let mut narrow = models.clone();
+    narrow[2].layers[1].1 = Dense::random(&mut Rng(1), 30, 4).activations();
+    let e = compare_models_streamed(&boxed(&narrow), None, &options("m1"), None, &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("m2.npz: the shape of layer 'narrow' is (30, 4), but m0.npz has (30, 5)"),
+        "{e}"
+    );
 }

@@ -8,7 +8,7 @@ use reps::analysis::{
     InferenceOptions, OpenedFiles, Progress, Report,
 };
 use reps::analysis::{compare_models_streamed, shared_layers};
-use reps::formats::stream::{list_entries, open_streamed, ByteSource, ATTENTION_MASK};
+use reps::formats::stream::{open_streamed, ByteSource};
 use reps::formats::ReadBudget;
 use reps::RepsError;
 
@@ -89,11 +89,7 @@ pub fn analyse_streamed(
     reference: Option<String>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Analysis, RepsError> {
-    let mut tokens = false;
-    for s in sources {
-        tokens |= list_entries(*s)?.iter().any(|e| e.key == ATTENTION_MASK);
-    }
-    let input = open_streamed(sources, tokens, None, None, &mut ReadBudget::default())?;
+    let input = open_streamed(sources, None, None, None, &mut ReadBudget::default())?;
     let (options, default_layers) = every_layer(shared_layers(&input.models), reference)?;
     let mut comparisons = compare_models_streamed(
         &input.models,
@@ -103,7 +99,7 @@ pub fn analyse_streamed(
         progress,
     )?;
     comparisons.notes.extend(input.warnings);
-    let unit = if tokens {
+    let unit = if input.tokens {
         "tokens (the files have an attention_mask)"
     } else {
         "samples"

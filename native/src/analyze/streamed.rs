@@ -54,7 +54,7 @@ pub fn analyze(
     let sources: Vec<&dyn ByteSource> = sources.iter().map(|s| s as &dyn ByteSource).collect();
     let input = open_streamed(
         &sources,
-        args.tokens,
+        Some(args.tokens),
         given_labels,
         options.layers.as_deref(),
         &mut budget,

@@ -1,7 +1,7 @@
 //! What an analysis reads: models with their layers, logits and accuracies, and the labels.
 
-use crate::activations::Activations;
 use crate::activations::Values;
+use crate::activations::{Activations, RowSource};
 use crate::error::{RepsError, Result};
 use crate::formats::snapshot::{Reduction, Snapshot, SnapshotLayer, SnapshotModel};
 use crate::formats::ModelFile;
@@ -310,92 +310,104 @@ impl AnalysisInput {
     /// Every model has the same N, every layer name the same D everywhere, labels have length N
     /// and are classes of every model's logits (0 to K − 1).
     pub fn check_consistent(&self) -> Result<()> {
-        let Some(first) = self.models.first() else {
-            return Err(RepsError::Invalid("no models to analyse".into()));
-        };
-        let n_of = |m: &ModelInput| m.layers.first().map_or(0, |(_, a)| a.rows());
-        let n = n_of(first);
-        for m in &self.models {
-            if m.layers.is_empty() {
-                return Err(RepsError::file(
-                    &m.source,
-                    format!("model '{}' has no layers", m.name),
-                ));
-            }
-            if let Some(l) = m.logits.as_deref().filter(|l| m.layer(l).is_none()) {
-                return Err(RepsError::file(
-                    &m.source,
-                    format!(
-                        "model '{}': its logits name the layer '{l}', which it does not have",
-                        m.name
-                    ),
-                ));
-            }
-            for (key, a) in &m.layers {
-                if a.rows() != n {
-                    return Err(RepsError::Mismatch {
-                        file: m.source.clone(),
-                        what: format!("the number of samples of '{key}'"),
-                        found: a.rows().to_string(),
-                        other_file: first.source.clone(),
-                        expected: n.to_string(),
-                    });
-                }
-            }
-        }
-        for (idx, m) in self.models.iter().enumerate().skip(1) {
-            for (key, a) in &m.layers {
-                let Some((other, b)) = self.models[..idx]
-                    .iter()
-                    .find_map(|o| o.layer(key).map(|b| (o, b)))
-                else {
-                    continue;
-                };
-                if a.cols() != b.cols() {
-                    return Err(RepsError::Mismatch {
-                        file: m.source.clone(),
-                        what: format!("the shape of layer '{key}'"),
-                        found: shape_text(a),
-                        other_file: other.source.clone(),
-                        expected: shape_text(b),
-                    });
-                }
-            }
-        }
-        if let Some((labels, from)) = &self.labels {
-            if labels.len() != n {
-                return Err(RepsError::Mismatch {
-                    file: from.clone(),
-                    what: "the number of labels".into(),
-                    found: labels.len().to_string(),
-                    other_file: first.source.clone(),
-                    expected: format!("{n} samples"),
-                });
-            }
-            // A label the logits cannot predict would make every accuracy and agreement with the
-            // labels 0 without a word.
-            for m in &self.models {
-                let Some(k) = m.logits().map(|l| l.cols()) else {
-                    continue;
-                };
-                if let Some((i, &bad)) = labels.iter().enumerate().find(|(_, &l)| l as usize >= k) {
-                    return Err(RepsError::file(
-                        from,
-                        format!(
-                            "label {bad} (sample {i}) is outside the {k} classes of the logits of model '{}' ({}); labels must be 0 to {}",
-                            m.name,
-                            m.source,
-                            k - 1
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
+        check_models(&self.models, &self.labels, |a| a)
     }
 }
 
-fn shape_text(a: &Activations) -> String {
+/// [`AnalysisInput::check_consistent`] for models whose layers are held as `L` (`rows` views
+/// one as a [`RowSource`]): the check of both the in-memory and the streamed analysis.
+pub(crate) fn check_models<L>(
+    models: &[ModelInput<L>],
+    labels: &Option<(Vec<u32>, String)>,
+    rows: impl Fn(&L) -> &dyn RowSource,
+) -> Result<()> {
+    let Some(first) = models.first() else {
+        return Err(RepsError::Invalid("no models to analyse".into()));
+    };
+    let n_of = |m: &ModelInput<L>| m.layers.first().map_or(0, |(_, a)| rows(a).rows());
+    let n = n_of(first);
+    for m in models {
+        if m.layers.is_empty() {
+            return Err(RepsError::file(
+                &m.source,
+                format!("model '{}' has no layers", m.name),
+            ));
+        }
+        if let Some(l) = m.logits.as_deref().filter(|l| m.layer(l).is_none()) {
+            return Err(RepsError::file(
+                &m.source,
+                format!(
+                    "model '{}': its logits name the layer '{l}', which it does not have",
+                    m.name
+                ),
+            ));
+        }
+        for (key, a) in &m.layers {
+            let a = rows(a);
+            if a.rows() != n {
+                return Err(RepsError::Mismatch {
+                    file: m.source.clone(),
+                    what: format!("the number of samples of '{key}'"),
+                    found: a.rows().to_string(),
+                    other_file: first.source.clone(),
+                    expected: n.to_string(),
+                });
+            }
+        }
+    }
+    for (idx, m) in models.iter().enumerate().skip(1) {
+        for (key, a) in &m.layers {
+            let Some((other, b)) = models[..idx]
+                .iter()
+                .find_map(|o| o.layer(key).map(|b| (o, b)))
+            else {
+                continue;
+            };
+            let (a, b) = (rows(a), rows(b));
+            if a.cols() != b.cols() {
+                return Err(RepsError::Mismatch {
+                    file: m.source.clone(),
+                    what: format!("the shape of layer '{key}'"),
+                    found: shape_text(a),
+                    other_file: other.source.clone(),
+                    expected: shape_text(b),
+                });
+            }
+        }
+    }
+    if let Some((labels, from)) = labels {
+        if labels.len() != n {
+            return Err(RepsError::Mismatch {
+                file: from.clone(),
+                what: "the number of labels".into(),
+                found: labels.len().to_string(),
+                other_file: first.source.clone(),
+                expected: format!("{n} samples"),
+            });
+        }
+        // A label the logits cannot predict would make every accuracy and agreement with the
+        // labels 0 without a word.
+        for m in models {
+            let Some(k) = m.logits().map(|l| rows(l).cols()) else {
+                continue;
+            };
+            if let Some((i, &bad)) = labels.iter().enumerate().find(|(_, &l)| l as usize >= k) {
+                return Err(RepsError::file(
+                    from,
+                    format!(
+                        "label {bad} (sample {i}) is outside the {k} classes of the logits of model '{}' ({}); labels must be 0 to {}",
+                        m.name,
+                        m.source,
+                        k - 1
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn shape_text(a: &dyn RowSource) -> String {
     let dims: Vec<String> = std::iter::once(a.rows())
         .chain(a.sample_shape().iter().copied())
         .map(|d| d.to_string())

@@ -16,13 +16,13 @@
 //! in-memory values). The Wasserstein distance sorts all N × K values, so it is computed only up
 //! to [`WASSERSTEIN_MAX_VALUES`] values and left out, with a note, above.
 
-use super::input::{AnalysisOptions, ModelInput};
+use super::input::{check_models, AnalysisOptions, ModelInput};
 use super::named_map::NamedMap;
 use super::report::{
     assemble, choose_labels, choose_layers, in_layer, positive, reference_index, Assembly,
     Baselines, Comparisons, Progress,
 };
-use crate::activations::{argmax, read_all_rows, RowSource};
+use crate::activations::{argmax, read_all_rows, Activations, RowSource};
 use crate::baselines::{wasserstein_logits, LogitSums, StreamedLogitBaselines};
 use crate::error::{RepsError, Result};
 use crate::linalg::moments::{add_cross, Centering, ColumnPass, MomentPass};
@@ -59,7 +59,7 @@ pub fn compare_models_streamed(
             reason: "the number of eigenvalues in the decay fit must be at least 1".into(),
         });
     }
-    check_shapes(models, &labels)?;
+    check_models(models, &labels, |l| l.as_ref())?;
     let n = first.layers.first().map_or(0, |(_, l)| l.rows());
     let ref_index = reference_index(models, options)?;
     let reference = &models[ref_index];
@@ -181,6 +181,7 @@ pub fn compare_models_streamed(
     let mut predictions = Vec::with_capacity(models.len());
     let mut baselines = Vec::with_capacity(models.len());
     let mut wasserstein_skipped = false;
+    let mut reference_values: Option<Activations> = None;
     for (i, m) in models.iter().enumerate() {
         let pass = if i == ref_index {
             reference_logits.clone()
@@ -208,10 +209,12 @@ pub fn compare_models_streamed(
         .map_err(in_logits)?;
         let values = rl.rows().saturating_mul(rl.cols());
         let wasserstein = if values <= WASSERSTEIN_MAX_VALUES {
-            Some(
-                wasserstein_logits(&read_all_rows(rl.as_ref())?, &read_all_rows(ml.as_ref())?)
-                    .map_err(in_logits)?,
-            )
+            // The reference's values are read once, for every model.
+            if reference_values.is_none() {
+                reference_values = Some(read_all_rows(rl.as_ref())?);
+            }
+            let rv = reference_values.as_ref().expect("read above");
+            Some(wasserstein_logits(rv, &read_all_rows(ml.as_ref())?).map_err(in_logits)?)
         } else {
             wasserstein_skipped = true;
             None
@@ -302,56 +305,6 @@ fn logit_sums(
         sums.add(&a, &b, k);
     }
     sums.finish()
-}
-
-/// Every model has the same N, each layer name the same D everywhere, labels have length N.
-fn check_shapes(models: &[StreamedModel<'_>], labels: &Option<(Vec<u32>, String)>) -> Result<()> {
-    let first = &models[0];
-    let n = first.layers.first().map_or(0, |(_, l)| l.rows());
-    for m in models {
-        if m.layers.is_empty() {
-            return Err(RepsError::file(
-                &m.source,
-                format!("model '{}' has no layers", m.name),
-            ));
-        }
-        for (key, l) in &m.layers {
-            if l.rows() != n {
-                return Err(RepsError::Mismatch {
-                    file: m.source.clone(),
-                    what: format!("the number of samples of '{key}'"),
-                    found: l.rows().to_string(),
-                    other_file: first.source.clone(),
-                    expected: n.to_string(),
-                });
-            }
-            if let Some((other, o)) = models
-                .iter()
-                .find_map(|o| o.layer(key).map(|l| (o, l)))
-                .filter(|(_, o)| o.cols() != l.cols())
-            {
-                return Err(RepsError::Mismatch {
-                    file: m.source.clone(),
-                    what: format!("the width of layer '{key}'"),
-                    found: l.cols().to_string(),
-                    other_file: other.source.clone(),
-                    expected: o.cols().to_string(),
-                });
-            }
-        }
-    }
-    if let Some((l, from)) = labels {
-        if l.len() != n {
-            return Err(RepsError::Mismatch {
-                file: from.clone(),
-                what: "the number of labels".into(),
-                found: l.len().to_string(),
-                other_file: first.source.clone(),
-                expected: format!("{n} samples"),
-            });
-        }
-    }
-    Ok(())
 }
 
 fn in_memory_stats(

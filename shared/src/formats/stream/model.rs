@@ -26,6 +26,8 @@ pub struct StreamedFile<'a> {
     pub mask: Option<Arc<Vec<bool>>>,
     /// Arrays that are not layers, and why (`key: reason`).
     pub skipped: Vec<String>,
+    /// Whether it was read as tokens.
+    pub tokens: bool,
 }
 
 /// Opens the file of one model for [`compare_models_streamed`](crate::analysis::compare_models_streamed).
@@ -36,16 +38,18 @@ pub struct StreamedFile<'a> {
 /// layer must have the same leading axes `(B, T)` as the first (the logits', when there are
 /// logits). `attention_mask` (0/1, shape `(B, T)`) then drops the padding tokens from every
 /// layer, and `labels` may be per token (`(B, T)`; the labels of padding tokens are not read,
-/// so PyTorch's −100 there is fine). The reserved arrays are read whole, claiming from `budget`;
-/// the layers are only described.
+/// so PyTorch's −100 there is fine). `tokens: None` reads a file as tokens when it has an
+/// `attention_mask` (the viewer's rule). The reserved arrays are read whole, claiming from
+/// `budget`; the layers are only described.
 pub fn open_streamed_model<'a>(
     source: &'a dyn ByteSource,
     name: &str,
-    tokens: bool,
+    tokens: Option<bool>,
     budget: &mut ReadBudget,
 ) -> Result<StreamedFile<'a>> {
     let file = source.name();
     let entries = list_entries(source)?;
+    let tokens = tokens.unwrap_or_else(|| entries.iter().any(|e| e.key == ATTENTION_MASK));
     let whole = |key: &str, budget: &mut ReadBudget| -> Result<Option<RawArray>> {
         entries
             .iter()
@@ -155,6 +159,7 @@ pub fn open_streamed_model<'a>(
         labels,
         mask,
         skipped,
+        tokens,
     })
 }
 

@@ -17,9 +17,12 @@ pub struct StreamedInput<'a> {
     pub warnings: Vec<String>,
     /// N: samples (tokens, after masking).
     pub samples: usize,
+    /// Whether the files were read as tokens.
+    pub tokens: bool,
 }
 
-/// Opens `sources` (one per model, named by [`model_name`]) with [`open_streamed_model`]:
+/// Opens `sources` (one per model, named by [`model_name`]) with [`open_streamed_model`]
+/// (`tokens` as there):
 /// `given` labels win, else the first file's, and every file's labels must equal them; every file
 /// has the same attention mask or none has one. Then claims from `budget` what analysing the
 /// widest of `layers` (all when `None`) will hold: three D × D f64 matrices where N > D, two N × D
@@ -27,7 +30,7 @@ pub struct StreamedInput<'a> {
 /// anything is allocated.
 pub fn open_streamed<'a>(
     sources: &[&'a dyn ByteSource],
-    tokens: bool,
+    tokens: Option<bool>,
     given: Option<(Vec<u32>, String)>,
     layers: Option<&[String]>,
     budget: &mut ReadBudget,
@@ -43,6 +46,7 @@ pub fn open_streamed<'a>(
     agree_on_masks(&files)?;
     claim_working_memory(&files, layers, budget)?;
     let samples = files[0].model.layers.first().map_or(0, |(_, l)| l.rows());
+    let tokens = files[0].tokens;
     let mut warnings = Vec::new();
     let mut models = Vec::with_capacity(files.len());
     for f in files {
@@ -58,6 +62,7 @@ pub fn open_streamed<'a>(
         labels,
         warnings,
         samples,
+        tokens,
     })
 }
 
