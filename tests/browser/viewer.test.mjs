@@ -522,3 +522,218 @@ test('the page says where the labels came from, shows every note of the report, 
   assert.equal(await page.evaluate(() => document.activeElement.type), 'file');
   await page.close();
 });
+
+/** Whether the page has drawn the statistics of the shown analysis (numbers, figures, intervals). */
+async function sampleReady(page) {
+  await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 30000 });
+  await statisticsReady(page);
+}
+
+test('linked selection: hovering a model highlights it in every view, pinning shows its panel, and a copied link restores the view', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await sampleReady(page);
+  const report = analyzeJson([join(root, 'www', 'sample.reps')]);
+  // A model that Figure 2 (f) draws as a line, besides the reference.
+  const drawn = await page.$$eval('#fig2f-reps g[data-model]', (gs) => gs.map((g) => g.dataset.model));
+  const name = drawn.find((n) => n !== report.reference);
+  assert.ok(name, `no compressed model drawn: ${drawn}`);
+  const style = (sel, prop) => page.$eval(sel, (el, p) => getComputedStyle(el)[p], prop);
+  const q = (s) => JSON.stringify(s);
+  const point = `#reps-vs-drop circle[data-model=${q(name)}]`;
+  const line = `#fig2f-reps g[data-model=${q(name)}] polyline`;
+  const heatRow = `#heatmap tr[data-model=${q(name)}] th`;
+  const before = [await style(point, 'strokeWidth'), await style(line, 'strokeWidth'), await style(heatRow, 'backgroundColor')];
+  // The tooltip names the model (the scatter's series are methods).
+  assert.ok((await page.textContent(`${point} title`)).startsWith(`${name} (`), await page.textContent(`${point} title`));
+  await page.hover(`#models tr[data-model=${q(name)}] td:nth-child(3)`);
+  const hoveredBg = await page.evaluate(() => {
+    const probe = document.createElement('div');
+    probe.style.background = 'var(--hovered-bg)';
+    document.body.append(probe);
+    const c = getComputedStyle(probe).backgroundColor;
+    probe.remove();
+    return c;
+  });
+  assert.equal(await style(point, 'strokeWidth'), '2px');
+  assert.equal(await style(line, 'strokeWidth'), '4px');
+  assert.equal(await style(heatRow, 'backgroundColor'), hoveredBg);
+  assert.notDeepEqual(before, [await style(point, 'strokeWidth'), await style(line, 'strokeWidth'), hoveredBg]);
+  // Another model's point is not highlighted.
+  const other = report.models.find((m) => m.name !== name && m.name !== report.reference).name;
+  assert.notEqual(await style(`#reps-vs-drop circle[data-model=${q(other)}]`, 'strokeWidth'), '2px');
+  // Clicking pins: the panel shows every layer's scores of the model, as native computes them.
+  await page.click(`#models tr[data-model=${q(name)}] td:nth-child(3)`);
+  await page.waitForSelector('#pinned-table');
+  const shown = await pageNumbers(page);
+  const m = report.models.find((x) => x.name === name);
+  let checked = 0;
+  for (const [layer, values] of Object.entries(m.layers)) {
+    for (const [k, v] of Object.entries(values)) {
+      const key = `pinned:${name}:${layer}:${k}`;
+      if (!(key in shown)) continue;
+      close(shown[key], v, key);
+      checked++;
+    }
+  }
+  assert.ok(checked >= Object.keys(m.layers).length * 6, `only ${checked} pinned values compared`);
+  assert.ok(await page.locator(`#pinned-spectra g[data-model=${q(name)}] polyline`).count() === 1);
+  // Keyboard: Enter on a focused heatmap row pins a second model.
+  await page.focus(`#heatmap tr[data-model=${q(other)}]`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#pinned-table th[data-model]').length === 2);
+  // The view in the link: another reference, two layers, a weight, the threshold, the theme.
+  await page.selectOption('#reference', other);
+  await page.waitForFunction((r) => document.querySelector('#reference')?.value === r && !document.querySelector('#status'), other, { timeout: 60000 });
+  const layers = await page.$$eval('#layers input', (is) => is.map((i) => i.dataset.item));
+  for (const l of layers.slice(0, -2)) await page.uncheck(`#layers input[data-item=${q(l)}]`);
+  for (const l of layers.slice(-2)) await page.check(`#layers input[data-item=${q(l)}]`);
+  await page.locator('#w0').fill('0.5');
+  await page.fill('#heat-threshold', '0.95');
+  await page.dispatchEvent('#heat-threshold', 'change');
+  await page.click('#theme');
+  await page.waitForFunction(() => location.hash.includes('t=0.95') && location.hash.includes('theme=dark') && location.hash.includes('w=0.5'));
+  const link = page.url();
+  const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await fresh.goto(link);
+  await fresh.waitForFunction((r) => document.querySelector('#reference')?.value === r && document.querySelector('#pinned-table'), other, { timeout: 60000 });
+  await statisticsReady(fresh);
+  assert.equal(await fresh.getAttribute('html', 'data-theme'), 'dark');
+  assert.equal(await fresh.inputValue('#heat-threshold'), '0.95');
+  assert.equal(await fresh.inputValue('#w0'), '0.5');
+  assert.deepEqual(await fresh.$$eval('#layers input:checked', (is) => is.map((i) => i.dataset.item)), layers.slice(-2));
+  assert.deepEqual(await fresh.$$eval('#pinned-table th[data-model]', (ths) => ths.map((t) => t.dataset.model)), [name, other]);
+  // The restored view computes what native computes for it.
+  const restored = analyzeJson([join(root, 'www', 'sample.reps')], ['--reference', other, '--layers', layers.slice(-2).join(',')]);
+  const numbers = await pageNumbers(fresh);
+  for (const x of restored.models) close(numbers[`score:reps_weighted:${x.name}`], x.reps_weighted, `restored REPS ${x.name}`);
+  await fresh.screenshot({ path: join(shots, 'viewer-dark.png'), fullPage: true });
+  await fresh.close();
+  await page.close();
+});
+
+/** WCAG 2 contrast ratio of two `rgb(...)` colours. */
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+      const s = Number(v) / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+/** Text colour and the opaque background behind it of every element matching `selector`. */
+async function textColours(page, selector) {
+  return page.$$eval(selector, (els) => els.filter((el) => el.textContent.trim() && el.getClientRects().length).map((el) => {
+    let bg = el;
+    const opaque = (c) => c && c !== 'transparent' && !/rgba\(.*, 0\)$/.test(c);
+    while (bg && !opaque(getComputedStyle(bg).backgroundColor)) bg = bg.parentElement;
+    return { what: `${el.tagName} ${el.textContent.trim().slice(0, 30)}`, fg: getComputedStyle(el).color, bg: bg ? getComputedStyle(bg).backgroundColor : 'rgb(255, 255, 255)' };
+  }));
+}
+
+/** Chart text fill against the chart background. */
+async function chartColours(page) {
+  return page.$$eval('svg.chart-svg', (svgs) => svgs.flatMap((svg) => {
+    const bg = getComputedStyle(svg.querySelector('.bg')).fill;
+    return [...svg.querySelectorAll('text:not(.legend)')].map((t) => ({ what: `${svg.id} ${t.textContent}`, fg: getComputedStyle(t).fill, bg }));
+  }));
+}
+
+test('dark mode follows the browser, keeps text contrast at 4.5:1, and everything works by keyboard; charts and the report export as SVG, PNG and JSON; charts zoom and switch axes', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'dark' });
+  await page.goto(base);
+  await sampleReady(page);
+  assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+  const lowContrast = async () => {
+    const pairs = [...await textColours(page, 'td, th, .note, .lede, h1, h2, label, p'), ...await chartColours(page)];
+    assert.ok(pairs.length > 500, `${pairs.length} texts`);
+    return pairs.map((p) => ({ ...p, ratio: contrast(p.fg, p.bg) })).filter((p) => p.ratio < 4.5);
+  };
+  assert.deepEqual((await lowContrast()).slice(0, 5), [], 'dark theme');
+  // Keyboard only: open files, change a weight and the reference, pin a model, switch the theme.
+  const dir = await mkdtemp(join(tmpdir(), 'reps-keys-'));
+  execFileSync('python3', [join(root, 'tests', 'python', 'reference_reps.py'), dir]);
+  const files = ['ref', 'prune', 'quant', 'coreset'].map((m) => join(dir, `${m}.npz`));
+  await page.focus('input[type=file]');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  await chooser.setFiles(files);
+  await page.waitForFunction(() => document.querySelector('#loaded')?.textContent.includes('4 activation files'), null, { timeout: 30000 });
+  const w1 = await page.inputValue('#w1');
+  await page.focus('#w1');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((v) => document.querySelector('#w1').value !== v, w1);
+  await page.focus('#reference');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.querySelector('#reference').value === 'prune' && !document.querySelector('#status'), null, { timeout: 60000 });
+  await page.focus('#models tbody tr:nth-child(3)');
+  await page.keyboard.press(' ');
+  await page.waitForSelector('#pinned-table');
+  await page.focus('#theme');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'light');
+  // The sample again, in the light theme (the toggle outlives a reload through the link).
+  await page.goto(base);
+  await sampleReady(page);
+  if (await page.getAttribute('html', 'data-theme') !== 'light') await page.click('#theme');
+  assert.deepEqual((await lowContrast()).slice(0, 5), [], 'light theme');
+  await page.screenshot({ path: join(shots, 'viewer-light.png') });
+  const report = analyzeJson([join(root, 'www', 'sample.reps')]);
+  const save = async (trigger) => {
+    const [d] = await Promise.all([page.waitForEvent('download'), trigger()]);
+    return readFile(await d.path());
+  };
+  // SVG: standalone, with its title, axis titles, every legend entry and the theme's colours.
+  const svg = (await save(() => page.click('#reps-vs-drop + .chart-tools >> text=download SVG'))).toString('utf8');
+  assert.match(svg, /^<\?xml[^>]*>\n<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  for (const text of ['REPS (your weights) against accuracy drop', '>accuracy drop<', '>REPS<']) assert.ok(svg.includes(text), text);
+  const methods = [...new Set(report.models.filter((m) => m.name !== report.reference).map((m) => m.method))];
+  for (const method of methods) assert.ok(svg.includes(`class="legend"`) && svg.includes(`>${method}<`), `legend ${method}`);
+  assert.match(svg, /<style>[\s\S]*\.bg \{ fill: (#[0-9a-f]{6}|rgb[^;]*); \}/);
+  // PNG: twice the chart's size.
+  const png = await save(() => page.click('#fig2a-rank + .chart-tools >> text=download PNG'));
+  assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a');
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [1120, 640]);
+  // The report: what native analyze --format json writes, with the paper's weights and with others.
+  const same = (got, want, path) => {
+    if (typeof want === 'number' || typeof got === 'number') return close(got, want, path);
+    if (want === null || typeof want !== 'object') return assert.equal(got, want, path);
+    assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), path);
+    for (const k of Object.keys(want)) same(got[k], want[k], `${path}.${k}`);
+  };
+  same(JSON.parse(await save(() => page.click('#download-report'))), report, 'report');
+  await page.locator('#w3').fill('0.5');
+  const weighted = JSON.parse(await save(() => page.click('#download-report')));
+  const raw = await Promise.all([0, 1, 2, 3].map((k) => page.inputValue(`#w${k}`)));
+  same(weighted, analyzeJson([join(root, 'www', 'sample.reps')], ['--weights', raw.join(',')]), 'report with weights');
+  // Zoom: a dragged box becomes the window, computed here from the axes' mapping.
+  await page.locator('#fig2a-rank').scrollIntoViewIfNeeded();
+  const chartBox = await page.locator('#fig2a-rank').boundingBox();
+  const win = async () => page.$eval('#fig2a-rank', (s) => ['x0', 'x1', 'y0', 'y1'].map((k) => Number(s.dataset[k])));
+  const [x0, x1, y0, y1] = await win();
+  const scale = chartBox.width / 560;
+  const at = (px, py) => [x0 + ((px - chartBox.x) / scale - 62) / (560 - 62 - 150) * (x1 - x0), y0 + (320 - 62 - (py - chartBox.y) / scale) / (320 - 30 - 62) * (y1 - y0)];
+  const [a, b] = [[chartBox.x + 120 * scale, chartBox.y + 60 * scale], [chartBox.x + 300 * scale, chartBox.y + 200 * scale]];
+  await page.mouse.move(...a);
+  await page.mouse.down();
+  await page.mouse.move(...b, { steps: 5 });
+  await page.mouse.up();
+  const [p, q] = [at(...a), at(...b)];
+  const zoomed = await win();
+  const want = [p[0], q[0], q[1], p[1]];
+  // Within 1.5 px: the browser reports the pointer in whole CSS pixels.
+  const px = [(x1 - x0) / 348, (x1 - x0) / 348, (y1 - y0) / 228, (y1 - y0) / 228].map((u) => 1.5 * u / scale);
+  zoomed.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= px[i], `window ${zoomed} want ${want}`));
+  await page.dblclick('#fig2a-rank .bg');
+  assert.deepEqual(await win(), [x0, x1, y0, y1]);
+  // The spectrum switches between log-log and linear axes.
+  assert.equal(await page.getAttribute('#fig2e-spectrum', 'data-log'), 'true');
+  await page.click('#fig2e-spectrum + .chart-tools >> text=linear axes');
+  assert.equal(await page.getAttribute('#fig2e-spectrum', 'data-log'), 'false');
+  const ticks = await page.$$eval('#fig2e-spectrum .x-tick text', (ts) => ts.map((t) => t.textContent));
+  assert.ok(ticks.every((t) => !/^1e/.test(t)), `${ticks}`);
+  await page.close();
+});

@@ -1,14 +1,19 @@
 //! The page: loading (bundled sample, `?snapshot=URL`, file picker, drag and drop), the reference
-//! and layer choices, and the views. Reading and analysing run in the worker ([`crate::bridge`]);
+//! and layer choices, the theme, linked selection ([`views::linked`]), the view kept in the URL's
+//! hash ([`crate::view_state`]), and the views. Reading and analysing run in the worker ([`crate::bridge`]);
 //! the page builds the tables of the chosen layers from the worker's comparisons, which is quick.
 //! A bad file shows its error and leaves what was loaded intact.
 
 use crate::bridge::Bridge;
 use crate::protocol::{Analysis, Request, Response};
+use crate::view_state::{parse_hash, to_hash, Theme, ViewState};
 use crate::views;
-use reps::analysis::{Report, SeedSummary};
+use crate::views::heatmap::DEFAULT_THRESHOLD;
+use crate::views::linked;
+use reps::analysis::{score, Report, SeedSummary};
 use reps::metrics::{PerComponent, RepsWeights, EQUAL, WEIGHTED};
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement};
 use yew::prelude::*;
 
@@ -17,6 +22,14 @@ use yew::prelude::*;
 pub struct ViewerState {
     /// The last job sent to the worker.
     latest: u32,
+    /// The URL each recent job reads from (`None`: files from the disk), for the link.
+    sources: Vec<(u32, Option<String>)>,
+    /// The URL the shown analysis was read from.
+    shown_url: Option<String>,
+    /// The last report export sent to the worker (its statistics with the sliders' weights), and
+    /// its answer, which the page saves as report.json.
+    export_latest: u32,
+    exported: Option<(u32, Rc<Report>)>,
     /// The analysis shown, with its job number.
     shown: Option<(u32, Rc<Analysis>)>,
     /// A multi-seed summary opened after it, with its job number: shown instead.
@@ -37,10 +50,26 @@ pub struct ViewerState {
 /// sample resamples. Statistics are shown only for the current one.
 pub type InferenceKey = (Option<u32>, Vec<String>, u32);
 
+/// What a job reads.
+pub enum Source {
+    /// A snapshot at this URL.
+    Url(String),
+    /// Files from the disk.
+    Files,
+    /// What the shown analysis was read from (a change of reference).
+    Shown,
+}
+
 /// What changes the state.
 pub enum Action {
-    /// A request went to the worker as `job`; `status` says what it does.
-    Sent { job: u32, status: String },
+    /// A request went to the worker as `job`; `status` says what it does, `source` what it reads.
+    Sent {
+        job: u32,
+        status: String,
+        source: Source,
+    },
+    /// A report export went to the worker as `job`.
+    SentExport { job: u32 },
     /// A statistics request for `key` went to the worker as `job`.
     SentInference { job: u32, key: InferenceKey },
     /// The worker answered.
@@ -53,10 +82,27 @@ impl Reducible for ViewerState {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         match action {
-            Action::Sent { job, status } => {
+            Action::Sent {
+                job,
+                status,
+                source,
+            } => {
+                let url = match source {
+                    Source::Url(u) => Some(u),
+                    Source::Files => None,
+                    Source::Shown => s.shown_url.clone(),
+                };
+                // The shown analysis is at most a few jobs old.
+                s.sources.retain(|(j, _)| j + 8 > job);
+                s.sources.push((job, url));
                 s.latest = job;
                 s.status = Some(status);
                 s.progress = None;
+            }
+            Action::SentExport { job } => {
+                s.export_latest = job;
+                s.status =
+                    Some("computing the statistics of report.json with your weights…".into());
             }
             Action::SentInference { job, key } => {
                 s.inference_latest = (job, key);
@@ -82,6 +128,11 @@ impl Reducible for ViewerState {
                 report,
                 seconds,
             }) => {
+                if job == s.export_latest {
+                    s.exported = Some((job, Rc::new(*report)));
+                    s.status = None;
+                    return Rc::new(s);
+                }
                 if job != s.inference_latest.0 {
                     return self;
                 }
@@ -105,6 +156,11 @@ impl Reducible for ViewerState {
                     return self;
                 }
                 s.shown = Some((job, Rc::new(*analysis)));
+                s.shown_url = s
+                    .sources
+                    .iter()
+                    .find(|(j, _)| *j == job)
+                    .and_then(|(_, u)| u.clone());
                 s.seeds = None;
                 if job == s.latest {
                     s.status = None;
@@ -114,7 +170,11 @@ impl Reducible for ViewerState {
             }
             Action::Worker(Response::Failed { job, error })
             | Action::Worker(Response::Crashed { job, error }) => {
-                if job != 0 && job != s.latest && job != s.inference_latest.0 {
+                if job != 0
+                    && job != s.latest
+                    && job != s.inference_latest.0
+                    && job != s.export_latest
+                {
                     return self;
                 }
                 s.inference_progress = None;
@@ -167,12 +227,62 @@ fn stream_above() -> u64 {
         .unwrap_or(crate::load::MAX_TOTAL_BYTES)
 }
 
+/// The URL's hash (empty where there is none).
+fn current_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// Replaces the URL's hash without a new history entry (the view changes often).
+fn write_hash(hash: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let url = format!(
+        "{}{}#{hash}",
+        w.location().pathname().unwrap_or_default(),
+        w.location().search().unwrap_or_default()
+    );
+    if let Ok(h) = w.history() {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// The browser's preferred theme (`prefers-color-scheme`).
+fn preferred_theme() -> Theme {
+    let dark = web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches());
+    if dark {
+        Theme::Dark
+    } else {
+        Theme::Light
+    }
+}
+
+/// Saves `report` as report.json, as `native analyze --format json` writes it.
+fn save_report(report: &Report) {
+    match serde_json::to_string_pretty(report) {
+        Ok(text) => views::download::download("report.json", "application/json", &(text + "\n")),
+        Err(e) => web_sys::console::error_1(&format!("report.json: {e}").into()),
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(ViewerState::default);
-    let weights = use_state(|| WEIGHTED.0);
-    let chosen_layers = use_state(|| None::<Vec<String>>);
+    // What the link restores, read once; its problems are shown.
+    let link = use_memo((), |_| parse_hash(&current_hash()));
+    let (start, link_problems) = (&link.0, &link.1);
+    let weights = use_state(|| start.weights.unwrap_or(WEIGHTED.0));
+    let chosen_layers = use_state(|| start.layers.clone());
     let chosen_models = use_state(|| None::<Vec<String>>);
+    let pinned = use_state(|| start.pinned.clone());
+    let hovered = use_state(|| None::<String>);
+    let threshold = use_state(|| start.threshold.unwrap_or(DEFAULT_THRESHOLD));
+    let heat_score = use_state(|| "reps_weighted".to_string());
+    let theme = use_state(|| start.theme.unwrap_or_else(preferred_theme));
+    // The link's reference, applied to the first analysis shown.
+    let pending_reference = use_mut_ref(|| start.reference.clone());
     // Resamples of the analysed samples for per-model REPS intervals (0: none yet).
     let sample_bootstrap = use_state(|| 0u32);
     let bridge = {
@@ -192,16 +302,30 @@ pub fn app() -> Html {
         })
     };
 
-    // On start: `?snapshot=URL`, else the bundled sample.
+    // On start: the link's snapshot, else `?snapshot=URL`, else the bundled sample.
     {
         let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
+        let url = start.snapshot.clone().unwrap_or_else(start_url);
         use_effect_with((), move |_| {
-            let url = start_url();
             let status = format!("loading {url}…");
+            let source = Source::Url(url.clone());
             let job = bridge.send(|job| Request::OpenUrl { job, url }, Vec::new());
-            dispatcher.dispatch(Action::Sent { job, status });
+            dispatcher.dispatch(Action::Sent {
+                job,
+                status,
+                source,
+            });
         });
     }
+    // The theme is an attribute of <html>, which style.css reads.
+    use_effect_with(*theme, |theme| {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("data-theme", theme.name());
+        }
+    });
 
     let on_files = {
         let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
@@ -212,7 +336,11 @@ pub fn app() -> Html {
             let status = format!("reading {} file(s)…", files.len());
             let stream_above = stream_above();
             let job = bridge.send(|job| Request::OpenFiles { job, stream_above }, files);
-            dispatcher.dispatch(Action::Sent { job, status });
+            dispatcher.dispatch(Action::Sent {
+                job,
+                status,
+                source: Source::Files,
+            });
         })
     };
     let onchange = {
@@ -231,16 +359,22 @@ pub fn app() -> Html {
             on_files.emit(file_list(e.data_transfer().and_then(|d| d.files())));
         })
     };
-    let on_reference = {
+    let reanalyse = {
         let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
-        Callback::from(move |e: Event| {
-            let sel: web_sys::HtmlSelectElement = e.target_unchecked_into();
-            let name = sel.value();
+        Callback::from(move |name: String| {
             let status = format!("analysing again against {name}…");
             let job = bridge.send(|job| Request::Reference { job, name }, Vec::new());
-            dispatcher.dispatch(Action::Sent { job, status });
+            dispatcher.dispatch(Action::Sent {
+                job,
+                status,
+                source: Source::Shown,
+            });
         })
     };
+    let on_reference = reanalyse.reform(|e: Event| {
+        e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+            .value()
+    });
     let on_weight = {
         let weights = weights.clone();
         Callback::from(move |(k, v): (usize, f64)| {
@@ -253,6 +387,20 @@ pub fn app() -> Html {
     // The layers the tables average over: the reader's choice where it still applies, else the
     // analysis's default.
     let shown = state.shown.clone();
+    // The link's reference, once, on the first analysis that has it.
+    {
+        let (pending, reanalyse, shown) = (pending_reference.clone(), reanalyse, shown.clone());
+        use_effect_with(shown.as_ref().map(|s| s.0), move |_| {
+            if let Some((_, a)) = shown.as_ref() {
+                let wanted = pending.borrow_mut().take();
+                if let Some(name) = wanted.filter(|n| *n != a.comparisons.reference) {
+                    if a.comparisons.models.iter().any(|m| m.name == name) {
+                        reanalyse.emit(name);
+                    }
+                }
+            }
+        });
+    }
     let layers: Vec<String> = match (&shown, &*chosen_layers) {
         (Some((_, a)), Some(c)) if c.iter().all(|l| a.comparisons.layers.contains(l)) => c.clone(),
         (Some((_, a)), _) => a.default_layers.clone(),
@@ -307,25 +455,28 @@ pub fn app() -> Html {
         Some((k, r, seconds)) if *k == key => (Some(r.clone()), Some(*seconds)),
         _ => (None, None),
     };
-    let report: Rc<Option<Result<Report, String>>> = use_memo(
-        (
-            shown.as_ref().map(|s| s.0),
-            layers.clone(),
-            *weights,
-            inferred.as_ref().map(Rc::as_ptr),
-        ),
-        move |(_, _, raw, _)| {
-            let w = RepsWeights::new(*raw).unwrap_or(EQUAL);
-            match &inferred {
-                Some(r) => Some(Ok(r.with_user_weights(Some(w)))),
-                None => base.as_ref().as_ref().map(|r| {
-                    r.as_ref()
-                        .map(|r| r.with_user_weights(Some(w)))
-                        .map_err(Clone::clone)
-                }),
-            }
-        },
-    );
+    let report: Rc<Option<Result<Report, String>>> = {
+        let (inferred, base) = (inferred.clone(), base.clone());
+        use_memo(
+            (
+                shown.as_ref().map(|s| s.0),
+                layers.clone(),
+                *weights,
+                inferred.as_ref().map(Rc::as_ptr),
+            ),
+            move |(_, _, raw, _)| {
+                let w = RepsWeights::new(*raw).unwrap_or(EQUAL);
+                match &inferred {
+                    Some(r) => Some(Ok(r.with_user_weights(Some(w)))),
+                    None => base.as_ref().as_ref().map(|r| {
+                        r.as_ref()
+                            .map(|r| r.with_user_weights(Some(w)))
+                            .map_err(Clone::clone)
+                    }),
+                }
+            },
+        )
+    };
     // Figure 2's models: the reader's choice where every name still exists, else the default.
     let figure_models: Vec<String> = match (report.as_ref(), &*chosen_models) {
         (Some(Ok(r)), Some(c)) if c.iter().all(|n| r.models.iter().any(|m| &m.name == n)) => {
@@ -347,16 +498,169 @@ pub fn app() -> Html {
         Callback::from(move |next: Vec<String>| chosen_layers.set(Some(next)))
     };
 
+    let on_report = {
+        let (bridge, dispatcher, inferred, weights) = (
+            bridge.clone(),
+            state.dispatcher(),
+            inferred.clone(),
+            *weights,
+        );
+        let (base, sample_bootstrap) = (base.clone(), *sample_bootstrap);
+        Callback::from(move |_: MouseEvent| {
+            if weights == WEIGHTED.0 {
+                // The paper's weights: the report as native analyze writes it without --weights.
+                if let Some(r) = &inferred {
+                    save_report(r);
+                }
+            } else if let (Some(Ok(r)), Ok(w)) = (base.as_ref(), RepsWeights::new(weights)) {
+                // Other weights: their Table 2 row needs its statistics too, as with --weights.
+                let report = Box::new(r.with_user_weights(Some(w)));
+                let job = bridge.send(
+                    |job| Request::Inference {
+                        job,
+                        report,
+                        sample_bootstrap,
+                    },
+                    Vec::new(),
+                );
+                dispatcher.dispatch(Action::SentExport { job });
+            }
+        })
+    };
+    // An export's answer is saved once.
+    use_effect_with(state.exported.clone(), |exported| {
+        if let Some((_, r)) = exported {
+            save_report(r);
+        }
+    });
+
+    // Linked selection (views::linked): hover or focus highlights, a click or Enter pins.
+    let hover = {
+        let hovered = hovered.clone();
+        Callback::from(move |target: Option<web_sys::EventTarget>| {
+            let m = linked::model_at(target);
+            if *hovered != m {
+                hovered.set(m);
+            }
+        })
+    };
+    let onmouseover = hover.reform(|e: MouseEvent| e.target());
+    let onfocusin = hover.reform(|e: FocusEvent| e.target());
+    let on_pin = {
+        let pinned = pinned.clone();
+        Callback::from(move |name: String| pinned.set(linked::toggle(&pinned, &name)))
+    };
+    let onclick = {
+        let on_pin = on_pin.clone();
+        Callback::from(move |e: MouseEvent| {
+            if !linked::on_control(e.target()) {
+                if let Some(m) = linked::model_at(e.target()) {
+                    on_pin.emit(m);
+                }
+            }
+        })
+    };
+    let onkeydown = {
+        let on_pin = on_pin.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if !matches!(e.key().as_str(), "Enter" | " ") {
+                return;
+            }
+            // Only on the focused row itself, not on a control inside one.
+            let own = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.get_attribute("data-model"));
+            if let Some(m) = own {
+                e.prevent_default();
+                on_pin.emit(m);
+            }
+        })
+    };
+    let on_theme = {
+        let theme = theme.clone();
+        Callback::from(move |_: MouseEvent| theme.set(theme.toggled()))
+    };
+    let on_threshold = {
+        let threshold = threshold.clone();
+        Callback::from(move |t: f64| threshold.set(t))
+    };
+    let on_heat_score = {
+        let heat_score = heat_score.clone();
+        Callback::from(move |k: String| heat_score.set(k))
+    };
+
+    // The link: written once something is shown and the link's own reference has been applied.
+    let view = shown.as_ref().map(|_| ViewState {
+        snapshot: state.shown_url.clone(),
+        reference: match report.as_ref() {
+            Some(Ok(r)) => Some(r.reference.clone()),
+            _ => None,
+        },
+        layers: Some(layers.clone()),
+        weights: Some(*weights),
+        pinned: (*pinned).clone(),
+        threshold: Some(*threshold),
+        theme: Some(*theme),
+    });
+    {
+        let pending = pending_reference.clone();
+        use_effect_with(view, move |view| {
+            if let (Some(v), None) = (view, pending.borrow().as_ref()) {
+                write_hash(&to_hash(v));
+            }
+        });
+    }
+
+    let analysis_view = |a: &Rc<Analysis>, r: &Rc<Option<Result<Report, String>>>| {
+        let Some(Ok(rep)) = r.as_ref() else {
+            return html! {};
+        };
+        html! {
+            <>
+                <div class="choices">
+                    <label>{ "Reference model: " }
+                        <select id="reference" onchange={on_reference.clone()}>
+                            { for rep.models.iter().map(|m| html! {
+                                <option value={m.name.clone()} selected={m.name == rep.reference}>{ &m.name }</option>
+                            }) }
+                        </select>
+                    </label>
+                    { checkboxes(&Choice {
+                        id: "layers",
+                        legend: "Layers averaged in the tables",
+                        items: &a.comparisons.layers,
+                        chosen: &layers,
+                        at_least_one: true,
+                        on_change: on_layers.clone(),
+                    }) }
+                </div>
+                { statistics_status(&state, seconds, *sample_bootstrap, on_sample_bootstrap.clone()) }
+                <views::pinned::Pinned analysis={a.clone()} pinned={(*pinned).clone()} on_unpin={on_pin.clone()} />
+                <Views report={r.clone()} analysis={a.clone()} weights={*weights} on_weight={on_weight.clone()}
+                    figure_models={figure_models.clone()} on_figure_models={on_figure_models.clone()}
+                    heat_score={(*heat_score).clone()} threshold={*threshold} on_heat_score={on_heat_score.clone()}
+                    on_threshold={on_threshold.clone()} on_report={on_report.clone()} report_ready={inferred.is_some()} />
+            </>
+        }
+    };
+
     html! {
-        <div class="page" {ondragover} {ondrop}>
+        <div class="page" {ondragover} {ondrop} {onmouseover} {onfocusin} {onclick} {onkeydown}>
+            <style>{ views::charts::chart_css(|v| format!("var({v})")) }</style>
+            <style id="linked">{ linked::css(hovered.as_deref(), &pinned) }</style>
             <header>
                 <h1>{ "reps viewer" }</h1>
-                <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, one .npz / .npy / .safetensors activation file per model (the first is the reference), or the summary.json of a multi-seed sweep, anywhere on the page. Everything is computed in your browser, in a background worker; no data leaves your machine." }</p>
+                <button id="theme" class="theme" onclick={on_theme} aria-pressed={(*theme == Theme::Dark).to_string()}>{ if *theme == Theme::Dark { "light mode" } else { "dark mode" } }</button>
+                <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, one .npz / .npy / .safetensors activation file per model (the first is the reference), or the summary.json of a multi-seed sweep, anywhere on the page. Everything is computed in your browser, in a background worker; no data leaves your machine. The address bar keeps the view (reference, layers, weights, pinned models, threshold, theme): copy it to share." }</p>
                 <label class="picker">{ "Open files…" }
                     // Visually hidden (the label is the button), still reachable by keyboard.
                     <input class="visually-hidden" type="file" multiple=true accept=".reps,.npz,.npy,.safetensors,.json" {onchange} />
                 </label>
             </header>
+            if !link_problems.is_empty() {
+                <ul class="note" id="link-problems">{ for link_problems.iter().map(|p| html! { <li>{ p }</li> }) }</ul>
+            }
             if let (Some(s), None) = (state.status.clone(), &state.progress) { <p class="status" id="status">{ s }</p> }
             if let Some((step, done, total)) = state.progress.clone() {
                 <div class="progress" id="progress" role="progressbar" aria-valuenow={done.to_string()} aria-valuemax={total.to_string()}>
@@ -378,31 +682,8 @@ pub fn app() -> Html {
                 </p>
                 {
                     match report.as_ref() {
-                        Some(Ok(r)) => html! {
-                            <>
-                                <div class="choices">
-                                    <label>{ "Reference model: " }
-                                        <select id="reference" onchange={on_reference}>
-                                            { for r.models.iter().map(|m| html! {
-                                                <option value={m.name.clone()} selected={m.name == r.reference}>{ &m.name }</option>
-                                            }) }
-                                        </select>
-                                    </label>
-                                    { checkboxes(&Choice {
-                                        id: "layers",
-                                        legend: "Layers averaged in the tables",
-                                        items: &a.comparisons.layers,
-                                        chosen: &layers,
-                                        at_least_one: true,
-                                        on_change: on_layers,
-                                    }) }
-                                </div>
-                                { statistics_status(&state, seconds, *sample_bootstrap, on_sample_bootstrap) }
-                                <Views report={report.clone()} analysis={a.clone()} weights={*weights} {on_weight} {figure_models} {on_figure_models} />
-                            </>
-                        },
                         Some(Err(e)) => html! { <p class="error" role="alert">{ e }</p> },
-                        None => html! {},
+                        _ => analysis_view(a, &report),
                     }
                 }
             }
@@ -518,6 +799,15 @@ pub struct ViewsProps {
     /// The models Figure 2 draws, and what sets them.
     pub figure_models: Vec<String>,
     pub on_figure_models: Callback<Vec<String>>,
+    /// The overview's score (a key of `reps::analysis::SCORES`) and damage threshold, and what
+    /// sets them.
+    pub heat_score: String,
+    pub threshold: f64,
+    pub on_heat_score: Callback<String>,
+    pub on_threshold: Callback<f64>,
+    /// Saves the report as JSON, once its statistics are `report_ready`.
+    pub on_report: Callback<MouseEvent>,
+    pub report_ready: bool,
 }
 
 impl PartialEq for ViewsProps {
@@ -526,6 +816,9 @@ impl PartialEq for ViewsProps {
             && Rc::ptr_eq(&self.analysis, &other.analysis)
             && self.weights == other.weights
             && self.figure_models == other.figure_models
+            && self.heat_score == other.heat_score
+            && self.threshold == other.threshold
+            && self.report_ready == other.report_ready
     }
 }
 
@@ -537,11 +830,27 @@ fn views(p: &ViewsProps) -> Html {
     };
     let a = &p.analysis;
     let names: Vec<String> = r.models.iter().map(|m| m.name.clone()).collect();
+    let c = &a.comparisons;
+    let first = score(&p.heat_score).map(|s| views::tables::FirstDamaged {
+        score: s.short,
+        threshold: p.threshold,
+        layers: c
+            .models
+            .iter()
+            .map(|m| {
+                let l = m.first_below(&c.layers, s, p.threshold);
+                (m.name.clone(), l.map(str::to_string))
+            })
+            .collect(),
+    });
     html! {
         <>
             { context(r) }
-            <views::heatmap::Heatmap analysis={a.clone()} />
-            { views::tables::all(r, &p.weights, p.on_weight.clone()) }
+            <views::heatmap::Heatmap analysis={a.clone()} score={p.heat_score.clone()} threshold={p.threshold}
+                on_score={p.on_heat_score.clone()} on_threshold={p.on_threshold.clone()} />
+            if let Some(first) = first {
+                { views::tables::all(r, &p.weights, p.on_weight.clone(), &first, p.on_report.clone(), p.report_ready) }
+            }
             { checkboxes(&Choice {
                 id: "figure-models",
                 legend: "Models drawn in Figure 2 (a)–(c), (e)–(g)",

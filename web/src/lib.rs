@@ -1,7 +1,8 @@
 //! The reps viewer: drop snapshots or activation files, and every diagnostic is computed in the
 //! browser by crate `reps` (no data leaves the machine).
 //!
-//! - [`app`]: the page (yew); [`views`]: its tables and charts;
+//! - [`app`]: the page (yew); [`views`]: its tables and charts; [`view_state`]: the view as the
+//!   URL's hash holds it;
 //! - [`bridge`] (page side) and [`worker`] (worker side): reading and analysing in a web worker,
 //!   with [`protocol`] the messages between them;
 //! - [`load`]: files → analysis input → everything the page draws (pure Rust, tested natively).
@@ -11,5 +12,6 @@ pub mod blob_source;
 pub mod bridge;
 pub mod load;
 pub mod protocol;
+pub mod view_state;
 pub mod views;
 pub mod worker;

@@ -1,30 +1,39 @@
-//! Saving text the page made (SVG charts, CSV tables) as a file, through a Blob URL.
+//! Saving what the page made (charts as SVG and PNG, tables as CSV, Markdown and LaTeX, the
+//! report as JSON) as a file, through a Blob or data URL.
 
 use wasm_bindgen::JsCast;
 
 /// Offers `text` for download as `name` with MIME type `mime`.
 pub fn download(name: &str, mime: &str, text: &str) {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+    let Some(url) = object_url(mime, text) else {
         return;
     };
+    download_url(name, &url);
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// A `blob:` URL holding `text` as `mime` (revoke it when done).
+pub fn object_url(mime: &str, text: &str) -> Option<String> {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// Offers what `url` (a `blob:` or `data:` URL) holds for download as `name`.
+pub fn download_url(name: &str, url: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
     if let Ok(a) = doc
         .create_element("a")
         .map(|a| a.unchecked_into::<web_sys::HtmlAnchorElement>())
     {
-        a.set_href(&url);
+        a.set_href(url);
         a.set_download(name);
         a.click();
     }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 /// One CSV field: made safe for spreadsheets (`reps::formats::spreadsheet_text`: no formulas,

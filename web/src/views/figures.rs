@@ -3,7 +3,7 @@
 //! against accuracy drop with its regression line.
 
 use super::charts::{chart, Chart, Series};
-use reps::analysis::{Comparisons, MethodGroup, Report};
+use reps::analysis::{Comparisons, MethodGroup, ModelComparisons, Report};
 use reps::histogram::WeightHistogram;
 use reps::metrics::WEIGHTED;
 use yew::prelude::*;
@@ -72,6 +72,7 @@ fn per_layer(
                 .filter_map(|(i, (_, c))| f(c).map(|v| (i as f64, v)))
                 .collect(),
             line: true,
+            model: Some(m.name.clone()),
             ..Series::default()
         })
         .collect();
@@ -82,32 +83,84 @@ fn per_layer(
         y_label: y.into(),
         series,
         log: false,
+        log_switch: false,
         regression: false,
         x_names: per_layer.layers.clone(),
     })
 }
 
-/// One scatter series per method, in the order the methods first appear, from `(method, point,
-/// whisker)` triples: every method gets its own series (and colour), known or not.
-pub(super) fn by_method<'a>(
-    points: impl IntoIterator<Item = (&'a str, (f64, f64), Option<(f64, f64)>)>,
-) -> Vec<Series> {
+/// One point of a scatter by method: its model, its method, the point and its whisker.
+pub(super) type MethodPoint<'a> = (&'a str, &'a str, (f64, f64), Option<(f64, f64)>);
+
+/// One scatter series per method, in the order the methods first appear: every method gets its
+/// own series (and colour), known or not, and every point names its model.
+pub(super) fn by_method<'a>(points: impl IntoIterator<Item = MethodPoint<'a>>) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();
-    for (method, p, w) in points {
-        match out.iter_mut().find(|s| s.name == method) {
-            Some(s) => {
-                s.points.push(p);
-                s.whiskers.push(w);
+    for (model, method, p, w) in points {
+        let at = match out.iter().position(|s| s.name == method) {
+            Some(at) => at,
+            None => {
+                out.push(Series {
+                    name: method.to_string(),
+                    ..Series::default()
+                });
+                out.len() - 1
             }
-            None => out.push(Series {
-                name: method.to_string(),
-                points: vec![p],
-                whiskers: vec![w],
-                ..Series::default()
-            }),
-        }
+        };
+        let s = &mut out[at];
+        s.points.push(p);
+        s.whiskers.push(w);
+        s.point_models.push(model.to_string());
     }
     out
+}
+
+/// A weight histogram as a line of the fraction of weights per bin centre, named and owned by
+/// `model`.
+pub(super) fn histogram_series(model: &str, h: &WeightHistogram) -> Series {
+    let total = h.counts.iter().sum::<u64>().max(1) as f64;
+    let width = (h.high - h.low) as f64 / h.counts.len().max(1) as f64;
+    Series {
+        name: model.to_string(),
+        model: Some(model.to_string()),
+        points: h
+            .counts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (h.low as f64 + (i as f64 + 0.5) * width, *c as f64 / total))
+            .collect(),
+        line: true,
+        ..Series::default()
+    }
+}
+
+/// The layer whose spectrum stands for a model (its logits layer, else the last compared layer
+/// of `layers`) and that spectrum, if it was computed.
+pub(super) fn spectrum_of<'a>(
+    m: &'a ModelComparisons,
+    layers: &'a [String],
+) -> Option<(&'a str, &'a Vec<f64>)> {
+    let layer = m
+        .logits
+        .as_deref()
+        .filter(|l| m.spectra.get(l).is_some())
+        .or_else(|| layers.last().map(String::as_str))?;
+    Some((layer, m.spectra.get(layer)?))
+}
+
+/// A spectrum as a line of λ_i against i = 1, 2, …, owned by `model`.
+pub(super) fn spectrum_series(name: String, model: &str, eigenvalues: &[f64]) -> Series {
+    Series {
+        name,
+        model: Some(model.to_string()),
+        points: eigenvalues
+            .iter()
+            .enumerate()
+            .map(|(i, l)| ((i + 1) as f64, *l))
+            .collect(),
+        line: true,
+        ..Series::default()
+    }
 }
 
 /// Every figure of `r` (a report with the sliders' weights as the user's weights). `layers` holds
@@ -135,10 +188,16 @@ pub fn all(
                 .filter(|m| m.name != r.reference)
                 .filter_map(|m| {
                     let w = m.reps_ci.filter(|_| whiskers).map(|[lo, hi]| (lo, hi));
-                    Some((m.method.as_str(), (m.accuracy_drop?, m.reps_user?), w))
+                    Some((
+                        m.name.as_str(),
+                        m.method.as_str(),
+                        (m.accuracy_drop?, m.reps_user?),
+                        w,
+                    ))
                 }),
         ),
         log: false,
+        log_switch: false,
         regression: true,
         x_names: vec![],
     });
@@ -169,41 +228,21 @@ pub fn all(
             y_label: "fraction of weights".into(),
             series: hist_models
                 .iter()
-                .map(|(name, h)| {
-                    let total = h.counts.iter().sum::<u64>().max(1) as f64;
-                    let width = (h.high - h.low) as f64 / h.counts.len() as f64;
-                    Series {
-                        name: name.clone(),
-                        points: h
-                            .counts
-                            .iter()
-                            .enumerate()
-                            .map(|(i, c)| {
-                                (h.low as f64 + (i as f64 + 0.5) * width, *c as f64 / total)
-                            })
-                            .collect(),
-                        line: true,
-                        ..Series::default()
-                    }
-                })
+                .map(|(name, h)| histogram_series(name, h))
                 .collect(),
             log: false,
+            log_switch: false,
             regression: false,
             x_names: vec![],
         })
     });
-    // The spectrum of each model's logits layer (else its last compared layer).
-    let spectra: Vec<(&str, &Vec<f64>)> = layers
+    let spectra: Vec<Series> = layers
         .models
         .iter()
         .filter(|m| models.contains(&m.name))
         .filter_map(|m| {
-            let layer = m
-                .logits
-                .as_deref()
-                .filter(|l| m.spectra.get(l).is_some())
-                .or_else(|| layers.layers.last().map(String::as_str))?;
-            Some((m.name.as_str(), m.spectra.get(layer)?))
+            let (_, ev) = spectrum_of(m, &layers.layers)?;
+            Some(spectrum_series(m.name.clone(), &m.name, ev))
         })
         .collect();
     let spectrum_layer = layers
@@ -215,23 +254,12 @@ pub fn all(
         .unwrap_or_default();
     let spectrum = chart(&Chart {
         id: "fig2e-spectrum".into(),
-        title: format!("(e) eigenvalue spectrum of {spectrum_layer} (log-log)"),
+        title: format!("(e) eigenvalue spectrum of {spectrum_layer}"),
         x_label: "index i".into(),
         y_label: "eigenvalue λ_i".into(),
-        series: spectra
-            .iter()
-            .map(|(name, ev)| Series {
-                name: name.to_string(),
-                points: ev
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| ((i + 1) as f64, *l))
-                    .collect(),
-                line: true,
-                ..Series::default()
-            })
-            .collect(),
+        series: spectra,
         log: true,
+        log_switch: true,
         regression: false,
         x_names: vec![],
     });
@@ -250,9 +278,10 @@ pub fn all(
                     x_label: "prediction agreement".into(),
                     y_label: "separation ratio r_s".into(),
                     series: by_method(layers.models.iter().filter_map(|m| {
-                        Some((m.method.as_str(), (m.baselines.prediction_agreement?, m.layers.0.last()?.1.raw.separation?), None))
+                        Some((m.name.as_str(), m.method.as_str(), (m.baselines.prediction_agreement?, m.layers.0.last()?.1.raw.separation?), None))
                     })),
                     log: false,
+                    log_switch: false,
                     regression: true,
                     x_names: vec![],
                 }) }

@@ -38,41 +38,43 @@ fn colour(v: f64, threshold: f64) -> String {
 #[derive(Properties)]
 pub struct HeatmapProps {
     pub analysis: Rc<Analysis>,
+    /// The key of the score drawn (a per-layer score of `reps::analysis::SCORES`).
+    pub score: String,
+    pub threshold: f64,
+    pub on_score: Callback<String>,
+    pub on_threshold: Callback<f64>,
 }
 
 impl PartialEq for HeatmapProps {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.analysis, &other.analysis)
+            && self.score == other.score
+            && self.threshold == other.threshold
     }
 }
 
 /// The heatmap with its score and threshold choices.
 #[function_component(Heatmap)]
 pub fn heatmap(p: &HeatmapProps) -> Html {
-    let key = use_state(|| "reps_weighted".to_string());
-    let threshold = use_state(|| DEFAULT_THRESHOLD);
     let c = &p.analysis.comparisons;
-    let Some(s) = score(&key) else {
+    let Some(s) = score(&p.score) else {
         return html! {};
     };
-    let on_score = {
-        let key = key.clone();
-        Callback::from(move |e: Event| {
-            key.set(e.target_unchecked_into::<HtmlSelectElement>().value())
-        })
-    };
+    let on_score = p
+        .on_score
+        .reform(|e: Event| e.target_unchecked_into::<HtmlSelectElement>().value());
     let on_threshold = {
-        let threshold = threshold.clone();
+        let on_threshold = p.on_threshold.clone();
         Callback::from(move |e: Event| {
             let v = e
                 .target_unchecked_into::<HtmlInputElement>()
                 .value_as_number();
             if v.is_finite() {
-                threshold.set(v);
+                on_threshold.emit(v);
             }
         })
     };
-    let t = *threshold;
+    let t = p.threshold;
     let models: Vec<_> = c.models.iter().filter(|m| m.name != c.reference).collect();
     html! {
         <section id="overview">
@@ -100,7 +102,7 @@ pub fn heatmap(p: &HeatmapProps) -> Html {
                     { for models.iter().map(|m| {
                         let first = m.first_below(&c.layers, s, t);
                         html! {
-                            <tr data-model={m.name.clone()}>
+                            <tr data-model={m.name.clone()} tabindex="0">
                                 <th>{ &m.name }</th>
                                 { for c.layers.iter().map(|l| {
                                     let key = format!("heat:{}:{l}", m.name);

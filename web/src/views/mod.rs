@@ -2,6 +2,8 @@ pub mod charts;
 pub mod download;
 pub mod figures;
 pub mod heatmap;
+pub mod linked;
+pub mod pinned;
 pub mod seeds;
 pub mod statistics;
 pub mod tables;

@@ -58,7 +58,12 @@ pub fn view(s: &SeedSummary) -> Html {
             .filter_map(|m| {
                 let (x, y) = (m.accuracy_drop.mean?, m.reps_weighted.mean?);
                 let sd = m.reps_weighted.sd;
-                Some((m.method.as_str(), (x, y), sd.map(|sd| (y - sd, y + sd))))
+                Some((
+                    m.name.as_str(),
+                    m.method.as_str(),
+                    (x, y),
+                    sd.map(|sd| (y - sd, y + sd)),
+                ))
             }),
     );
     for s in &mut series {
@@ -74,6 +79,7 @@ pub fn view(s: &SeedSummary) -> Html {
         y_label: "REPS, weighted (mean ± sd)".into(),
         series,
         log: false,
+        log_switch: false,
         regression: true,
         x_names: Vec::new(),
     };

@@ -138,8 +138,18 @@ fn table3(r: &Report, raw: &[f64], on_weight: Callback<(usize, f64)>) -> Html {
     }
 }
 
-/// Every model with every score of the registry; cells keyed `score:<key>:<model>`.
-fn models(r: &Report) -> Html {
+/// Where each model's damage starts, as the overview marks it: per model name, the first layer
+/// whose `score` (a label) is below `threshold`.
+pub struct FirstDamaged {
+    pub score: &'static str,
+    pub threshold: f64,
+    pub layers: Vec<(String, Option<String>)>,
+}
+
+/// Every model with every score of the registry (cells keyed `score:<key>:<model>`) and its first
+/// damaged layer (`models-first-damaged:<model>`, the layer in `data-layer`). Each row stands for
+/// its model (`data-model`) and takes the keyboard focus.
+fn models(r: &Report, first: &FirstDamaged) -> Html {
     let scores: Vec<_> = scores_present(r.user_weights.is_some()).collect();
     let sampled = r.models.iter().any(|m| m.reps_ci.is_some());
     html! {
@@ -150,17 +160,25 @@ fn models(r: &Report) -> Html {
                     { for ["Model", "Method", "Parameter", "Acc.", "Drop"].iter().map(|h| html! { <th>{ *h }</th> }) }
                     { for scores.iter().map(|s| html! { <th title={s.label}>{ s.short }</th> }) }
                     if sampled { <th title="95% percentile bootstrap interval of REPS (weighted) over resamples of the analysed samples">{ "REPS w interval" }</th> }
+                    <th title={format!("The first layer, in order, whose {} is below {} (the overview's choice)", first.score, first.threshold)}>{ format!("first damaged ({} < {})", first.score, first.threshold) }</th>
                 </tr></thead>
                 <tbody>
-                { for r.models.iter().map(|m| html! {
-                    <tr>
+                { for r.models.iter().map(|m| {
+                    let layer = first.layers.iter().find(|(n, _)| n == &m.name).and_then(|(_, l)| l.clone());
+                    html! {
+                    <tr data-model={m.name.clone()} tabindex="0">
                         <td>{ &m.name }</td><td>{ &m.method }</td>
                         <td class="num">{ m.parameter.map(|p| p.to_string()).unwrap_or_default() }</td>
                         { num(format!("acc2:{}", m.name), m.accuracy) }{ num(format!("drop2:{}", m.name), m.accuracy_drop) }
                         { for scores.iter().map(|s| num(format!("score:{}:{}", s.key, m.name), (s.of_model)(m))) }
                         if sampled { <td class="num">{ interval(format!("reps_ci:{}", m.name), m.reps_ci) }</td> }
+                        if m.name == r.reference {
+                            <td class="na">{ "reference" }</td>
+                        } else {
+                            <td data-key={format!("models-first-damaged:{}", m.name)} data-layer={layer.clone().unwrap_or_default()}>{ layer.unwrap_or_else(|| "none".into()) }</td>
+                        }
                     </tr>
-                }) }
+                } }) }
                 </tbody>
             </table>
         </section>
@@ -278,16 +296,27 @@ fn csv_buttons(r: &Report) -> Html {
 }
 
 /// Every table of `r` (a report with the sliders' weights as the user's weights); `raw` are the
-/// sliders' values.
-pub fn all(r: &Report, raw: &[f64], on_weight: Callback<(usize, f64)>) -> Html {
+/// sliders' values; `on_report` downloads the report as JSON (enabled once `report_ready`).
+pub fn all(
+    r: &Report,
+    raw: &[f64],
+    on_weight: Callback<(usize, f64)>,
+    first: &FirstDamaged,
+    on_report: Callback<MouseEvent>,
+    report_ready: bool,
+) -> Html {
     html! {
         <>
             { table1(r) }
             { table2(r) }
             { super::statistics::all(r) }
             { table3(r, raw, on_weight) }
-            { models(r) }
+            { models(r, first) }
             { csv_buttons(r) }
+            <p class="report-json">
+                <button id="download-report" class="download" onclick={on_report} disabled={!report_ready}
+                    title="The whole report, with its statistics, as native analyze --format json writes it for these layers and weights">{ "download report.json" }</button>
+            </p>
         </>
     }
 }
