@@ -458,7 +458,7 @@ test('the overview heatmap shows every layer\'s score as native analyze computes
   const report = analyzeJson([join(root, 'www', 'sample.reps')], ['--layers', layers.join(',')]);
   const models = report.models.filter((m) => m.name !== report.reference);
   const check = async (key, threshold) => {
-    const cells = await page.$$eval('[data-key^="heat:"], [data-key^="first-damaged:"]', (cs) => Object.fromEntries(cs.map((c) => [c.dataset.key, c.dataset.value ?? c.dataset.layer ?? null])));
+    const cells = await page.$$eval('[data-key^="heat:"], [data-key^="first-damaged:"], [data-key^="models-first-damaged:"]', (cs) => Object.fromEntries(cs.map((c) => [c.dataset.key, c.dataset.value ?? c.dataset.layer ?? null])));
     let n = 0;
     for (const m of models) {
       for (const l of layers) {
@@ -469,6 +469,7 @@ test('the overview heatmap shows every layer\'s score as native analyze computes
       // Computed here: the first layer, in order, whose value is below the threshold.
       const first = layers.find((l) => m.layers[l][key] !== null && m.layers[l][key] < threshold) ?? '';
       assert.equal(cells[`first-damaged:${m.name}`], first, `first damaged layer of ${m.name} at ${threshold}`);
+      assert.equal(cells[`models-first-damaged:${m.name}`], first, `per-model table: first damaged layer of ${m.name} at ${threshold}`);
     }
     return n;
   };
