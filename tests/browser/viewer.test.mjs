@@ -738,3 +738,49 @@ test('dark mode follows the browser, keeps text contrast at 4.5:1, and everythin
   assert.ok(ticks.every((t) => !/^1e/.test(t)), `${ticks}`);
   await page.close();
 });
+
+test('two snapshots dropped together are compared: each side equals native analyze of its snapshot, and B − A of per-model REPS is their difference', async () => {
+  const synthetic = process.env.SYNTHETIC_BIN ?? join(root, 'target', 'debug', 'synthetic_snapshot');
+  const b = join(data, 'b.reps');
+  execFileSync(synthetic, [b, '--n', '40', '--width', '4', '--conv-dim', '64', '--seed', '7']);
+  const a = join(root, 'www', 'sample.reps');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await sampleReady(page);
+  await page.setInputFiles('input[type=file]:not(#open-b)', [a, b]);
+  await page.waitForSelector('#compare-table2', { timeout: 60000 });
+  await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 30000 });
+  const [ra, rb] = [analyzeJson([a]), analyzeJson([b])];
+  const shown = await pageNumbers(page);
+  let n = 0;
+  for (const [side, r] of [['a', ra], ['b', rb]]) {
+    for (const [k, c] of Object.entries(r.correlations)) {
+      for (const s of ['plcc', 'srcc', 'krcc']) {
+        const key = `ab:${side}:${s}:${k}`;
+        assert.ok(key in shown, `${key} is not on the page`);
+        close(shown[key], c[s], key);
+        n++;
+      }
+    }
+  }
+  assert.equal(n, 3 * (Object.keys(ra.correlations).length + Object.keys(rb.correlations).length));
+  // B's heatmap: native's per-layer REPS of B on every layer of B.
+  const layersB = await page.$$eval('#b-heatmap th.layer', (ths) => ths.map((t) => t.textContent));
+  const rbAll = analyzeJson([b], ['--layers', layersB.join(',')]);
+  for (const m of rbAll.models.filter((x) => x.name !== rbAll.reference)) {
+    for (const l of layersB) close(shown[`b:heat:${m.name}:${l}`] ?? null, m.layers[l].reps_weighted ?? null, `B ${m.name} ${l}`);
+  }
+  // B − A for the models both hold, from the two native reports.
+  const shared = ra.models.filter((m) => m.name !== ra.reference && rb.models.some((x) => x.name === m.name && x.name !== rb.reference));
+  assert.ok(shared.length >= 20, `${shared.length} shared models`);
+  for (const m of shared) {
+    const other = rb.models.find((x) => x.name === m.name);
+    close(shown[`diff:${m.name}`], other.reps_weighted - m.reps_weighted, `B − A ${m.name}`);
+  }
+  await page.locator('#compare').screenshot({ path: join(shots, 'viewer-compare.png') });
+  // Closing B leaves A as it was.
+  await page.click('#close-b');
+  assert.equal(await page.locator('#compare').count(), 0);
+  close((await pageNumbers(page))['plcc:reps_weighted'], ra.correlations.reps_weighted.plcc, 'A after closing B');
+  await page.close();
+});

@@ -5,7 +5,7 @@
 //! A bad file shows its error and leaves what was loaded intact.
 
 use crate::bridge::Bridge;
-use crate::protocol::{Analysis, Request, Response};
+use crate::protocol::{Analysis, Request, Response, Side};
 use crate::view_state::{parse_hash, to_hash, Theme, ViewState};
 use crate::views;
 use crate::views::heatmap::DEFAULT_THRESHOLD;
@@ -30,6 +30,10 @@ pub struct ViewerState {
     /// its answer, which the page saves as report.json.
     export_latest: u32,
     exported: Option<(u32, Rc<Report>)>,
+    /// Side B of a comparison: the jobs that open it, the latest, and the analysis shown.
+    b_jobs: Vec<u32>,
+    latest_b: u32,
+    shown_b: Option<(u32, Rc<Analysis>)>,
     /// The analysis shown, with its job number.
     shown: Option<(u32, Rc<Analysis>)>,
     /// A multi-seed summary opened after it, with its job number: shown instead.
@@ -67,7 +71,10 @@ pub enum Action {
         job: u32,
         status: String,
         source: Source,
+        side: Side,
     },
+    /// The reader closed side B.
+    CloseB,
     /// A report export went to the worker as `job`.
     SentExport { job: u32 },
     /// A statistics request for `key` went to the worker as `job`.
@@ -85,7 +92,21 @@ impl Reducible for ViewerState {
             Action::Sent {
                 job,
                 status,
+                side: Side::B,
+                ..
+            } => {
+                s.b_jobs.retain(|j| j + 8 > job);
+                s.b_jobs.push(job);
+                s.latest_b = job;
+                s.status = Some(status);
+                s.progress = None;
+            }
+            Action::CloseB => s.shown_b = None,
+            Action::Sent {
+                job,
+                status,
                 source,
+                side: Side::A,
             } => {
                 let url = match source {
                     Source::Url(u) => Some(u),
@@ -117,7 +138,7 @@ impl Reducible for ViewerState {
             }) => {
                 if job == s.inference_latest.0 {
                     s.inference_progress = Some((done, total));
-                } else if job == s.latest {
+                } else if job == s.latest || job == s.latest_b {
                     s.progress = Some((step, done, total));
                 } else {
                     return self;
@@ -138,6 +159,21 @@ impl Reducible for ViewerState {
                 }
                 s.inferred = Some((s.inference_latest.1.clone(), Rc::new(*report), seconds));
                 s.inference_progress = None;
+            }
+            Action::Worker(Response::Seeds { job, .. }) if s.b_jobs.contains(&job) => {
+                s.status = None;
+                s.error = Some("B: a multi-seed summary cannot be compared; open a snapshot or activation files as B".into());
+            }
+            Action::Worker(Response::Done { job, analysis }) if s.b_jobs.contains(&job) => {
+                if s.shown_b.as_ref().is_some_and(|(j, _)| *j > job) {
+                    return self;
+                }
+                s.shown_b = Some((job, Rc::new(*analysis)));
+                if job == s.latest_b {
+                    s.status = None;
+                    s.progress = None;
+                    s.error = None;
+                }
             }
             Action::Worker(Response::Seeds { job, summary }) => {
                 if s.newest_shown() > job {
@@ -172,6 +208,7 @@ impl Reducible for ViewerState {
             | Action::Worker(Response::Crashed { job, error }) => {
                 if job != 0
                     && job != s.latest
+                    && job != s.latest_b
                     && job != s.inference_latest.0
                     && job != s.export_latest
                 {
@@ -309,11 +346,19 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             let status = format!("loading {url}…");
             let source = Source::Url(url.clone());
-            let job = bridge.send(|job| Request::OpenUrl { job, url }, Vec::new());
+            let job = bridge.send(
+                |job| Request::OpenUrl {
+                    job,
+                    url,
+                    side: Side::A,
+                },
+                Vec::new(),
+            );
             dispatcher.dispatch(Action::Sent {
                 job,
                 status,
                 source,
+                side: Side::A,
             });
         });
     }
@@ -327,20 +372,52 @@ pub fn app() -> Html {
         }
     });
 
-    let on_files = {
+    // Opens files as side A or B; two snapshots dropped together are A and B.
+    let open = {
         let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
-        Callback::from(move |files: Vec<web_sys::File>| {
+        Callback::from(move |(files, side): (Vec<web_sys::File>, Side)| {
             if files.is_empty() {
                 return;
             }
-            let status = format!("reading {} file(s)…", files.len());
+            let status = match side {
+                Side::A => format!("reading {} file(s)…", files.len()),
+                Side::B => format!("reading {} file(s) as B…", files.len()),
+            };
             let stream_above = stream_above();
-            let job = bridge.send(|job| Request::OpenFiles { job, stream_above }, files);
+            let job = bridge.send(
+                |job| Request::OpenFiles {
+                    job,
+                    stream_above,
+                    side,
+                },
+                files,
+            );
             dispatcher.dispatch(Action::Sent {
                 job,
                 status,
                 source: Source::Files,
+                side,
             });
+        })
+    };
+    let on_files = {
+        let open = open.clone();
+        Callback::from(move |mut files: Vec<web_sys::File>| {
+            if files.len() == 2 && files.iter().all(|f| f.name().ends_with(".reps")) {
+                let b = files.pop().into_iter().collect();
+                open.emit((files, Side::A));
+                open.emit((b, Side::B));
+            } else {
+                open.emit((files, Side::A));
+            }
+        })
+    };
+    let picker = |side: Side| {
+        let open = open.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            open.emit((file_list(input.files()), side));
+            input.set_value("");
         })
     };
     let onchange = {
@@ -350,6 +427,11 @@ pub fn app() -> Html {
             on_files.emit(file_list(input.files()));
             input.set_value("");
         })
+    };
+    let onchange_b = picker(Side::B);
+    let on_close_b = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::CloseB))
     };
     let ondragover = Callback::from(|e: DragEvent| e.prevent_default());
     let ondrop = {
@@ -368,6 +450,7 @@ pub fn app() -> Html {
                 job,
                 status,
                 source: Source::Shown,
+                side: Side::A,
             });
         })
     };
@@ -636,6 +719,10 @@ pub fn app() -> Html {
                     }) }
                 </div>
                 { statistics_status(&state, seconds, *sample_bootstrap, on_sample_bootstrap.clone()) }
+                if let Some((_, b)) = state.shown_b.as_ref() {
+                    <views::compare::Compare a={r.clone()} a_description={a.description.clone()} b={b.clone()}
+                        heat_score={(*heat_score).clone()} threshold={*threshold} on_close={on_close_b.clone()} />
+                }
                 <views::pinned::Pinned analysis={a.clone()} pinned={(*pinned).clone()} on_unpin={on_pin.clone()} />
                 <Views report={r.clone()} analysis={a.clone()} weights={*weights} on_weight={on_weight.clone()}
                     figure_models={figure_models.clone()} on_figure_models={on_figure_models.clone()}
@@ -656,6 +743,10 @@ pub fn app() -> Html {
                 <label class="picker">{ "Open files…" }
                     // Visually hidden (the label is the button), still reachable by keyboard.
                     <input class="visually-hidden" type="file" multiple=true accept=".reps,.npz,.npy,.safetensors,.json" {onchange} />
+                </label>
+                { " " }
+                <label class="picker" title="A second snapshot or set of activation files, shown beside the first: Table 2 and the overview of each, and the difference of per-model REPS. Dropping two .reps files together opens them as A and B.">{ "Compare with B…" }
+                    <input id="open-b" class="visually-hidden" type="file" multiple=true accept=".reps,.npz,.npy,.safetensors" onchange={onchange_b} />
                 </label>
             </header>
             if !link_problems.is_empty() {

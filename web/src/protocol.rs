@@ -14,9 +14,13 @@ pub enum Request {
     /// model (the first is the reference), or one multi-seed `summary.json`.
     /// Files larger than `stream_above` bytes in all are read in row chunks from their `Blob`s
     /// (`reps::formats::stream`) instead of whole.
-    OpenFiles { job: u32, stream_above: u64 },
+    OpenFiles {
+        job: u32,
+        stream_above: u64,
+        side: Side,
+    },
     /// Fetch a snapshot from an absolute URL.
-    OpenUrl { job: u32, url: String },
+    OpenUrl { job: u32, url: String, side: Side },
     /// Analyse the loaded models again against another reference model.
     Reference { job: u32, name: String },
     /// Fill in the statistics of a report the page built (intervals, p-values, the stable
@@ -28,6 +32,16 @@ pub enum Request {
         report: Box<Report>,
         sample_bootstrap: u32,
     },
+}
+
+/// Which of the two compared analyses a request opens. The worker keeps the models of side A for
+/// a change of reference and for resampling; side B is analysed once against its own reference
+/// and shown beside A.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Side {
+    #[default]
+    A,
+    B,
 }
 
 impl Request {

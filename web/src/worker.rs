@@ -4,7 +4,7 @@
 
 use crate::blob_source::BlobSource;
 use crate::load::{analyse, analyse_streamed, infer};
-use crate::protocol::{decode, encode, Analysis, Request, Response, Timings};
+use crate::protocol::{decode, encode, Analysis, Request, Response, Side, Timings};
 use futures::channel::mpsc;
 use futures::StreamExt;
 use js_sys::{Array, Uint8Array};
@@ -92,6 +92,8 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
     CURRENT_JOB.with(|j| j.set(job));
     let seconds_since = |t: f64| (js_sys::Date::now() - t) / 1000.0;
     let started = js_sys::Date::now();
+    // Whether the models read replace those kept for a change of reference (side A only).
+    let mut keep = true;
     let (reference, files) = match request {
         Request::Inference {
             report,
@@ -130,16 +132,21 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
                 },
             );
         }
-        Request::OpenFiles { stream_above, .. } => {
+        Request::OpenFiles {
+            stream_above, side, ..
+        } => {
             let files: Array = parts.get(1).unchecked_into();
             let list: Vec<web_sys::File> = files.iter().map(|f| f.unchecked_into()).collect();
             let total: f64 = list.iter().map(|f| f.size()).sum();
             if total > stream_above as f64 {
-                return analyse_blobs(scope, job, state, list, None, started);
+                let keep = (side == Side::A).then_some(state);
+                return analyse_blobs(scope, job, keep, list, None, started);
             }
+            keep = side == Side::A;
             (None, read_files(scope, job, &list).await)
         }
-        Request::OpenUrl { url, .. } => {
+        Request::OpenUrl { url, side, .. } => {
+            keep = side == Side::A;
             progress(scope, job, format!("fetching {url}"), 0, 1);
             let name = url
                 .split(['?', '#'])
@@ -152,7 +159,7 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
         Request::Reference { name, .. } => {
             if let Some(Loaded::Streamed(list)) = state {
                 let list = list.clone();
-                return analyse_blobs(scope, job, state, list, Some(name), started);
+                return analyse_blobs(scope, job, Some(state), list, Some(name), started);
             }
             (Some(name), Ok(None))
         }
@@ -206,8 +213,8 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
     });
     match result {
         Ok((fresh, analysis)) => {
-            // Only a successful load replaces the models kept for reference changes.
-            if let Some(f) = fresh {
+            // Only a successful load of side A replaces the models kept for reference changes.
+            if let (Some(f), true) = (fresh, keep) {
                 *state = Some(Loaded::Memory(f));
             }
             post(
@@ -248,11 +255,11 @@ fn throttled<'a>(scope: &'a DedicatedWorkerGlobalScope, job: u32) -> impl FnMut(
 }
 
 /// Analyses `list` read in row chunks from the files themselves (`Blob.slice`), and keeps the
-/// files for a later change of reference when it succeeds.
+/// files in `keep` (side A's state) for a later change of reference when it succeeds.
 fn analyse_blobs(
     scope: &DedicatedWorkerGlobalScope,
     job: u32,
-    state: &mut Option<Loaded>,
+    keep: Option<&mut Option<Loaded>>,
     list: Vec<web_sys::File>,
     reference: Option<String>,
     started: f64,
@@ -269,7 +276,9 @@ fn analyse_blobs(
         });
     match result {
         Ok(analysis) => {
-            *state = Some(Loaded::Streamed(list));
+            if let Some(state) = keep {
+                *state = Some(Loaded::Streamed(list));
+            }
             let timings = Timings {
                 read: 0.0,
                 decode: 0.0,

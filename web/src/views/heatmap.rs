@@ -5,7 +5,7 @@
 //! and `data-value`; the first damaged layer `data-key="first-damaged:<model>"` and `data-layer`.
 
 use crate::protocol::Analysis;
-use reps::analysis::{score, SCORES};
+use reps::analysis::{score, Comparisons, Score, SCORES};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -38,6 +38,10 @@ fn colour(v: f64, threshold: f64) -> String {
 #[derive(Properties)]
 pub struct HeatmapProps {
     pub analysis: Rc<Analysis>,
+    /// Prefixes the ids and `data-key`s of a second heatmap on the page (`"b:"` for side B of a
+    /// comparison); empty for the main one.
+    #[prop_or_default]
+    pub prefix: &'static str,
     /// The key of the score drawn (a per-layer score of `reps::analysis::SCORES`).
     pub score: String,
     pub threshold: f64,
@@ -48,6 +52,7 @@ pub struct HeatmapProps {
 impl PartialEq for HeatmapProps {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.analysis, &other.analysis)
+            && self.prefix == other.prefix
             && self.score == other.score
             && self.threshold == other.threshold
     }
@@ -75,7 +80,10 @@ pub fn heatmap(p: &HeatmapProps) -> Html {
         })
     };
     let t = p.threshold;
-    let models: Vec<_> = c.models.iter().filter(|m| m.name != c.reference).collect();
+    let table = table(c, s, t, p.prefix);
+    if !p.prefix.is_empty() {
+        return table;
+    }
     html! {
         <section id="overview">
             <h2>{ "Overview: where the damage starts" }</h2>
@@ -92,34 +100,42 @@ pub fn heatmap(p: &HeatmapProps) -> Html {
                     <input id="heat-threshold" type="number" min="0" max="1" step="0.01" value={t.to_string()} onchange={on_threshold} />
                 </label>
             </div>
-            <table id="heatmap" class="heatmap">
-                <caption>{ format!("{} per layer (rows: models, columns: layers)", s.label) }</caption>
-                <thead><tr><th>{ "model" }</th>
-                    { for c.layers.iter().map(|l| html! { <th class="layer">{ l }</th> }) }
-                    <th>{ "first damaged layer" }</th>
-                </tr></thead>
-                <tbody>
-                    { for models.iter().map(|m| {
-                        let first = m.first_below(&c.layers, s, t);
-                        html! {
-                            <tr data-model={m.name.clone()} tabindex="0">
-                                <th>{ &m.name }</th>
-                                { for c.layers.iter().map(|l| {
-                                    let key = format!("heat:{}:{l}", m.name);
-                                    match m.on_layer(s, l) {
-                                        Some(v) => html! {
-                                            <td class={classes!("num", "heat", (first == Some(l.as_str())).then_some("first-damaged"))} data-key={key} data-value={v.to_string()} style={format!("background: {}", colour(v, t))} title={format!("{} · {l}: {} {v:.4}", m.name, s.label)}>{ format!("{v:.2}") }</td>
-                                        },
-                                        None => html! { <td class="num na heat" data-key={key} title={format!("{} · {l}: no value", m.name)}>{ "n/a" }</td> },
-                                    }
-                                }) }
-                                <td data-key={format!("first-damaged:{}", m.name)} data-layer={first.unwrap_or("").to_string()}>{ first.unwrap_or("none") }</td>
-                            </tr>
-                        }
-                    }) }
-                </tbody>
-            </table>
+            { table }
         </section>
+    }
+}
+
+/// The heatmap's table of score `s` at threshold `t`; `prefix` as in [`HeatmapProps`].
+fn table(c: &Comparisons, s: &Score, t: f64, prefix: &str) -> Html {
+    let models: Vec<_> = c.models.iter().filter(|m| m.name != c.reference).collect();
+    html! {
+        <table id={format!("{}heatmap", prefix.replace(':', "-"))} class="heatmap">
+            <caption>{ format!("{} per layer (rows: models, columns: layers)", s.label) }</caption>
+            <thead><tr><th>{ "model" }</th>
+                { for c.layers.iter().map(|l| html! { <th class="layer">{ l }</th> }) }
+                <th>{ "first damaged layer" }</th>
+            </tr></thead>
+            <tbody>
+                { for models.iter().map(|m| {
+                    let first = m.first_below(&c.layers, s, t);
+                    html! {
+                        <tr data-model={m.name.clone()} tabindex="0">
+                            <th>{ &m.name }</th>
+                            { for c.layers.iter().map(|l| {
+                                let key = format!("{prefix}heat:{}:{l}", m.name);
+                                match m.on_layer(s, l) {
+                                    Some(v) => html! {
+                                        <td class={classes!("num", "heat", (first == Some(l.as_str())).then_some("first-damaged"))} data-key={key} data-value={v.to_string()} style={format!("background: {}", colour(v, t))} title={format!("{} · {l}: {} {v:.4}", m.name, s.label)}>{ format!("{v:.2}") }</td>
+                                    },
+                                    None => html! { <td class="num na heat" data-key={key} title={format!("{} · {l}: no value", m.name)}>{ "n/a" }</td> },
+                                }
+                            }) }
+                            <td data-key={format!("{prefix}first-damaged:{}", m.name)} data-layer={first.unwrap_or("").to_string()}>{ first.unwrap_or("none") }</td>
+                        </tr>
+                    }
+                }) }
+            </tbody>
+        </table>
     }
 }
 

@@ -1,4 +1,5 @@
 pub mod charts;
+pub mod compare;
 pub mod download;
 pub mod figures;
 pub mod heatmap;
