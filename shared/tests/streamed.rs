@@ -1,5 +1,6 @@
-//! The streamed analysis (layers read in row chunks, issue 13) against the in-memory one, and
-//! files read row by row: token files with an attention mask, truncated and lying entries.
+//! The streamed analysis (layers read in row chunks, issue 13) and the analysis split over parts
+//! (the viewer's workers) against the in-memory one, and files read row by row: token files with
+//! an attention mask, truncated and lying entries.
 
 #![allow(clippy::needless_range_loop)] // matrix code reads best with indices
 
@@ -9,8 +10,8 @@ use common::json::assert_contains;
 use common::*;
 use reps::activations::RowSource;
 use reps::analysis::{
-    compare_models, compare_models_streamed, AnalysisInput, AnalysisOptions, ModelInput,
-    StreamedModel,
+    compare_layers_of, compare_models, compare_models_streamed, compare_models_with, AnalysisInput,
+    AnalysisOptions, ModelInput, StreamedModel,
 };
 use reps::formats::stream::{list_entries, open_streamed_model, RowReader, SliceSource};
 use reps::formats::ReadBudget;
@@ -98,6 +99,36 @@ fn options(reference: &str) -> AnalysisOptions {
         layers: Some(vec!["wide".into(), "narrow".into(), "logits".into()]),
         ..AnalysisOptions::default()
     }
+}
+
+#[test]
+fn models_split_over_parts_give_exactly_the_comparisons_of_one_pass() {
+    let mut models = family(20);
+    // Cross-model details: one accuracy given, one weight similarity known, the reference not first.
+    models[1].accuracy = Some(0.8);
+    models[2].weight_similarity = Some(0.9);
+    let labels: Vec<u32> = (0..20).map(|i| (i % 3) as u32).collect();
+    let input = AnalysisInput {
+        models,
+        labels: Some((labels, "labels.npy".into())),
+    };
+    let opts = options("m1");
+    let whole = compare_models(&input, &opts, &mut |_| {}).unwrap();
+    let mut steps = 0;
+    let a = compare_layers_of(&input, &opts, &[2, 0], &mut |p| {
+        steps += 1;
+        assert_eq!((p.done, p.total), (steps, 6));
+    })
+    .unwrap();
+    let b = compare_layers_of(&input, &opts, &[1], &mut |_| {}).unwrap();
+    assert_eq!(steps, 6, "3 layers of 2 models");
+    let joined = compare_models_with(&input, &opts, vec![b.clone(), a.clone()]).unwrap();
+    assert_eq!(joined, whole);
+    // A model missing or given twice is an error that names it.
+    let e = compare_models_with(&input, &opts, vec![a.clone()]).unwrap_err();
+    assert!(e.to_string().contains("'m1'"), "{e}");
+    let e = compare_models_with(&input, &opts, vec![a.clone(), a, b]).unwrap_err();
+    assert!(e.to_string().contains("repeated"), "{e}");
 }
 
 #[test]

@@ -1,6 +1,8 @@
-// The viewer's benchmark (issue 4): time from dropping a 25-model paper-scale snapshot on the page
-// to every chart drawn, in headless Chromium; and the WebAssembly-to-native ratio of the same
-// decoding and analysis (web::load, via `cargo run --release -p web --example time_analysis`).
+// The viewer's benchmark (issues 4 and 14): time from dropping a 25-model paper-scale snapshot on
+// the page to every chart drawn, in headless Chromium, with every worker the page starts (one
+// per core) and with one (`?workers=1`); and the WebAssembly-to-native ratio of the same decoding
+// and analysis, one worker against one native thread (web::load, via `cargo run --release -p web
+// --example time_analysis`).
 //
 // Build first: trunk build --release; cargo build --release -p web --example time_analysis
 //              -p reps-e2e --bin synthetic_snapshot
@@ -26,40 +28,47 @@ console.log(`snapshot ${snapshot}: ${(statSync(snapshot).size / 1e6).toFixed(1)}
 
 const { server, base } = await serve();
 const browser = await launch();
-const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-await page.goto(base);
-await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 60000 });
-const results = [];
-for (let i = 0; i < runs; i++) {
-  // Start from the sample each time, so that "drawn" means the new file's charts.
-  if (i > 0) {
-    await page.goto(base);
+
+/** `runs` drops of the snapshot on the page opened at `url`; the worker's figures of each. */
+async function drops(url, label) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    // Start from the sample each time, so that "drawn" means the new file's charts.
+    await page.goto(url);
     await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 60000 });
+    const t0 = performance.now();
+    await page.setInputFiles('input[type=file]:not(#open-b)', snapshot);
+    await page.waitForFunction(drawnScript(name), null, { timeout: 300000, polling: 20 });
+    const seconds = (performance.now() - t0) / 1000;
+    const t = await page.$eval('#timings', (e) => ({ read: Number(e.dataset.read), decode: Number(e.dataset.decode), analyse: Number(e.dataset.analyse), workers: Number(e.dataset.workers) }));
+    // Then the statistics of the default layers (intervals, p-values, claims), in the worker.
+    await page.waitForSelector('#statistics[data-ready="true"]', { timeout: 300000 });
+    const infer = Number(await page.$eval('#statistics', (e) => e.dataset.seconds));
+    results.push({ seconds, infer, ...t });
+    console.log(`${label} run ${i + 1}: drop to drawn ${seconds.toFixed(2)} s (${t.workers} worker(s): read ${t.read.toFixed(2)} s, decode ${t.decode.toFixed(2)} s, analyse ${t.analyse.toFixed(2)} s); statistics ${infer.toFixed(2)} s`);
   }
-  const t0 = performance.now();
-  await page.setInputFiles('input[type=file]', snapshot);
-  await page.waitForFunction(drawnScript(name), null, { timeout: 300000, polling: 20 });
-  const seconds = (performance.now() - t0) / 1000;
-  const t = await page.$eval('#timings', (e) => ({ read: Number(e.dataset.read), decode: Number(e.dataset.decode), analyse: Number(e.dataset.analyse) }));
-  // Then the statistics of the default layers (intervals, p-values, claims), in the worker.
-  await page.waitForSelector('#statistics[data-ready="true"]', { timeout: 300000 });
-  const infer = Number(await page.$eval('#statistics', (e) => e.dataset.seconds));
-  results.push({ seconds, infer, ...t });
-  console.log(`run ${i + 1}: drop to drawn ${seconds.toFixed(2)} s (worker: read ${t.read.toFixed(2)} s, decode ${t.decode.toFixed(2)} s, analyse ${t.analyse.toFixed(2)} s); statistics ${infer.toFixed(2)} s`);
+  await page.close();
+  return results;
 }
+// Every core the browser reports (the analysis worker and its helpers), then one worker alone.
+const results = await drops(base, 'all workers');
+const single = await drops(`${base}?workers=1`, 'one worker');
 await browser.close();
 server.close();
 
 const nativeRun = (threads) => JSON.parse(execFileSync(join(release, 'examples', 'time_analysis'), [snapshot, '3'],
   { encoding: 'utf8', env: { ...process.env, ...(threads ? { RAYON_NUM_THREADS: String(threads) } : {}) } }));
 const multi = nativeRun(null);
-const single = nativeRun(1);
-const best = (k) => Math.min(...results.map((r) => r[k]));
-const wasm = best('decode') + best('analyse');
+const oneThread = nativeRun(1);
+const best = (rs, k) => Math.min(...rs.map((r) => r[k]));
+const wasm = best(single, 'decode') + best(single, 'analyse');
 console.log(`native decode ${multi.decode.toFixed(3)} s + analyse ${multi.analyse.toFixed(3)} s + statistics ${multi.infer.toFixed(3)} s (${multi.threads} threads); ` +
-  `one thread ${single.decode.toFixed(3)} + ${single.analyse.toFixed(3)} + ${single.infer.toFixed(3)} s`);
-console.log(`statistics_wasm_s=${best('infer').toFixed(3)} statistics_native_s=${multi.infer.toFixed(3)} ` +
-  `statistics_native_1thread_s=${single.infer.toFixed(3)}`);
-console.log(`drop_to_drawn_s=${best('seconds').toFixed(2)} wasm_s=${wasm.toFixed(3)} ` +
-  `wasm_native_ratio=${(wasm / (multi.decode + multi.analyse)).toFixed(2)} ` +
-  `wasm_native_ratio_1thread=${(wasm / (single.decode + single.analyse)).toFixed(2)}`);
+  `one thread ${oneThread.decode.toFixed(3)} + ${oneThread.analyse.toFixed(3)} + ${oneThread.infer.toFixed(3)} s`);
+console.log(`statistics_wasm_s=${best(results, 'infer').toFixed(3)} statistics_native_s=${multi.infer.toFixed(3)} ` +
+  `statistics_native_1thread_s=${oneThread.infer.toFixed(3)}`);
+console.log(`drop_to_drawn_s=${best(results, 'seconds').toFixed(2)} (${results[0].workers} workers) ` +
+  `drop_to_drawn_1worker_s=${best(single, 'seconds').toFixed(2)} ` +
+  `wasm_1worker_s=${wasm.toFixed(3)} wasm_native_ratio_1thread=${(wasm / (oneThread.decode + oneThread.analyse)).toFixed(2)} ` +
+  `wasm_all_workers_s=${(best(results, 'decode') + best(results, 'analyse')).toFixed(3)} ` +
+  `wasm_native_ratio=${((best(results, 'decode') + best(results, 'analyse')) / (multi.decode + multi.analyse)).toFixed(2)}`);

@@ -659,6 +659,8 @@ test('dark mode follows the browser, keeps text contrast at 4.5:1, and everythin
   const dir = await mkdtemp(join(tmpdir(), 'reps-keys-'));
   execFileSync('python3', [join(root, 'tests', 'python', 'reference_reps.py'), dir]);
   const files = ['ref', 'prune', 'quant', 'coreset'].map((m) => join(dir, `${m}.npz`));
+  // A file chooser opens only for the focused tab (user activation).
+  await page.bringToFront();
   await page.focus('input[type=file]');
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
   await chooser.setFiles(files);

@@ -129,7 +129,8 @@ impl Reducible for ViewerState {
                 s.inference_latest = (job, key);
                 s.inference_progress = None;
             }
-            Action::Worker(Response::Ready) => return self,
+            // Ready, and helpers' shares (which reach the analysis worker only).
+            Action::Worker(Response::Ready | Response::Part { .. }) => return self,
             Action::Worker(Response::Progress {
                 job,
                 step,
@@ -767,8 +768,8 @@ pub fn app() -> Html {
                 { views::seeds::view(summary) }
             } else if let Some((_, a)) = shown.as_ref() {
                 <p class="loaded" id="loaded">{ &a.description }
-                    <span class="timings" id="timings" data-read={a.timings.read.to_string()} data-decode={a.timings.decode.to_string()} data-analyse={a.timings.analyse.to_string()}>
-                        { format!(" · read {:.2} s, decoded {:.2} s, analysed {:.2} s in a background worker", a.timings.read, a.timings.decode, a.timings.analyse) }
+                    <span class="timings" id="timings" data-read={a.timings.read.to_string()} data-decode={a.timings.decode.to_string()} data-analyse={a.timings.analyse.to_string()} data-workers={a.timings.workers.to_string()}>
+                        { format!(" · read {:.2} s, decoded {:.2} s, analysed {:.2} s in {}", a.timings.read, a.timings.decode, a.timings.analyse, if a.timings.workers > 1 { format!("{} background workers", a.timings.workers) } else { "a background worker".into() }) }
                     </span>
                 </p>
                 {

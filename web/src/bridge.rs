@@ -23,6 +23,17 @@ struct Inner {
     _onerror: Option<Closure<dyn FnMut(ErrorEvent)>>,
 }
 
+/// `?workers=N` of the page: analyse with N workers in all (1: the worker alone, as the
+/// benchmark's single-threaded figure needs); else as many as the cores.
+fn workers_wanted() -> Option<usize> {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
+        .and_then(|p| p.get("workers"))
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+}
+
 /// A handle on the worker; cloning shares it.
 #[derive(Clone)]
 pub struct Bridge(Rc<RefCell<Inner>>);
@@ -58,7 +69,9 @@ impl Bridge {
         }
         inner.ready = false;
         inner.queue.clear();
-        let worker = match Worker::new(WORKER_SCRIPT) {
+        let options = web_sys::WorkerOptions::new();
+        options.set_name(&crate::helpers::worker_name(workers_wanted()));
+        let worker = match Worker::new_with_options(WORKER_SCRIPT, &options) {
             Ok(w) => w,
             Err(e) => {
                 let error = format!(

@@ -4,12 +4,14 @@
 //! - [`app`]: the page (yew); [`views`]: its tables and charts; [`view_state`]: the view as the
 //!   URL's hash holds it;
 //! - [`bridge`] (page side) and [`worker`] (worker side): reading and analysing in a web worker,
-//!   with [`protocol`] the messages between them;
+//!   with [`protocol`] the messages between them, and [`helpers`] the worker's own helper
+//!   workers, which share the comparisons on machines with more cores;
 //! - [`load`]: files → analysis input → everything the page draws (pure Rust, tested natively).
 
 pub mod app;
 pub mod blob_source;
 pub mod bridge;
+pub mod helpers;
 pub mod load;
 pub mod protocol;
 pub mod view_state;

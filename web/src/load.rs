@@ -4,8 +4,9 @@
 
 use crate::protocol::{Analysis, Timings};
 use reps::analysis::{
-    compare_models, default_layers, sample_bootstrap as sample_bootstrap_samples, AnalysisOptions,
-    InferenceOptions, OpenedFiles, Progress, Report,
+    compare_layers_of, compare_models_with, default_layers,
+    sample_bootstrap as sample_bootstrap_samples, AnalysisOptions, InferenceOptions, LayerResults,
+    OpenedFiles, Progress, Report,
 };
 use reps::analysis::{compare_models_streamed, shared_layers};
 use reps::formats::stream::{open_streamed, ByteSource};
@@ -49,8 +50,44 @@ pub fn analyse(
     reference: Option<String>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Analysis, RepsError> {
+    let every: Vec<usize> = (0..loaded.input.models.len()).collect();
+    let part = analyse_part(loaded, reference.clone(), &every, progress)?;
+    analysis_of_parts(loaded, reference, vec![part])
+}
+
+/// The models of `loaded` split into `parts` shares of about equal work, interleaved (model `i`
+/// in share `i mod parts`), so that each share holds some of every method; empty shares are left
+/// out.
+pub fn shares(loaded: &OpenedFiles, parts: usize) -> Vec<Vec<usize>> {
+    let n = loaded.input.models.len();
+    let parts = parts.clamp(1, n.max(1));
+    (0..parts)
+        .map(|p| (p..n).step_by(parts).collect::<Vec<_>>())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The per-layer comparisons of the models at `indices` (`reps::analysis::compare_layers_of`
+/// over every shared layer): one worker's share of [`analyse`].
+pub fn analyse_part(
+    loaded: &OpenedFiles,
+    reference: Option<String>,
+    indices: &[usize],
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<LayerResults, RepsError> {
+    let (options, _) = every_layer(loaded.input.shared_layers(), reference)?;
+    compare_layers_of(&loaded.input, &options, indices, progress)
+}
+
+/// [`analyse`] from the shares computed by [`analyse_part`] (by this worker and its helpers),
+/// together covering every model once: exactly what one pass gives.
+pub fn analysis_of_parts(
+    loaded: &OpenedFiles,
+    reference: Option<String>,
+    parts: Vec<LayerResults>,
+) -> Result<Analysis, RepsError> {
     let (options, default_layers) = every_layer(loaded.input.shared_layers(), reference)?;
-    let comparisons = compare_models(&loaded.input, &options, progress)?;
+    let comparisons = compare_models_with(&loaded.input, &options, parts)?;
     Ok(Analysis {
         description: loaded.description.clone(),
         histograms: loaded.histograms.clone(),
@@ -156,6 +193,30 @@ mod tests {
             &mut Default::default(),
         )
         .unwrap()
+    }
+
+    /// Shares computed apart (by helper workers: their results travel as postcard) give exactly
+    /// the analysis of one pass, whatever the number of shares and the reference.
+    #[test]
+    fn shares_joined_equal_one_pass() {
+        let loaded = sample();
+        for (parts, reference) in [(2, None), (3, Some("quant-4".to_string())), (40, None)] {
+            let whole = analyse(&loaded, reference.clone(), &mut |_| {}).unwrap();
+            let shares = shares(&loaded, parts);
+            assert_eq!(shares.len(), parts.min(25));
+            let mut seen: Vec<usize> = shares.concat();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..25).collect::<Vec<_>>(), "every model once");
+            let results = shares
+                .iter()
+                .map(|s| {
+                    let r = analyse_part(&loaded, reference.clone(), s, &mut |_| {}).unwrap();
+                    decode::<LayerResults>(&encode(&r).unwrap()).unwrap()
+                })
+                .collect();
+            let joined = analysis_of_parts(&loaded, reference, results).unwrap();
+            assert_eq!(joined, whole, "{parts} shares");
+        }
     }
 
     /// The worker's path (compare every layer once, report the default layers) gives exactly the

@@ -2,7 +2,7 @@
 //! `Uint8Array`; dropped files travel beside a request as the browser's own `File` objects, which
 //! are handed to the worker without copying their contents.
 
-use reps::analysis::{Comparisons, Report, SeedSummary};
+use reps::analysis::{Comparisons, LayerResults, Report, SeedSummary};
 use reps::histogram::WeightHistogram;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,18 @@ pub enum Request {
         report: Box<Report>,
         sample_bootstrap: u32,
     },
+    /// From the analysis worker to one of its helper workers: read the blobs sent beside this
+    /// message (named `names`, in order) and compare share `share` of `of` of the models
+    /// (`crate::load::shares`) with `reference` on every shared layer
+    /// (`crate::load::analyse_part`); answered by [`Response::Part`]. Sent as soon as the files
+    /// are known, so that the helper reads and decodes them while the worker does.
+    Part {
+        job: u32,
+        names: Vec<String>,
+        reference: Option<String>,
+        share: usize,
+        of: usize,
+    },
 }
 
 /// Which of the two compared analyses a request opens. The worker keeps the models of side A for
@@ -51,7 +63,8 @@ impl Request {
             Request::OpenFiles { job, .. }
             | Request::OpenUrl { job, .. }
             | Request::Reference { job, .. }
-            | Request::Inference { job, .. } => *job,
+            | Request::Inference { job, .. }
+            | Request::Part { job, .. } => *job,
         }
     }
 }
@@ -80,6 +93,11 @@ pub enum Response {
     /// The job opened a multi-seed summary (`summary.json` of `train-sweep --seeds`); it
     /// replaces what the page shows.
     Seeds { job: u32, summary: Box<SeedSummary> },
+    /// A helper worker's share of a [`Request::Part`].
+    Part {
+        job: u32,
+        results: Box<LayerResults>,
+    },
     /// The job failed; what the page shows stays.
     Failed { job: u32, error: String },
     /// The worker crashed (a panic, or the browser stopped it) during `job`: the page starts a
@@ -112,6 +130,8 @@ pub struct Timings {
     pub decode: f64,
     /// Comparing every model with the reference on every layer.
     pub analyse: f64,
+    /// Workers that shared the comparisons (the analysis worker and its helpers).
+    pub workers: u32,
 }
 
 /// Postcard bytes of a message.

@@ -3,7 +3,8 @@
 //! [`crate::bridge`].
 
 use crate::blob_source::BlobSource;
-use crate::load::{analyse, analyse_streamed, infer};
+use crate::helpers::Helpers;
+use crate::load::{analyse, analyse_part, analyse_streamed, infer, shares};
 use crate::protocol::{decode, encode, Analysis, Request, Response, Side, Timings};
 use futures::channel::mpsc;
 use futures::StreamExt;
@@ -21,16 +22,20 @@ const PROGRESS_INTERVAL_MS: f64 = 40.0;
 
 /// What the worker keeps between requests, for a change of reference and for resampling.
 enum Loaded {
-    /// Files read whole and decoded.
-    Memory(OpenedFiles),
+    /// Files read whole and decoded, and what they were read from (for the helpers; empty
+    /// without helpers).
+    Memory(OpenedFiles, Sources),
     /// Files read in row chunks each time they are analysed.
     Streamed(Vec<web_sys::File>),
 }
 
+/// Files by name, as the helpers read them.
+type Sources = Vec<(String, web_sys::Blob)>;
+
 impl Loaded {
     fn memory(&self) -> Option<&OpenedFiles> {
         match self {
-            Loaded::Memory(f) => Some(f),
+            Loaded::Memory(f, _) => Some(f),
             Loaded::Streamed(_) => None,
         }
     }
@@ -60,10 +65,11 @@ pub fn run() {
     let worker_scope = scope.clone();
     // One request at a time, in order: a reference change sent while files are still being read
     // applies to the new files.
+    let mut helpers = Helpers::start(&scope);
     wasm_bindgen_futures::spawn_local(async move {
         let mut state: Option<Loaded> = None;
         while let Some(data) = rx.next().await {
-            handle(&worker_scope, &mut state, data).await;
+            handle(&worker_scope, &mut state, &mut helpers, data).await;
         }
     });
     post(&scope, &Response::Ready);
@@ -82,7 +88,12 @@ fn post(scope: &DedicatedWorkerGlobalScope, message: &Response) {
     let _ = scope.post_message_with_transfer(&array, &Array::of1(&array.buffer()));
 }
 
-async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, data: JsValue) {
+async fn handle(
+    scope: &DedicatedWorkerGlobalScope,
+    state: &mut Option<Loaded>,
+    helpers: &mut Helpers,
+    data: JsValue,
+) {
     let parts: Array = data.unchecked_into();
     let request: Request = match decode(&Uint8Array::new(&parts.get(0)).to_vec()) {
         Ok(r) => r,
@@ -94,7 +105,22 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
     let started = js_sys::Date::now();
     // Whether the models read replace those kept for a change of reference (side A only).
     let mut keep = true;
+    // What the helpers read (the files as they came, or the fetched bytes as a Blob), and the
+    // number of shares the work is split into (0: not split). The helpers are sent their shares
+    // as soon as the files are known, so that they read and decode them while this worker does.
+    let mut sources: Sources = Vec::new();
+    let mut dispatched = 0;
     let (reference, files) = match request {
+        Request::Part {
+            names,
+            reference,
+            share,
+            of,
+            ..
+        } => {
+            let response = part(scope, job, names, reference, (share, of), &parts).await;
+            return post(scope, &response);
+        }
         Request::Inference {
             report,
             sample_bootstrap,
@@ -143,7 +169,11 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
                 return analyse_blobs(scope, job, keep, list, None, started);
             }
             keep = side == Side::A;
-            (None, read_files(scope, job, &list).await)
+            sources = list.iter().map(|f| (f.name(), f.clone().into())).collect();
+            if !is_summary(&sources) {
+                dispatched = helpers.dispatch(job, &None, &sources).await;
+            }
+            (None, read_files(scope, job, &sources).await)
         }
         Request::OpenUrl { url, side, .. } => {
             keep = side == Side::A;
@@ -154,12 +184,25 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
                 .and_then(|u| u.rsplit('/').next())
                 .unwrap_or(&url)
                 .to_string();
-            (None, fetch(&url).await.map(|b| Some(vec![(name, b)])))
+            let fetched = fetch(&url).await;
+            if let (Ok(bytes), true) = (&fetched, helpers.any()) {
+                sources = blob_of(bytes)
+                    .map(|b| vec![(name.clone(), b)])
+                    .unwrap_or_default();
+                if !is_summary(&sources) {
+                    dispatched = helpers.dispatch(job, &None, &sources).await;
+                }
+            }
+            (None, fetched.map(|b| Some(vec![(name, b)])))
         }
         Request::Reference { name, .. } => {
             if let Some(Loaded::Streamed(list)) = state {
                 let list = list.clone();
                 return analyse_blobs(scope, job, Some(state), list, Some(name), started);
+            }
+            if let Some(Loaded::Memory(_, kept)) = state {
+                sources = kept.clone();
+                dispatched = helpers.dispatch(job, &Some(name.clone()), &sources).await;
             }
             (Some(name), Ok(None))
         }
@@ -181,52 +224,114 @@ async fn handle(scope: &DedicatedWorkerGlobalScope, state: &mut Option<Loaded>, 
             return post(scope, &response);
         }
     }
-    let result = files.and_then(|files| {
-        let decoding = js_sys::Date::now();
-        let fresh = match files {
-            Some(f) => {
-                progress(scope, job, "decoding".into(), 0, 1);
-                Some(open_files(&f, None, &mut ReadBudget::default()).map_err(|e| e.to_string())?)
+    let decoding = js_sys::Date::now();
+    let fresh = match files {
+        Ok(Some(f)) => {
+            progress(scope, job, "decoding".into(), 0, 1);
+            match open_files(&f, None, &mut ReadBudget::default()) {
+                Ok(o) => Some(o),
+                Err(e) => return post(scope, &failed(job, e)),
             }
-            None => None,
-        };
-        let decode = seconds_since(decoding);
-        let analysing = js_sys::Date::now();
-        let loaded = fresh
-            .as_ref()
-            .or(state.as_ref().and_then(Loaded::memory))
-            .ok_or_else(|| "nothing is loaded yet".to_string())?;
-        let analysis =
-            analyse(loaded, reference, &mut throttled(scope, job)).map_err(|e| e.to_string())?;
-        let timings = Timings {
-            read,
-            decode,
-            analyse: seconds_since(analysing),
-        };
-        Ok((
-            fresh,
-            Analysis {
-                timings,
-                ..analysis
-            },
-        ))
-    });
+        }
+        Ok(None) => None,
+        Err(error) => return post(scope, &Response::Failed { job, error }),
+    };
+    let decode = seconds_since(decoding);
+    let analysing = js_sys::Date::now();
+    let loaded = match (&fresh, state.as_ref()) {
+        (Some(f), _) => f,
+        (None, Some(Loaded::Memory(f, _))) => f,
+        _ => return post(scope, &failed(job, "nothing is loaded yet")),
+    };
+    let mut on_progress = throttled(scope, job);
+    let result = if dispatched > 0 {
+        helpers
+            .analyse(job, dispatched, loaded, reference, &mut on_progress)
+            .await
+    } else {
+        analyse(loaded, reference, &mut on_progress)
+            .map(|a| (a, 1))
+            .map_err(|e| e.to_string())
+    };
     match result {
-        Ok((fresh, analysis)) => {
+        Ok((analysis, workers)) => {
+            let timings = Timings {
+                read,
+                decode,
+                analyse: seconds_since(analysing),
+                workers,
+            };
             // Only a successful load of side A replaces the models kept for reference changes.
             if let (Some(f), true) = (fresh, keep) {
-                *state = Some(Loaded::Memory(f));
+                *state = Some(Loaded::Memory(f, sources));
             }
             post(
                 scope,
                 &Response::Done {
                     job,
-                    analysis: Box::new(analysis),
+                    analysis: Box::new(Analysis {
+                        timings,
+                        ..analysis
+                    }),
                 },
             );
         }
         Err(error) => post(scope, &Response::Failed { job, error }),
     }
+}
+
+fn failed(job: u32, error: impl ToString) -> Response {
+    Response::Failed {
+        job,
+        error: error.to_string(),
+    }
+}
+
+/// A helper's share: reads the blobs sent beside the request (named `names`) and compares share
+/// `share.0` of `share.1` of the models with `reference` on every shared layer.
+async fn part(
+    scope: &DedicatedWorkerGlobalScope,
+    job: u32,
+    names: Vec<String>,
+    reference: Option<String>,
+    share: (usize, usize),
+    parts: &Array,
+) -> Response {
+    let blobs: Array = parts.get(1).unchecked_into();
+    let named: Sources = names
+        .into_iter()
+        .zip(blobs.iter().map(|b| b.unchecked_into::<web_sys::Blob>()))
+        .collect();
+    let files = match read_files(scope, job, &named).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return failed(job, "no files were sent"),
+        Err(error) => return failed(job, error),
+    };
+    let result = open_files(&files, None, &mut ReadBudget::default()).and_then(|loaded| {
+        let indices = shares(&loaded, share.1)
+            .get(share.0)
+            .cloned()
+            .unwrap_or_default();
+        analyse_part(&loaded, reference, &indices, &mut |_| {})
+    });
+    match result {
+        Ok(results) => Response::Part {
+            job,
+            results: Box::new(results),
+        },
+        Err(e) => failed(job, e),
+    }
+}
+
+/// Whether `files` is a multi-seed summary (one `.json` file), which is shown, not analysed.
+fn is_summary(files: &Sources) -> bool {
+    matches!(files.as_slice(), [(name, _)] if name.ends_with(".json"))
+}
+
+/// `bytes` as a Blob (a copy), for the helpers.
+fn blob_of(bytes: &[u8]) -> Option<web_sys::Blob> {
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    web_sys::Blob::new_with_u8_array_sequence(&parts).ok()
 }
 
 fn progress(scope: &DedicatedWorkerGlobalScope, job: u32, step: String, done: usize, total: usize) {
@@ -283,6 +388,7 @@ fn analyse_blobs(
                 read: 0.0,
                 decode: 0.0,
                 analyse: (js_sys::Date::now() - started) / 1000.0,
+                workers: 1,
             };
             post(
                 scope,
@@ -303,19 +409,21 @@ fn analyse_blobs(
 async fn read_files(
     scope: &DedicatedWorkerGlobalScope,
     job: u32,
-    list: &[web_sys::File],
+    list: &[(String, web_sys::Blob)],
 ) -> Result<Option<Vec<(String, Vec<u8>)>>, String> {
     let n = list.len();
-    let sizes: Vec<(String, u64)> = list.iter().map(|f| (f.name(), f.size() as u64)).collect();
+    let sizes: Vec<(String, u64)> = list
+        .iter()
+        .map(|(n, f)| (n.clone(), f.size() as u64))
+        .collect();
     crate::load::check_sizes(&sizes).map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(n);
-    for (i, file) in list.iter().enumerate() {
-        let name = file.name();
+    for (i, (name, file)) in list.iter().enumerate() {
         progress(scope, job, format!("reading {name}"), i, n);
         let buffer = JsFuture::from(file.array_buffer())
             .await
             .map_err(|e| format!("{name}: cannot be read: {}", js_error(&e)))?;
-        out.push((name, Uint8Array::new(&buffer).to_vec()));
+        out.push((name.clone(), Uint8Array::new(&buffer).to_vec()));
     }
     Ok(Some(out))
 }

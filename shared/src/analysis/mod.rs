@@ -25,8 +25,9 @@ pub use input::{
 pub use named_map::NamedMap;
 pub use open::{model_name, open_files, OpenedFiles};
 pub use report::{
-    analyze, analyze_with_progress, compare_models, Baselines, Comparisons, LabelSource,
-    MethodGroup, ModelComparisons, ModelReport, Progress, Report,
+    analyze, analyze_with_progress, compare_layers_of, compare_models, compare_models_with,
+    Baselines, Comparisons, LabelSource, LayerResults, MethodGroup, ModelComparisons, ModelLayers,
+    ModelReport, Progress, Report,
 };
 pub use sample_bootstrap::sample_bootstrap;
 pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};

@@ -190,11 +190,47 @@ pub fn analyze_with_progress(
 /// The expensive half of the analysis: every model against the reference on the chosen layers
 /// (`options.layers`, default as in [`AnalysisOptions`]), the baselines and the accuracies.
 /// `options.user_weights` is not used here; pass the weights to [`Comparisons::report`].
+///
+/// Equal to [`compare_models_with`] of one [`compare_layers_of`] over every model; a caller
+/// with several threads of its own (the viewer's workers) may split the models over
+/// [`compare_layers_of`] calls instead, with exactly the same result.
 pub fn compare_models(
     input: &AnalysisInput,
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Comparisons> {
+    let every: Vec<usize> = (0..input.models.len()).collect();
+    let part = compare_layers_of(input, options, &every, progress)?;
+    compare_models_with(input, options, vec![part])
+}
+
+/// What [`compare_layers_of`] computed for some models: per model (by its index among the
+/// input's models), every chosen layer compared with the reference's and its spectrum.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LayerResults {
+    pub models: Vec<ModelLayers>,
+}
+
+/// One model's [`LayerResults`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelLayers {
+    /// Its index among the input's models.
+    pub index: usize,
+    pub layers: NamedMap<LayerComparison>,
+    pub spectra: NamedMap<Vec<f64>>,
+}
+
+/// The reference, the chosen layers and the labels of an analysis, as every part computes them.
+struct Setup<'a> {
+    ref_index: usize,
+    layers: Vec<String>,
+    labels: Option<Vec<u32>>,
+    label_source: LabelSource,
+    notes: Vec<String>,
+    models: &'a [ModelInput],
+}
+
+fn setup<'a>(input: &'a AnalysisInput, options: &AnalysisOptions) -> Result<Setup<'a>> {
     input.check_consistent()?;
     if options.top_m == 0 {
         return Err(RepsError::Option {
@@ -209,13 +245,50 @@ pub fn compare_models(
     let mut notes = Vec::new();
     let pseudo = reference.logits().map(Activations::row_argmax);
     let (labels, label_source) = choose_labels(&input.labels, pseudo, &mut notes);
+    Ok(Setup {
+        ref_index,
+        layers,
+        labels,
+        label_source,
+        notes,
+        models,
+    })
+}
 
-    // Per layer: the reference's statistics once, then every model against them, a chunk of models
-    // at a time in parallel on native targets (progress is reported after each chunk).
-    let total = layers.len() * models.len();
+/// The per-layer part of [`compare_models`] for the models at `indices` (in any order; each once):
+/// per layer, the reference's statistics, then each of these models against them, a chunk of
+/// models at a time in parallel on native targets. Progress counts (model, layer) steps of these
+/// models.
+pub fn compare_layers_of(
+    input: &AnalysisInput,
+    options: &AnalysisOptions,
+    indices: &[usize],
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<LayerResults> {
+    let Setup {
+        ref_index,
+        layers,
+        labels,
+        models,
+        ..
+    } = setup(input, options)?;
+    if let Some(i) = indices.iter().find(|&&i| i >= models.len()) {
+        return Err(RepsError::Invalid(format!(
+            "model index {i} is out of range: there are {} models",
+            models.len()
+        )));
+    }
+    let reference = &models[ref_index];
+    let total = layers.len() * indices.len();
     let mut done = 0;
-    let mut per_model: Vec<NamedMap<LayerComparison>> = vec![NamedMap::default(); models.len()];
-    let mut spectra: Vec<NamedMap<Vec<f64>>> = vec![NamedMap::default(); models.len()];
+    let mut out: Vec<ModelLayers> = indices
+        .iter()
+        .map(|&index| ModelLayers {
+            index,
+            layers: NamedMap::default(),
+            spectra: NamedMap::default(),
+        })
+        .collect();
     let chunk = parallel::threads().max(1);
     for layer in &layers {
         let ref_stats = LayerStats::compute(
@@ -224,37 +297,88 @@ pub fn compare_models(
             options.top_m,
         )
         .map_err(|e| in_layer(reference, layer, e))?;
-        let indexed: Vec<(usize, &ModelInput)> = models.iter().enumerate().collect();
-        for group in indexed.chunks(chunk) {
-            let results = parallel::map(group, |&(i, m)| {
-                if i == ref_index {
+        for group in out.chunks_mut(chunk) {
+            let results = parallel::map(group, |m| {
+                if m.index == ref_index {
                     let cmp = compare_layers(&ref_stats, &ref_stats);
                     return Ok((cmp, positive(&ref_stats.eigenvalues)));
                 }
+                let model = &models[m.index];
                 let stats = LayerStats::compute(
-                    m.layer(layer).expect("chosen layers exist"),
+                    model.layer(layer).expect("chosen layers exist"),
                     labels.as_deref(),
                     options.top_m,
                 )
-                .map_err(|e| in_layer(m, layer, e))?;
+                .map_err(|e| in_layer(model, layer, e))?;
                 Ok((
                     compare_layers(&ref_stats, &stats),
                     positive(&stats.eigenvalues),
                 ))
             });
-            for (&(i, m), result) in group.iter().zip(results) {
+            for (m, result) in group.iter_mut().zip(results) {
                 let (cmp, eigenvalues) = result?;
-                per_model[i].push(layer.clone(), cmp);
-                spectra[i].push(layer.clone(), eigenvalues);
+                m.layers.push(layer.clone(), cmp);
+                m.spectra.push(layer.clone(), eigenvalues);
                 done += 1;
                 progress(Progress {
                     done,
                     total,
-                    model: &m.name,
+                    model: &models[m.index].name,
                     layer,
                 });
             }
         }
+    }
+    Ok(LayerResults { models: out })
+}
+
+/// The rest of [`compare_models`] from the per-layer `parts` ([`compare_layers_of`] of the same
+/// input and options, together covering every model once): the baselines, the accuracies and
+/// the assembly.
+pub fn compare_models_with(
+    input: &AnalysisInput,
+    options: &AnalysisOptions,
+    parts: Vec<LayerResults>,
+) -> Result<Comparisons> {
+    let Setup {
+        ref_index,
+        layers,
+        label_source,
+        notes,
+        models,
+        ..
+    } = setup(input, options)?;
+    let reference = &models[ref_index];
+    let mut per_model: Vec<Option<ModelLayers>> = vec![None; models.len()];
+    for m in parts.into_iter().flat_map(|p| p.models) {
+        let slot = per_model.get_mut(m.index).ok_or_else(|| {
+            RepsError::Invalid(format!(
+                "model index {} is out of range: there are {} models",
+                m.index,
+                models.len()
+            ))
+        })?;
+        if slot.is_some()
+            || m.layers
+                .iter()
+                .map(|(k, _)| k)
+                .ne(layers.iter().map(String::as_str))
+        {
+            return Err(RepsError::Invalid(format!(
+                "the per-layer results of model '{}' are repeated or are not of the layers {}",
+                models[m.index].name,
+                layers.join(", ")
+            )));
+        }
+        *slot = Some(m);
+    }
+    let (mut layer_maps, mut spectra) = (Vec::new(), Vec::new());
+    for (m, slot) in models.iter().zip(per_model) {
+        let r = slot.ok_or_else(|| {
+            RepsError::Invalid(format!("no per-layer results for model '{}'", m.name))
+        })?;
+        layer_maps.push(r.layers);
+        spectra.push(r.spectra);
     }
 
     // Accuracies: given, else measured on these samples from true labels and logits.
@@ -277,7 +401,7 @@ pub fn compare_models(
             labels: input.labels.as_ref().map(|(l, _)| l.as_slice()),
             top_m: options.top_m,
             layers,
-            per_model,
+            per_model: layer_maps,
             spectra,
             predictions,
             baselines,
