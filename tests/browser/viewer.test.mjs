@@ -88,6 +88,10 @@ test('the bundled sample shows the numbers of native analyze, and the sliders re
   const report = analyzeJson([join(root, 'www', 'sample.reps')]);
   const checked = compare(shown, report);
   assert.ok(checked >= 25 * 10 + 14 * 3 + 6, `only ${checked} numbers compared`);
+  // The numbers above were shared among the analysis worker and its helpers: one per core (at
+  // most 4 in all).
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  assert.equal(Number(await page.getAttribute('#timings', 'data-workers')), Math.min(Math.max(cores, 1), 4));
   // The figures: REPS against drop has one point per compressed model; Figure 1 and the seven
   // panels of Figure 2 are drawn.
   assert.equal(await page.locator('#reps-vs-drop circle').count(), 24);
@@ -268,6 +272,33 @@ test('files over the streaming threshold are read in row chunks from their Blobs
   const again = compare(await pageNumbers(page), analyzeJson(files, ['--tokens', '--reference', 'quant']));
   assert.ok(again > 60, `only ${again} numbers compared`);
   await page.close();
+  // Small token files too are read as tokens: the attention_mask decides, not the size.
+  const small = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await small.goto(base);
+  await small.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
+  await small.locator('.page').drop({ files });
+  await small.waitForFunction(() => document.querySelector('#loaded')?.textContent.includes('48 tokens'), null, { timeout: 30000 });
+  assert.ok(compare(await pageNumbers(small), analyzeJson(files, ['--tokens'])) > 60);
+  // Files without a mask: the switch reads their (batch, sequence, hidden) arrays as tokens, or
+  // one sample per first axis, as native analyze does with and without --tokens.
+  const plain = ['a', 'b', 'c'].map((m) => join(dir, `plain-${m}.npz`));
+  execFileSync('python3', ['-c', `
+import numpy as np, sys
+rng = np.random.default_rng(3)
+h, l = rng.normal(size=(4, 6, 5)), rng.normal(size=(4, 6, 3))
+for k, path in enumerate(sys.argv[1:]):
+    np.savez(path, h=(h + 0.4 * k * rng.normal(size=h.shape)).astype(np.float32), logits=(l + 0.3 * k * rng.normal(size=l.shape)).astype(np.float32))
+`, ...plain]);
+  for (const [axes, flags, loaded] of [['tokens', ['--tokens'], '24 tokens'], ['samples', [], '3 activation files']]) {
+    await small.selectOption('#axes', axes);
+    await small.locator('.page').drop({ files: plain });
+    await small.waitForFunction((t) => document.querySelector('#loaded')?.textContent.includes(t) && !document.querySelector('#status'), loaded, { timeout: 30000 });
+    const want = analyzeJson(plain, flags);
+    const got = await pageNumbers(small);
+    for (const m of want.models) close(got[`score:cka:${m.name}`], m.cka, `${axes}: CKA of ${m.name}`);
+    assert.ok(compare(got, want) >= 3 * 10, axes);
+  }
+  await small.close();
 });
 
 test('?snapshot=URL opens that snapshot, and a missing one is a clear error', async () => {

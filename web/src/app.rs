@@ -319,6 +319,9 @@ pub fn app() -> Html {
     let threshold = use_state(|| start.threshold.unwrap_or(DEFAULT_THRESHOLD));
     let heat_score = use_state(|| "reps_weighted".to_string());
     let theme = use_state(|| start.theme.unwrap_or_else(preferred_theme));
+    // How the arrays of activation files opened next are read: None (tokens where a file has an
+    // attention_mask), Some(true) (tokens), Some(false) (one sample per first axis).
+    let axes = use_state(|| None::<bool>);
     // The link's reference, applied to the first analysis shown.
     let pending_reference = use_mut_ref(|| start.reference.clone());
     // Resamples of the analysed samples for per-model REPS intervals (0: none yet).
@@ -375,7 +378,7 @@ pub fn app() -> Html {
 
     // Opens files as side A or B; two snapshots dropped together are A and B.
     let open = {
-        let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
+        let (bridge, dispatcher, tokens) = (bridge.clone(), state.dispatcher(), *axes);
         Callback::from(move |(files, side): (Vec<web_sys::File>, Side)| {
             if files.is_empty() {
                 return;
@@ -390,6 +393,7 @@ pub fn app() -> Html {
                     job,
                     stream_above,
                     side,
+                    tokens,
                 },
                 files,
             );
@@ -430,6 +434,19 @@ pub fn app() -> Html {
         })
     };
     let onchange_b = picker(Side::B);
+    let on_axes = {
+        let axes = axes.clone();
+        Callback::from(move |e: Event| {
+            let v = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value();
+            axes.set(match v.as_str() {
+                "tokens" => Some(true),
+                "samples" => Some(false),
+                _ => None,
+            });
+        })
+    };
     let on_close_b = {
         let dispatcher = state.dispatcher();
         Callback::from(move |_: MouseEvent| dispatcher.dispatch(Action::CloseB))
@@ -744,6 +761,15 @@ pub fn app() -> Html {
                 <label class="picker">{ "Open files…" }
                     // Visually hidden (the label is the button), still reachable by keyboard.
                     <input class="visually-hidden" type="file" multiple=true accept=".reps,.npz,.npy,.safetensors,.json" {onchange} />
+                </label>
+                { " " }
+                { " " }
+                <label class="axes" title="How the arrays of .npz / .safetensors files opened next are read: a language model's (batch, sequence, hidden) hidden states as batch·sequence tokens of hidden features (native analyze --tokens), or one sample per first axis">{ "Arrays: " }
+                    <select id="axes" onchange={on_axes}>
+                        <option value="auto" selected={axes.is_none()}>{ "tokens if a file has an attention_mask" }</option>
+                        <option value="tokens" selected={*axes == Some(true)}>{ "tokens: every axis but the last is a sample" }</option>
+                        <option value="samples" selected={*axes == Some(false)}>{ "samples: one per first axis" }</option>
+                    </select>
                 </label>
                 { " " }
                 <label class="picker" title="A second snapshot or set of activation files, shown beside the first: Table 2 and the overview of each, and the difference of per-model REPS. Dropping two .reps files together opens them as A and B.">{ "Compare with B…" }

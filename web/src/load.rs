@@ -118,15 +118,17 @@ fn every_layer(
 }
 
 /// [`analyse`] for activation files read in row chunks (`reps::formats::stream`), never whole:
-/// every shared layer compared once, as there. Files that have an `attention_mask` are read as
-/// language-model tokens (every axis but the last is samples, padding dropped), as
-/// `native analyze --tokens` reads them. A snapshot cannot be streamed.
+/// every shared layer compared once, as there. With `tokens` `Some(true)`, and by default
+/// (`None`) when a file has an `attention_mask`, the files are read as language-model tokens
+/// (every axis but the last is samples, padding dropped), as `native analyze --tokens` reads
+/// them; `Some(false)` reads one sample per first axis. A snapshot cannot be streamed.
 pub fn analyse_streamed(
     sources: &[&dyn ByteSource],
     reference: Option<String>,
+    tokens: Option<bool>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Analysis, RepsError> {
-    let input = open_streamed(sources, None, None, None, &mut ReadBudget::default())?;
+    let input = open_streamed(sources, tokens, None, None, &mut ReadBudget::default())?;
     let (options, default_layers) = every_layer(shared_layers(&input.models), reference)?;
     let mut comparisons = compare_models_streamed(
         &input.models,

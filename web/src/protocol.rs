@@ -14,10 +14,14 @@ pub enum Request {
     /// model (the first is the reference), or one multi-seed `summary.json`.
     /// Files larger than `stream_above` bytes in all are read in row chunks from their `Blob`s
     /// (`reps::formats::stream`) instead of whole.
+    /// Files with an `attention_mask`, and every file when `tokens` is `Some(true)`, are read
+    /// as tokens (every axis but the last is samples), in row chunks; `Some(false)` reads one
+    /// sample per first axis even where there is a mask.
     OpenFiles {
         job: u32,
         stream_above: u64,
         side: Side,
+        tokens: Option<bool>,
     },
     /// Fetch a snapshot from an absolute URL.
     OpenUrl { job: u32, url: String, side: Side },

@@ -10,7 +10,7 @@ use futures::channel::mpsc;
 use futures::StreamExt;
 use js_sys::{Array, Uint8Array};
 use reps::analysis::{open_files, OpenedFiles, Progress, SeedSummary};
-use reps::formats::stream::ByteSource;
+use reps::formats::stream::{list_entries, ByteSource, ATTENTION_MASK};
 use reps::formats::ReadBudget;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -25,8 +25,9 @@ enum Loaded {
     /// Files read whole and decoded, and what they were read from (for the helpers; empty
     /// without helpers).
     Memory(OpenedFiles, Sources),
-    /// Files read in row chunks each time they are analysed.
-    Streamed(Vec<web_sys::File>),
+    /// Files read in row chunks each time they are analysed, and how their axes are read
+    /// (`Some(true)`: tokens; `None`: tokens when a file has an `attention_mask`).
+    Streamed(Vec<web_sys::File>, Option<bool>),
 }
 
 /// Files by name, as the helpers read them.
@@ -36,7 +37,7 @@ impl Loaded {
     fn memory(&self) -> Option<&OpenedFiles> {
         match self {
             Loaded::Memory(f, _) => Some(f),
-            Loaded::Streamed(_) => None,
+            Loaded::Streamed(..) => None,
         }
     }
 }
@@ -126,7 +127,7 @@ async fn handle(
             sample_bootstrap,
             ..
         } => {
-            if sample_bootstrap > 0 && matches!(state, Some(Loaded::Streamed(_))) {
+            if sample_bootstrap > 0 && matches!(state, Some(Loaded::Streamed(..))) {
                 let error = "resampling the samples needs them in memory; files this large are read in row chunks, so per-model intervals over the samples are not available (the model-level statistics are)".to_string();
                 return post(scope, &Response::Failed { job, error });
             }
@@ -159,14 +160,20 @@ async fn handle(
             );
         }
         Request::OpenFiles {
-            stream_above, side, ..
+            stream_above,
+            side,
+            tokens,
+            ..
         } => {
             let files: Array = parts.get(1).unchecked_into();
             let list: Vec<web_sys::File> = files.iter().map(|f| f.unchecked_into()).collect();
             let total: f64 = list.iter().map(|f| f.size()).sum();
-            if total > stream_above as f64 {
+            // Large files, and token files (whose axes only the row reader interprets), are read
+            // in row chunks.
+            if total > stream_above as f64 || tokens == Some(true) || has_attention_mask(&list) {
                 let keep = (side == Side::A).then_some(state);
-                return analyse_blobs(scope, job, keep, list, None, started);
+                let read = Streaming { list, tokens };
+                return analyse_blobs(scope, job, keep, read, None, started);
             }
             keep = side == Side::A;
             sources = list.iter().map(|f| (f.name(), f.clone().into())).collect();
@@ -196,9 +203,10 @@ async fn handle(
             (None, fetched.map(|b| Some(vec![(name, b)])))
         }
         Request::Reference { name, .. } => {
-            if let Some(Loaded::Streamed(list)) = state {
-                let list = list.clone();
-                return analyse_blobs(scope, job, Some(state), list, Some(name), started);
+            if let Some(Loaded::Streamed(list, tokens)) = state {
+                let (list, tokens) = (list.clone(), *tokens);
+                let read = Streaming { list, tokens };
+                return analyse_blobs(scope, job, Some(state), read, Some(name), started);
             }
             if let Some(Loaded::Memory(_, kept)) = state {
                 sources = kept.clone();
@@ -359,30 +367,49 @@ fn throttled<'a>(scope: &'a DedicatedWorkerGlobalScope, job: u32) -> impl FnMut(
     }
 }
 
-/// Analyses `list` read in row chunks from the files themselves (`Blob.slice`), and keeps the
-/// files in `keep` (side A's state) for a later change of reference when it succeeds.
+/// Files to read in row chunks, and how their axes are read (as [`Loaded::Streamed`]).
+struct Streaming {
+    list: Vec<web_sys::File>,
+    tokens: Option<bool>,
+}
+
+/// Whether one of `list` (an `.npz` or `.safetensors` file) holds an `attention_mask` array:
+/// token files, read as tokens whatever their size. Read from the headers; a file whose
+/// headers cannot be read counts as not, and its error comes with the reading.
+fn has_attention_mask(list: &[web_sys::File]) -> bool {
+    list.iter().any(|f| {
+        BlobSource::new(f.clone())
+            .ok()
+            .and_then(|s| list_entries(&s).ok())
+            .is_some_and(|entries| entries.iter().any(|e| e.key == ATTENTION_MASK))
+    })
+}
+
+/// Analyses `read.list` read in row chunks from the files themselves (`Blob.slice`), and keeps
+/// the files in `keep` (side A's state) for a later change of reference when it succeeds.
 fn analyse_blobs(
     scope: &DedicatedWorkerGlobalScope,
     job: u32,
     keep: Option<&mut Option<Loaded>>,
-    list: Vec<web_sys::File>,
+    read: Streaming,
     reference: Option<String>,
     started: f64,
 ) {
-    let result = list
+    let result = read
+        .list
         .iter()
         .map(|f| BlobSource::new(f.clone()))
         .collect::<Result<Vec<_>, String>>()
         .and_then(|sources| {
             let sources: Vec<&dyn ByteSource> =
                 sources.iter().map(|s| s as &dyn ByteSource).collect();
-            analyse_streamed(&sources, reference, &mut throttled(scope, job))
+            analyse_streamed(&sources, reference, read.tokens, &mut throttled(scope, job))
                 .map_err(|e| e.to_string())
         });
     match result {
         Ok(analysis) => {
             if let Some(state) = keep {
-                *state = Some(Loaded::Streamed(list));
+                *state = Some(Loaded::Streamed(read.list, read.tokens));
             }
             let timings = Timings {
                 read: 0.0,
