@@ -769,6 +769,10 @@ test('dark mode follows the browser, keeps text contrast at 4.5:1, and everythin
   assert.equal(await page.getAttribute('#fig2e-spectrum', 'data-log'), 'false');
   const ticks = await page.$$eval('#fig2e-spectrum .x-tick text', (ts) => ts.map((t) => t.textContent));
   assert.ok(ticks.every((t) => !/^1e/.test(t)), `${ticks}`);
+  // Down to a tablet: wide tables scroll inside their sections, the page never sideways.
+  await page.setViewportSize({ width: 768, height: 1000 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'the page is wider than a tablet');
+  await page.screenshot({ path: join(shots, 'viewer-tablet.png') });
   await page.close();
 });
 
