@@ -690,10 +690,16 @@ test('dark mode follows the browser, keeps text contrast at 4.5:1, and everythin
   const dir = await mkdtemp(join(tmpdir(), 'reps-keys-'));
   execFileSync('python3', [join(root, 'tests', 'python', 'reference_reps.py'), dir]);
   const files = ['ref', 'prune', 'quant', 'coreset'].map((m) => join(dir, `${m}.npz`));
-  // A file chooser opens only for the focused tab (user activation).
-  await page.bringToFront();
-  await page.focus('input[type=file]');
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  // Enter, or Space, on the focused picker opens the file chooser. (Headless Chromium sometimes
+  // ignores the first key press when several tests ran in the same browser: press again.)
+  let chooser = null;
+  for (const key of ['Enter', ' ', 'Enter']) {
+    await page.bringToFront();
+    await page.focus('input[type=file]');
+    [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 5000 }).catch(() => null), page.keyboard.press(key)]);
+    if (chooser) break;
+  }
+  assert.ok(chooser, 'no file chooser opened by keyboard');
   await chooser.setFiles(files);
   await page.waitForFunction(() => document.querySelector('#loaded')?.textContent.includes('4 activation files'), null, { timeout: 30000 });
   const w1 = await page.inputValue('#w1');

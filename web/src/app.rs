@@ -6,12 +6,16 @@
 
 use crate::bridge::Bridge;
 use crate::protocol::{Analysis, Request, Response, Side};
-use crate::view_state::{parse_hash, to_hash, Theme, ViewState};
+use crate::view_state::{
+    current_hash, parse_hash, preferred_theme, to_hash, write_hash, Theme, ViewState,
+};
 use crate::views;
+use crate::views::choice::{checkboxes, Choice};
 use crate::views::heatmap::DEFAULT_THRESHOLD;
 use crate::views::linked;
-use reps::analysis::{score, Report, SeedSummary};
-use reps::metrics::{PerComponent, RepsWeights, EQUAL, WEIGHTED};
+use crate::views::report::Views;
+use reps::analysis::{Report, SeedSummary};
+use reps::metrics::{RepsWeights, EQUAL, WEIGHTED};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, HtmlInputElement};
@@ -171,9 +175,7 @@ impl Reducible for ViewerState {
                 }
                 s.shown_b = Some((job, Rc::new(*analysis)));
                 if job == s.latest_b {
-                    s.status = None;
-                    s.progress = None;
-                    s.error = None;
+                    s.settle();
                 }
             }
             Action::Worker(Response::Seeds { job, summary }) => {
@@ -182,9 +184,7 @@ impl Reducible for ViewerState {
                 }
                 s.seeds = Some((job, Rc::new(*summary)));
                 if job == s.latest {
-                    s.status = None;
-                    s.progress = None;
-                    s.error = None;
+                    s.settle();
                 }
             }
             Action::Worker(Response::Done { job, analysis }) => {
@@ -200,9 +200,7 @@ impl Reducible for ViewerState {
                     .and_then(|(_, u)| u.clone());
                 s.seeds = None;
                 if job == s.latest {
-                    s.status = None;
-                    s.progress = None;
-                    s.error = None;
+                    s.settle();
                 }
             }
             Action::Worker(Response::Failed { job, error })
@@ -226,6 +224,13 @@ impl Reducible for ViewerState {
 }
 
 impl ViewerState {
+    /// The latest job of a side is answered: no status, progress or error stays.
+    fn settle(&mut self) {
+        self.status = None;
+        self.progress = None;
+        self.error = None;
+    }
+
     /// The job number of what the page shows (0: nothing yet).
     fn newest_shown(&self) -> u32 {
         let analysis = self.shown.as_ref().map_or(0, |(j, _)| *j);
@@ -263,38 +268,6 @@ fn stream_above() -> u64 {
         .and_then(|p| p.get("stream_above"))
         .and_then(|v| v.parse().ok())
         .unwrap_or(crate::load::MAX_TOTAL_BYTES)
-}
-
-/// The URL's hash (empty where there is none).
-fn current_hash() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().hash().ok())
-        .unwrap_or_default()
-}
-
-/// Replaces the URL's hash without a new history entry (the view changes often).
-fn write_hash(hash: &str) {
-    let Some(w) = web_sys::window() else { return };
-    let url = format!(
-        "{}{}#{hash}",
-        w.location().pathname().unwrap_or_default(),
-        w.location().search().unwrap_or_default()
-    );
-    if let Ok(h) = w.history() {
-        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
-    }
-}
-
-/// The browser's preferred theme (`prefers-color-scheme`).
-fn preferred_theme() -> Theme {
-    let dark = web_sys::window()
-        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-        .is_some_and(|m| m.matches());
-    if dark {
-        Theme::Dark
-    } else {
-        Theme::Light
-    }
 }
 
 /// Saves `report` as report.json, as `native analyze --format json` writes it.
@@ -536,14 +509,7 @@ pub fn app() -> Html {
         use_effect_with(key.clone(), move |key| {
             if let Some(Ok(r)) = base.as_ref() {
                 let (report, sample_bootstrap) = (Box::new(r.clone()), key.2);
-                let job = bridge.send(
-                    |job| Request::Inference {
-                        job,
-                        report,
-                        sample_bootstrap,
-                    },
-                    Vec::new(),
-                );
+                let job = bridge.infer(report, sample_bootstrap);
                 dispatcher.dispatch(Action::SentInference {
                     job,
                     key: key.clone(),
@@ -616,14 +582,7 @@ pub fn app() -> Html {
             } else if let (Some(Ok(r)), Ok(w)) = (base.as_ref(), RepsWeights::new(weights)) {
                 // Other weights: their Table 2 row needs its statistics too, as with --weights.
                 let report = Box::new(r.with_user_weights(Some(w)));
-                let job = bridge.send(
-                    |job| Request::Inference {
-                        job,
-                        report,
-                        sample_bootstrap,
-                    },
-                    Vec::new(),
-                );
+                let job = bridge.infer(report, sample_bootstrap);
                 dispatcher.dispatch(Action::SentExport { job });
             }
         })
@@ -834,150 +793,5 @@ fn statistics_status(
                 { " " }<button id="sample-bootstrap" onclick={on_click} disabled={!ready}>{ format!("Per-model REPS intervals ({SAMPLE_RESAMPLES} resamples of the samples)") }</button>
             }
         </p>
-    }
-}
-
-/// What the reader should know before the numbers: where class separation's labels came from,
-/// the report's notes, and why correlations are missing when too few models are loaded.
-fn context(r: &Report) -> Html {
-    let compressed = r.models.len().saturating_sub(1);
-    html! {
-        <div class="context" id="context">
-            <p id="label-source" data-source={format!("{:?}", r.label_source).to_lowercase()}>
-                { format!("Class separation used {}.", r.label_source.describe()) }
-            </p>
-            if compressed < 3 {
-                <p class="note" id="few-models">{ format!("{} model(s) besides the reference {}: the correlations with accuracy drop (Table 2, Table 3) need at least 3, so they show n/a. Load more models to fill them.", compressed, r.reference) }</p>
-            }
-            if !r.notes.is_empty() {
-                <ul id="notes">{ for r.notes.iter().map(|n| html! { <li>{ n }</li> }) }</ul>
-            }
-        </div>
-    }
-}
-
-/// A row of checkboxes choosing a subset of `items`.
-struct Choice<'a> {
-    /// The fieldset's id.
-    id: &'static str,
-    legend: &'static str,
-    items: &'a [String],
-    chosen: &'a [String],
-    /// Whether unchecking the last checked item is refused.
-    at_least_one: bool,
-    /// Gets the new choice, in the order of `items`.
-    on_change: Callback<Vec<String>>,
-}
-
-/// `chosen` with `name` toggled, in the order of `items`.
-fn toggled(items: &[String], chosen: &[String], name: &str) -> Vec<String> {
-    items
-        .iter()
-        .filter(|i| (*i == name) != chosen.contains(i))
-        .cloned()
-        .collect()
-}
-
-/// One checkbox per item (`data-item` holds its name).
-fn checkboxes(c: &Choice) -> Html {
-    html! {
-        <fieldset class="choice" id={c.id}>
-            <legend>{ c.legend }</legend>
-            { for c.items.iter().map(|item| {
-                let next = toggled(c.items, c.chosen, item);
-                let (refuse, on_change) = (c.at_least_one && next.is_empty(), c.on_change.clone());
-                let onchange = Callback::from(move |e: Event| {
-                    if refuse {
-                        // The last chosen item stays: undo the browser's toggle.
-                        e.target_unchecked_into::<HtmlInputElement>().set_checked(true);
-                    } else {
-                        on_change.emit(next.clone());
-                    }
-                });
-                html! {
-                    <label class="item">
-                        <input type="checkbox" data-item={item.clone()} checked={c.chosen.contains(item)} {onchange} />
-                        { item }
-                    </label>
-                }
-            }) }
-        </fieldset>
-    }
-}
-
-/// What [`Views`] draws; compared by pointer, so that progress messages and other page updates do
-/// not redraw the tables and charts.
-#[derive(Properties)]
-pub struct ViewsProps {
-    pub report: Rc<Option<Result<Report, String>>>,
-    pub analysis: Rc<Analysis>,
-    /// The sliders' values (the report holds them rescaled).
-    pub weights: PerComponent<f64>,
-    pub on_weight: Callback<(usize, f64)>,
-    /// The models Figure 2 draws, and what sets them.
-    pub figure_models: Vec<String>,
-    pub on_figure_models: Callback<Vec<String>>,
-    /// The overview's score (a key of `reps::analysis::SCORES`) and damage threshold, and what
-    /// sets them.
-    pub heat_score: String,
-    pub threshold: f64,
-    pub on_heat_score: Callback<String>,
-    pub on_threshold: Callback<f64>,
-    /// Saves the report as JSON, once its statistics are `report_ready`.
-    pub on_report: Callback<MouseEvent>,
-    pub report_ready: bool,
-}
-
-impl PartialEq for ViewsProps {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.report, &other.report)
-            && Rc::ptr_eq(&self.analysis, &other.analysis)
-            && self.weights == other.weights
-            && self.figure_models == other.figure_models
-            && self.heat_score == other.heat_score
-            && self.threshold == other.threshold
-            && self.report_ready == other.report_ready
-    }
-}
-
-/// The tables and the figures of one report.
-#[function_component(Views)]
-fn views(p: &ViewsProps) -> Html {
-    let Some(Ok(r)) = p.report.as_ref() else {
-        return html! {};
-    };
-    let a = &p.analysis;
-    let names: Vec<String> = r.models.iter().map(|m| m.name.clone()).collect();
-    let c = &a.comparisons;
-    let first = score(&p.heat_score).map(|s| views::tables::FirstDamaged {
-        score: s.short,
-        threshold: p.threshold,
-        layers: c
-            .models
-            .iter()
-            .map(|m| {
-                let l = m.first_below(&c.layers, s, p.threshold);
-                (m.name.clone(), l.map(str::to_string))
-            })
-            .collect(),
-    });
-    html! {
-        <>
-            { context(r) }
-            <views::heatmap::Heatmap analysis={a.clone()} score={p.heat_score.clone()} threshold={p.threshold}
-                on_score={p.on_heat_score.clone()} on_threshold={p.on_threshold.clone()} />
-            if let Some(first) = first {
-                { views::tables::all(r, &p.weights, p.on_weight.clone(), &first, p.on_report.clone(), p.report_ready) }
-            }
-            { checkboxes(&Choice {
-                id: "figure-models",
-                legend: "Models drawn in Figure 2 (a)–(c), (e)–(g)",
-                items: &names,
-                chosen: &p.figure_models,
-                at_least_one: false,
-                on_change: p.on_figure_models.clone(),
-            }) }
-            { views::figures::all(r, &a.comparisons, &a.histograms, &p.figure_models) }
-        </>
     }
 }

@@ -103,6 +103,19 @@ impl Bridge {
         inner._onerror = Some(onerror);
     }
 
+    /// Asks for the statistics of `report` ([`Request::Inference`]) as a new job, and returns its
+    /// number.
+    pub fn infer(&self, report: Box<reps::analysis::Report>, sample_bootstrap: u32) -> u32 {
+        self.send(
+            |job| Request::Inference {
+                job,
+                report,
+                sample_bootstrap,
+            },
+            Vec::new(),
+        )
+    }
+
     /// Sends the request that `make` builds for a new job number, with `files` beside it, and
     /// returns the job number.
     pub fn send(&self, make: impl FnOnce(u32) -> Request, files: Vec<web_sys::File>) -> u32 {

@@ -2,7 +2,9 @@
 //! `#snapshot=URL&ref=NAME&layer=A&layer=B&w=0.4,0.3,0.2,0.1&pin=M&t=0.9&theme=dark`
 //! (`application/x-www-form-urlencoded`, as `URLSearchParams` writes it; a list repeats its key).
 //! The data itself never goes into the URL: a snapshot is named by the URL it was opened from,
-//! and files opened from the disk leave `snapshot` out.
+//! and files opened from the disk leave `snapshot` out. Reading and writing the hash are pure
+//! ([`parse_hash`], [`to_hash`]); [`current_hash`], [`write_hash`] and [`preferred_theme`] are
+//! the browser's side.
 
 use form_urlencoded::{parse, Serializer};
 
@@ -128,6 +130,38 @@ pub fn to_hash(s: &ViewState) -> String {
         out.append_pair("theme", theme.name());
     }
     out.finish()
+}
+
+/// The URL's hash (empty where there is none).
+pub fn current_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+/// Replaces the URL's hash without a new history entry (the view changes often).
+pub fn write_hash(hash: &str) {
+    let Some(w) = web_sys::window() else { return };
+    let url = format!(
+        "{}{}#{hash}",
+        w.location().pathname().unwrap_or_default(),
+        w.location().search().unwrap_or_default()
+    );
+    if let Ok(h) = w.history() {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// The browser's preferred theme (`prefers-color-scheme`).
+pub fn preferred_theme() -> Theme {
+    let dark = web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches());
+    if dark {
+        Theme::Dark
+    } else {
+        Theme::Light
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 pub mod charts;
+pub mod choice;
 pub mod compare;
 pub mod download;
 pub mod figures;
 pub mod heatmap;
 pub mod linked;
 pub mod pinned;
+pub mod report;
 pub mod seeds;
 pub mod statistics;
 pub mod tables;
