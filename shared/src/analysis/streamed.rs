@@ -50,6 +50,33 @@ pub fn compare_models_streamed(
     chunk_rows: Option<usize>,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Comparisons> {
+    let limits = Limits {
+        chunk_rows,
+        wasserstein_max_values: WASSERSTEIN_MAX_VALUES,
+    };
+    compare_streamed(models, labels, options, limits, progress)
+}
+
+/// What [`compare_streamed`] may hold at once.
+struct Limits {
+    /// Rows per chunk (`None`: [`chunk_rows_for`] each layer's width).
+    chunk_rows: Option<usize>,
+    /// The most logit values whose Wasserstein distance is computed.
+    wasserstein_max_values: usize,
+}
+
+/// [`compare_models_streamed`] within `limits` (the unit tests lower them).
+fn compare_streamed(
+    models: &[StreamedModel<'_>],
+    labels: Option<(Vec<u32>, String)>,
+    options: &AnalysisOptions,
+    limits: Limits,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Comparisons> {
+    let Limits {
+        chunk_rows,
+        wasserstein_max_values,
+    } = limits;
     let Some(first) = models.first() else {
         return Err(RepsError::Invalid("no models to analyse".into()));
     };
@@ -177,7 +204,7 @@ pub fn compare_models_streamed(
         );
     }
     // Logits: the baselines but Wasserstein accumulate over paired chunks; Wasserstein sorts
-    // every value, so it is computed (in memory) only up to WASSERSTEIN_MAX_VALUES.
+    // every value, so it is computed (in memory) only up to `wasserstein_max_values`.
     let mut predictions = Vec::with_capacity(models.len());
     let mut baselines = Vec::with_capacity(models.len());
     let mut wasserstein_skipped = false;
@@ -208,7 +235,7 @@ pub fn compare_models_streamed(
         )
         .map_err(in_logits)?;
         let values = rl.rows().saturating_mul(rl.cols());
-        let wasserstein = if values <= WASSERSTEIN_MAX_VALUES {
+        let wasserstein = if values <= wasserstein_max_values {
             // The reference's values are read once, for every model.
             if reference_values.is_none() {
                 reference_values = Some(read_all_rows(rl.as_ref())?);
@@ -230,7 +257,7 @@ pub fn compare_models_streamed(
     }
     if wasserstein_skipped {
         notes.push(format!(
-            "the Wasserstein distance between logits is left out: it sorts all N × K logit values, more than the {WASSERSTEIN_MAX_VALUES} computed in memory"
+            "the Wasserstein distance between logits is left out: it sorts all N × K logit values, more than the {wasserstein_max_values} computed in memory"
         ));
     }
     Ok(assemble(
@@ -432,4 +459,96 @@ fn streamed_stats(
         top_m,
         None,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{compare_models, AnalysisInput};
+
+    fn model(name: &str, shift: f64) -> ModelInput {
+        let values = |rows: usize, cols: usize, salt: f64| -> Activations {
+            let v: Vec<f64> = (0..rows * cols)
+                .map(|i| (i as f64 * 0.37 + salt).sin() * 3.0 + shift * (i % 5) as f64)
+                .collect();
+            Activations::from_rows_f64(rows, cols, v).expect("finite")
+        };
+        ModelInput {
+            name: name.into(),
+            method: "external".into(),
+            parameter: None,
+            parameter_name: None,
+            accuracy: None,
+            weight_similarity: None,
+            layers: vec![
+                ("h".into(), values(6, 4, 1.0)),
+                ("logits".into(), values(6, 3, 2.0)),
+            ],
+            logits: Some("logits".into()),
+            source: format!("{name}.npz"),
+        }
+    }
+
+    #[test]
+    fn wasserstein_is_left_out_with_a_note_above_its_limit_and_kept_at_it() {
+        let models = vec![model("r", 0.0), model("a", 0.3), model("b", 0.9)];
+        let whole = compare_models(
+            &AnalysisInput {
+                models: models.clone(),
+                labels: None,
+            },
+            &AnalysisOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let boxed: Vec<StreamedModel<'_>> = models
+            .iter()
+            .map(|m| {
+                m.with_layers(
+                    m.layers
+                        .iter()
+                        .map(|(k, a)| (k.clone(), Box::new(a.clone()) as Box<dyn RowSource>))
+                        .collect(),
+                )
+            })
+            .collect();
+        let run = |max: usize| {
+            let limits = Limits {
+                chunk_rows: Some(4),
+                wasserstein_max_values: max,
+            };
+            compare_streamed(
+                &boxed,
+                None,
+                &AnalysisOptions::default(),
+                limits,
+                &mut |_| {},
+            )
+            .unwrap()
+        };
+        // 6 × 3 = 18 logit values: computed at a limit of 18, as in memory.
+        let at = run(18);
+        for (s, w) in at.models.iter().zip(&whole.models) {
+            assert_eq!(
+                s.baselines.wasserstein, w.baselines.wasserstein,
+                "{}",
+                s.name
+            );
+            assert!(s.baselines.wasserstein.is_some());
+        }
+        assert!(!at.notes.iter().any(|n| n.contains("Wasserstein")));
+        // Above it: left out for every model, said once, the other baselines kept.
+        let above = run(17);
+        for m in &above.models {
+            assert_eq!(m.baselines.wasserstein, None, "{}", m.name);
+            assert!(m.baselines.kl_divergence.is_some() && m.baselines.logits_l2.is_some());
+        }
+        let said: Vec<_> = above
+            .notes
+            .iter()
+            .filter(|n| n.contains("Wasserstein"))
+            .collect();
+        assert_eq!(said.len(), 1, "{:?}", above.notes);
+        assert!(said[0].contains("more than the 17"), "{}", said[0]);
+    }
 }
