@@ -7,8 +7,8 @@
 //! `native analyze --stream`; for N > D the D × D second moments are accumulated), from the
 //! files' bytes already in memory, and reading is timed with the analysis.
 
+use reps::analysis::{compare_models, AnalysisInput, AnalysisOptions, ModelInput};
 use reps::formats::{parse_npy, read_labels, ArrayData};
-use reps::metrics::{compare_layers, LayerStats};
 use reps::{Activations, Values};
 use std::time::Instant;
 
@@ -35,18 +35,35 @@ fn main() {
     let (x, y) = (load(&args[1]), load(&args[2]));
     let labels = read_labels(&args[3], &std::fs::read(&args[3]).unwrap(), &mut budget()).unwrap();
     let repeats: usize = args[4].parse().unwrap();
+    // The path of `native analyze` on two models: the reference's and the model's statistics
+    // side by side, then the comparison (`compare_models`).
+    let model = |name: &str, a: Activations| ModelInput {
+        name: name.into(),
+        method: "external".into(),
+        parameter: None,
+        parameter_name: None,
+        accuracy: None,
+        weight_similarity: None,
+        layers: vec![("x".into(), a)],
+        logits: None,
+        source: format!("{name}.npy"),
+    };
+    let input = AnalysisInput {
+        models: vec![model("m0", x), model("m1", y)],
+        labels: Some((labels, args[3].clone())),
+    };
     let mut best = f64::INFINITY;
     let mut out = None;
     for _ in 0..repeats {
         let t = Instant::now();
-        let sx = LayerStats::compute(&x, Some(&labels), 10).unwrap();
-        let sy = LayerStats::compute(&y, Some(&labels), 10).unwrap();
-        let c = compare_layers(&sx, &sy);
+        let c = compare_models(&input, &AnalysisOptions::default(), &mut |_| {}).unwrap();
         best = best.min(t.elapsed().as_secs_f64());
-        out = Some((sx.effective_rank, c));
+        out = Some(c);
     }
-    let (ref_rank, c) = out.unwrap();
-    print_result(best, ref_rank, &c);
+    let c = out.unwrap();
+    let r = c.models[0].layers.get("x").unwrap();
+    let m = c.models[1].layers.get("x").unwrap();
+    print_result(best, r.raw.effective_rank, m);
 }
 
 /// The JSON line the script reads: the best time, and the values to check against numpy's.
@@ -64,7 +81,7 @@ fn print_result(best: f64, ref_rank: f64, c: &reps::metrics::LayerComparison) {
 
 /// The same report through the streamed analysis.
 fn streamed(args: &[String]) {
-    use reps::analysis::{compare_models_streamed, AnalysisOptions};
+    use reps::analysis::compare_models_streamed;
     use reps::formats::stream::{open_streamed_model, SliceSource};
     let bytes: Vec<Vec<u8>> = args[1..3]
         .iter()

@@ -278,7 +278,6 @@ pub fn compare_layers_of(
             models.len()
         )));
     }
-    let reference = &models[ref_index];
     let total = layers.len() * indices.len();
     let mut done = 0;
     let mut out: Vec<ModelLayers> = indices
@@ -291,30 +290,46 @@ pub fn compare_layers_of(
         .collect();
     let chunk = parallel::threads().max(1);
     for layer in &layers {
-        let ref_stats = LayerStats::compute(
-            reference.layer(layer).expect("chosen layers exist"),
-            labels.as_deref(),
-            options.top_m,
-        )
-        .map_err(|e| in_layer(reference, layer, e))?;
+        let stats_of = |index: usize| {
+            let m = &models[index];
+            LayerStats::compute(
+                m.layer(layer).expect("chosen layers exist"),
+                labels.as_deref(),
+                options.top_m,
+            )
+            .map_err(|e| in_layer(m, layer, e))
+        };
+        // The reference's statistics are computed beside the first group's models' (so that a
+        // reference and one model use two threads), then every model is compared with them.
+        let mut ref_stats: Option<LayerStats> = None;
         for group in out.chunks_mut(chunk) {
-            let results = parallel::map(group, |m| {
-                if m.index == ref_index {
-                    let cmp = compare_layers(&ref_stats, &ref_stats);
-                    return Ok((cmp, positive(&ref_stats.eigenvalues)));
+            let results = match &ref_stats {
+                Some(r) => parallel::map(group, |m| {
+                    if m.index == ref_index {
+                        return Ok((compare_layers(r, r), positive(&r.eigenvalues)));
+                    }
+                    let stats = stats_of(m.index)?;
+                    Ok((compare_layers(r, &stats), positive(&stats.eigenvalues)))
+                }),
+                None => {
+                    let wanted: Vec<usize> = std::iter::once(ref_index)
+                        .chain(group.iter().map(|m| m.index).filter(|&i| i != ref_index))
+                        .collect();
+                    let mut computed = parallel::map(&wanted, |&i| stats_of(i)).into_iter();
+                    let r: &LayerStats = ref_stats.insert(computed.next().expect("asked for")?);
+                    let mut stats: Vec<Option<LayerStats>> = Vec::with_capacity(group.len());
+                    for m in group.iter() {
+                        stats.push(match m.index == ref_index {
+                            true => None,
+                            false => Some(computed.next().expect("asked for")?),
+                        });
+                    }
+                    parallel::map(&stats, |s| {
+                        let s = s.as_ref().unwrap_or(r);
+                        Ok((compare_layers(r, s), positive(&s.eigenvalues)))
+                    })
                 }
-                let model = &models[m.index];
-                let stats = LayerStats::compute(
-                    model.layer(layer).expect("chosen layers exist"),
-                    labels.as_deref(),
-                    options.top_m,
-                )
-                .map_err(|e| in_layer(model, layer, e))?;
-                Ok((
-                    compare_layers(&ref_stats, &stats),
-                    positive(&stats.eigenvalues),
-                ))
-            });
+            };
             for (m, result) in group.iter_mut().zip(results) {
                 let (cmp, eigenvalues) = result?;
                 m.layers.push(layer.clone(), cmp);
