@@ -503,8 +503,10 @@ pub struct AnalyzeArgs {
     pub reference: Option<String>,
 
     /// Labels of the N samples (.npy of integers, or .npz/.safetensors with a `labels` array).
-    /// Without labels, the reference model's predictions are used as pseudo-labels; without
-    /// logits either, class separation is left out.
+    /// With --tokens they may be per token, `(B, T)` as the hidden states' leading axes (the
+    /// labels of padding tokens are not read, so PyTorch's -100 there is fine), or one per kept
+    /// token. Without labels, the reference model's predictions are used as pseudo-labels;
+    /// without logits either, class separation is left out.
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
 

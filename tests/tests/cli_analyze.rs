@@ -185,6 +185,67 @@ fn token_files_and_streamed_reads_give_the_independent_reference_numbers() {
     }
 }
 
+/// `--labels` with `--tokens` reads labels as the hidden states' `(B, T)`, with PyTorch's -100 on
+/// padding: the same report as the same labels inside the files; labels of another shape are an
+/// error naming the file and both shapes.
+#[test]
+fn token_labels_given_apart_equal_the_labels_in_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    python("reference_reps.py", &[d, "--tokens"]);
+    // The labels of ref.npz as (B, T) with -100 where the mask is 0, and a wrong shape.
+    let script = "import numpy as np, sys\n\
+z = np.load(sys.argv[1])\n\
+l = np.where(z['attention_mask'] == 1, z['labels'].reshape(z['attention_mask'].shape), -100)\n\
+assert (l == -100).any()\n\
+np.save(sys.argv[2], l.astype(np.int64))\n\
+np.save(sys.argv[3], l[:, :-1].astype(np.int64))\n";
+    let (given, wrong) = (format!("{d}/labels.npy"), format!("{d}/wrong.npy"));
+    let status = std::process::Command::new("python3")
+        .args(["-c", script, &format!("{d}/ref.npz"), &given, &wrong])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let files: Vec<String> = ["ref", "prune", "quant"]
+        .iter()
+        .map(|m| format!("{d}/{m}.npz"))
+        .collect();
+    let run = |labels: Option<&str>| {
+        let mut args = vec![
+            "analyze",
+            "--tokens",
+            "--bootstrap",
+            "0",
+            "--permutations",
+            "0",
+        ];
+        args.extend(files.iter().map(String::as_str));
+        args.extend(["--format", "json"]);
+        if let Some(l) = labels {
+            args.extend(["--labels", l]);
+        }
+        native(&args)
+    };
+    let inside = run(None);
+    let apart = run(Some(&given));
+    assert!(apart.status.success(), "{}", stderr(&apart));
+    let (a, b): (Value, Value) = (
+        serde_json::from_slice(&inside.stdout).unwrap(),
+        serde_json::from_slice(&apart.stdout).unwrap(),
+    );
+    assert_eq!(a["label_source"], "labels");
+    for key in ["label_source", "models", "correlations", "sensitivity"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    let bad = run(Some(&wrong));
+    assert!(!bad.status.success());
+    let e = stderr(&bad);
+    assert!(
+        e.contains("wrong.npy") && e.contains("[4, 17]") && e.contains("[4, 16]"),
+        "{e}"
+    );
+}
+
 /// What `--tokens` refuses, each an error naming the file and what is wrong: models that saw
 /// different tokens (their attention masks differ), a mask of the wrong shape, a snapshot, and
 /// `--sample-bootstrap` (which needs the samples in memory).

@@ -5,7 +5,8 @@ use super::flag_error;
 use crate::input_file::read_input;
 use anyhow::Result;
 use reps::analysis::{open_files, OpenedFiles};
-use reps::formats::{read_labels, ReadBudget};
+use reps::formats::stream::GivenLabels;
+use reps::formats::{read_label_array, read_labels, ReadBudget};
 use std::path::Path;
 
 /// Loads one snapshot, or one activation file per model ([`reps::analysis::open_files`]), plus
@@ -33,4 +34,13 @@ pub fn load_labels(path: &Path, budget: &mut ReadBudget) -> Result<(Vec<u32>, St
         read_labels(&name, &bytes, budget).map_err(flag_error)?,
         name,
     ))
+}
+
+/// The `--labels` array as the file holds it, for the streamed analysis, which interprets it
+/// against the activation files (per token with `--tokens`; `reps::formats::stream::GivenLabels`).
+pub fn load_label_array(path: &Path, budget: &mut ReadBudget) -> Result<GivenLabels> {
+    let file = path.display().to_string();
+    let bytes = read_input(path, budget)?;
+    let (key, array) = read_label_array(&file, &bytes, budget).map_err(flag_error)?;
+    Ok(GivenLabels { file, key, array })
 }

@@ -49,7 +49,7 @@ pub fn analyze(
     let given_labels = args
         .labels
         .as_deref()
-        .map(|p| super::load::load_labels(p, &mut budget))
+        .map(|p| super::load::load_label_array(p, &mut budget))
         .transpose()?;
     let sources: Vec<&dyn ByteSource> = sources.iter().map(|s| s as &dyn ByteSource).collect();
     let input = open_streamed(

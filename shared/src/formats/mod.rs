@@ -95,6 +95,17 @@ pub fn read_model_file(
 /// `.safetensors` file with a `labels` array (or a single array). What is decoded is claimed from
 /// `budget`.
 pub fn read_labels(file: &str, bytes: &[u8], budget: &mut ReadBudget) -> Result<Vec<u32>> {
+    let (key, array) = read_label_array(file, bytes, budget)?;
+    model_file::parse_labels(file, &key, &array)
+}
+
+/// The array [`read_labels`] reads, as it is in the file (any shape), with its key: for readers
+/// that interpret it further (per-token labels, `formats::stream::open_streamed`).
+pub fn read_label_array(
+    file: &str,
+    bytes: &[u8],
+    budget: &mut ReadBudget,
+) -> Result<(String, RawArray)> {
     let arrays = match detect_kind(file, bytes)? {
         FileKind::Npy => vec![(
             "labels".to_string(),
@@ -106,15 +117,11 @@ pub fn read_labels(file: &str, bytes: &[u8], budget: &mut ReadBudget) -> Result<
             return Err(RepsError::file(file, "is a snapshot, not a labels file"));
         }
     };
-    let (key, array) = match arrays.iter().find(|(k, _)| k == "labels") {
-        Some(found) => found,
-        None if arrays.len() == 1 => &arrays[0],
-        None => {
-            return Err(RepsError::file(
-                file,
-                "has several arrays and none is named 'labels'",
-            ))
-        }
-    };
-    model_file::parse_labels(file, key, array)
+    let single = arrays.len() == 1;
+    arrays
+        .into_iter()
+        .enumerate()
+        .find(|(i, (k, _))| k == "labels" || (single && *i == 0))
+        .map(|(_, found)| found)
+        .ok_or_else(|| RepsError::file(file, "has several arrays and none is named 'labels'"))
 }

@@ -11,6 +11,6 @@ mod source;
 
 pub use entries::{list_entries, Entry, FloatType, Layout};
 pub use model::{open_streamed_model, StreamedFile, ATTENTION_MASK};
-pub use open::{open_streamed, StreamedInput};
+pub use open::{open_streamed, GivenLabels, StreamedInput};
 pub use rows::RowReader;
 pub use source::{ByteSource, SliceSource};

@@ -24,6 +24,8 @@ pub struct StreamedFile<'a> {
     pub labels: Option<Vec<u32>>,
     /// Which of the file's samples are kept (`attention_mask`), when it has a mask.
     pub mask: Option<Arc<Vec<bool>>>,
+    /// The sample axes (`(B, T)` with tokens, else `(N,)`), before the mask.
+    pub grid: Vec<usize>,
     /// Arrays that are not layers, and why (`key: reason`).
     pub skipped: Vec<String>,
     /// Whether it was read as tokens.
@@ -158,6 +160,7 @@ pub fn open_streamed_model<'a>(
         },
         labels,
         mask,
+        grid,
         skipped,
         tokens,
     })
@@ -192,7 +195,7 @@ fn parse_mask(file: &str, a: &RawArray, grid: &[usize]) -> Result<Vec<bool>> {
 }
 
 /// Per-token labels of shape `grid` (or flat), of the kept tokens only.
-fn parse_token_labels(
+pub(super) fn parse_token_labels(
     file: &str,
     a: &RawArray,
     grid: &[usize],

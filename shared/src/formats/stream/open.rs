@@ -2,11 +2,13 @@
 //! `--tokens`, and the viewer's files over 1 GiB): every file as a model, the labels and the
 //! attention masks checked to agree, and the working memory claimed.
 
-use super::model::{open_streamed_model, StreamedFile};
+use super::model::{open_streamed_model, parse_token_labels, StreamedFile};
 use super::source::ByteSource;
 use crate::analysis::{model_name, StreamedModel};
 use crate::error::{RepsError, Result};
 use crate::formats::budget::ReadBudget;
+use crate::formats::model_file::parse_labels;
+use crate::formats::RawArray;
 
 /// What [`open_streamed`] read.
 pub struct StreamedInput<'a> {
@@ -31,7 +33,7 @@ pub struct StreamedInput<'a> {
 pub fn open_streamed<'a>(
     sources: &[&'a dyn ByteSource],
     tokens: Option<bool>,
-    given: Option<(Vec<u32>, String)>,
+    given: Option<GivenLabels>,
     layers: Option<&[String]>,
     budget: &mut ReadBudget,
 ) -> Result<StreamedInput<'a>> {
@@ -42,6 +44,7 @@ pub fn open_streamed<'a>(
         .iter()
         .map(|s| open_streamed_model(*s, model_name(s.name()), tokens, budget))
         .collect::<Result<Vec<StreamedFile<'a>>>>()?;
+    let given = given.map(|g| g.interpret(&files[0])).transpose()?;
     let labels = agree_on_labels(&files, given)?;
     agree_on_masks(&files)?;
     claim_working_memory(&files, layers, budget)?;
@@ -64,6 +67,36 @@ pub fn open_streamed<'a>(
         samples,
         tokens,
     })
+}
+
+/// Labels given apart from the activation files (`native analyze --labels`): the array as its
+/// file holds it (`formats::read_label_array`), interpreted like a `labels` array inside the
+/// files. With tokens it may be per token (`(B, T)`, or flat over all B·T tokens; the labels of
+/// padding tokens are not read, so PyTorch's −100 there is fine) or one per kept token.
+#[derive(Clone, Debug)]
+pub struct GivenLabels {
+    pub file: String,
+    pub key: String,
+    pub array: RawArray,
+}
+
+impl GivenLabels {
+    /// The labels of the kept samples of `first` (the files agree on their samples).
+    fn interpret(self, first: &StreamedFile<'_>) -> Result<(Vec<u32>, String)> {
+        let total: usize = first.grid.iter().product();
+        let kept = first
+            .mask
+            .as_ref()
+            .map_or(total, |m| m.iter().filter(|&&k| k).count());
+        let per_kept_token = self.array.shape == [kept] && kept != total;
+        let labels = if first.tokens && !per_kept_token {
+            let keep = first.mask.as_deref().map(Vec::as_slice);
+            parse_token_labels(&self.file, &self.array, &first.grid, keep)?
+        } else {
+            parse_labels(&self.file, &self.key, &self.array)?
+        };
+        Ok((labels, self.file))
+    }
 }
 
 /// The labels: `given`, else the first file's; every file's labels must be the same.
