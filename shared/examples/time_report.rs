@@ -37,16 +37,8 @@ fn main() {
     let repeats: usize = args[4].parse().unwrap();
     // The path of `native analyze` on two models: the reference's and the model's statistics
     // side by side, then the comparison (`compare_models`).
-    let model = |name: &str, a: Activations| ModelInput {
-        name: name.into(),
-        method: "external".into(),
-        parameter: None,
-        parameter_name: None,
-        accuracy: None,
-        weight_similarity: None,
-        layers: vec![("x".into(), a)],
-        logits: None,
-        source: format!("{name}.npy"),
+    let model = |name: &str, a: Activations| {
+        ModelInput::new(name, format!("{name}.npy"), vec![("x".into(), a)])
     };
     let input = AnalysisInput {
         models: vec![model("m0", x), model("m1", y)],

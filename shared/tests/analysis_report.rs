@@ -10,19 +10,14 @@ use reps::metrics::{compare_layers, LayerStats, RepsWeights, EQUAL};
 use reps::Activations;
 
 fn model(name: &str, feat: &Dense, logits: &Dense, acc: Option<f64>) -> ModelInput {
+    let layers = vec![
+        ("feat".into(), feat.activations()),
+        ("logits".into(), logits.activations()),
+    ];
     ModelInput {
-        name: name.into(),
-        method: "external".into(),
-        parameter: None,
-        parameter_name: None,
         accuracy: acc,
-        weight_similarity: None,
-        layers: vec![
-            ("feat".into(), feat.activations()),
-            ("logits".into(), logits.activations()),
-        ],
         logits: Some("logits".into()),
-        source: format!("{name}.npz"),
+        ..ModelInput::new(name, format!("{name}.npz"), layers)
     }
 }
 

@@ -18,19 +18,13 @@ use reps::formats::ReadBudget;
 use reps::Activations;
 
 fn model<L>(name: &str, layers: Vec<(&str, L)>) -> ModelInput<L> {
+    let layers = layers
+        .into_iter()
+        .map(|(k, l)| (k.to_string(), l))
+        .collect();
     ModelInput {
-        name: name.into(),
-        method: "external".into(),
-        parameter: None,
-        parameter_name: None,
-        accuracy: None,
-        weight_similarity: None,
-        layers: layers
-            .into_iter()
-            .map(|(k, l)| (k.to_string(), l))
-            .collect(),
         logits: Some("logits".into()),
-        source: format!("{name}.npz"),
+        ..ModelInput::new(name, format!("{name}.npz"), layers)
     }
 }
 

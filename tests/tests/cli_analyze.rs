@@ -6,6 +6,9 @@ use reps_e2e::json::assert_contains;
 use reps_e2e::{native, python, stderr};
 use serde_json::Value;
 
+/// The flags that skip the statistics (the tests compare point values).
+const NO_STATISTICS: [&str; 4] = ["--bootstrap", "0", "--permutations", "0"];
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * (1.0 + a.abs())
 }
@@ -163,7 +166,8 @@ fn token_files_and_streamed_reads_give_the_independent_reference_numbers() {
             .iter()
             .map(|m| format!("{d}/{m}.npz"))
             .collect();
-        let mut args: Vec<&str> = vec!["analyze", flag, "--bootstrap", "0", "--permutations", "0"];
+        let mut args: Vec<&str> = vec!["analyze", flag];
+        args.extend(NO_STATISTICS);
         args.extend(files.iter().map(String::as_str));
         args.extend(["--format", "json"]);
         let out = native(&args);
@@ -211,14 +215,8 @@ np.save(sys.argv[3], l[:, :-1].astype(np.int64))\n";
         .map(|m| format!("{d}/{m}.npz"))
         .collect();
     let run = |labels: Option<&str>| {
-        let mut args = vec![
-            "analyze",
-            "--tokens",
-            "--bootstrap",
-            "0",
-            "--permutations",
-            "0",
-        ];
+        let mut args = vec!["analyze", "--tokens"];
+        args.extend(NO_STATISTICS);
         args.extend(files.iter().map(String::as_str));
         args.extend(["--format", "json"]);
         if let Some(l) = labels {
@@ -297,18 +295,10 @@ fn token_files_that_disagree_are_errors_naming_the_file() {
     assert!(e.contains("s.reps: is a .reps snapshot"), "{e}");
     // Two files with the same mask are analysed: 11 tokens of 3 features.
     let c = write("c.npz", &padded, &[2, 6]);
-    let out = native(&[
-        "analyze",
-        "--tokens",
-        "--bootstrap",
-        "0",
-        "--permutations",
-        "0",
-        &b,
-        &c,
-        "--format",
-        "json",
-    ]);
+    let mut args = vec!["analyze", "--tokens"];
+    args.extend(NO_STATISTICS);
+    args.extend([b.as_str(), c.as_str(), "--format", "json"]);
+    let out = native(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["models"][1]["cka"], 1.0, "identical activations");

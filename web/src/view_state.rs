@@ -7,6 +7,7 @@
 //! the browser's side.
 
 use form_urlencoded::{parse, Serializer};
+use reps::metrics::RepsWeights;
 
 /// The page's colour theme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +77,9 @@ pub fn parse_hash(hash: &str) -> (ViewState, Vec<String>) {
             "w" => {
                 let w: Option<Vec<f64>> = value.split(',').map(weight).collect();
                 match w.as_deref() {
-                    Some(&[a, b, c, d]) if a + b + c + d > 0.0 => s.weights = Some([a, b, c, d]),
+                    Some(&[a, b, c, d]) if RepsWeights::new([a, b, c, d]).is_ok() => {
+                        s.weights = Some([a, b, c, d])
+                    }
                     _ => problems.push(format!(
                         "the link's weights w={value} are not four numbers in [0, 1] with a positive sum; the default weights are used"
                     )),

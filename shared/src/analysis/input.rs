@@ -65,6 +65,26 @@ pub struct ModelInput<L = Activations> {
 }
 
 impl<L> ModelInput<L> {
+    /// A model known only by its activations: method `external`, no parameter, accuracy, weight
+    /// similarity or logits (set those with struct update syntax).
+    pub fn new(
+        name: impl Into<String>,
+        source: impl Into<String>,
+        layers: Vec<(String, L)>,
+    ) -> Self {
+        ModelInput {
+            name: name.into(),
+            method: "external".into(),
+            parameter: None,
+            parameter_name: None,
+            accuracy: None,
+            weight_similarity: None,
+            layers,
+            logits: None,
+            source: source.into(),
+        }
+    }
+
     /// The layer named `name`.
     pub fn layer(&self, name: &str) -> Option<&L> {
         self.layers.iter().find(|(k, _)| k == name).map(|(_, a)| a)

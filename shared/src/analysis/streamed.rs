@@ -473,19 +473,13 @@ mod tests {
                 .collect();
             Activations::from_rows_f64(rows, cols, v).expect("finite")
         };
+        let layers = vec![
+            ("h".into(), values(6, 4, 1.0)),
+            ("logits".into(), values(6, 3, 2.0)),
+        ];
         ModelInput {
-            name: name.into(),
-            method: "external".into(),
-            parameter: None,
-            parameter_name: None,
-            accuracy: None,
-            weight_similarity: None,
-            layers: vec![
-                ("h".into(), values(6, 4, 1.0)),
-                ("logits".into(), values(6, 3, 2.0)),
-            ],
             logits: Some("logits".into()),
-            source: format!("{name}.npz"),
+            ..ModelInput::new(name, format!("{name}.npz"), layers)
         }
     }
 

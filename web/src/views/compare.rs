@@ -4,6 +4,7 @@
 //! both hold, by name. Cells are keyed `ab:<a|b>:<plcc|srcc|krcc>:<score>`, `b:heat:<model>:<layer>`
 //! and `diff:<model>` (with `diff-a:` / `diff-b:` for the two values).
 
+use super::tables::num;
 use crate::protocol::Analysis;
 use reps::analysis::{scores_present, Report};
 use reps::stats::Statistic;
@@ -28,16 +29,6 @@ impl PartialEq for CompareProps {
             && Rc::ptr_eq(&self.b, &other.b)
             && self.heat_score == other.heat_score
             && self.threshold == other.threshold
-    }
-}
-
-/// A value with 4 decimals, its full value in `data-value`.
-fn cell(key: String, v: Option<f64>) -> Html {
-    match v {
-        Some(x) => {
-            html! { <td class="num" data-key={key} data-value={x.to_string()}>{ format!("{x:.4}") }</td> }
-        }
-        None => html! { <td class="num na" data-key={key}>{ "n/a" }</td> },
     }
 }
 
@@ -93,7 +84,7 @@ pub fn compare(p: &CompareProps) -> Html {
                     { for scores.iter().map(|s| html! {
                         <tr><td>{ s.label }</td>
                             { for [("a", a), ("b", rb)].into_iter().map(|(side, r)| html! {
-                                { for Statistic::ALL.iter().map(|&st| cell(format!("ab:{side}:{}:{}", st.key(), s.key), r.correlations.get(s.key).and_then(|c| c.value(st)))) }
+                                { for Statistic::ALL.iter().map(|&st| num(format!("ab:{side}:{}:{}", st.key(), s.key), r.correlations.get(s.key).and_then(|c| c.value(st)))) }
                             }) }
                         </tr>
                     }) }
@@ -119,7 +110,7 @@ pub fn compare(p: &CompareProps) -> Html {
                             html! {
                                 <tr data-model={name.to_string()} tabindex="0">
                                     <th>{ name }</th>
-                                    { cell(format!("diff-a:{name}"), x) }{ cell(format!("diff-b:{name}"), y) }{ cell(format!("diff:{name}"), d) }
+                                    { num(format!("diff-a:{name}"), x) }{ num(format!("diff-b:{name}"), y) }{ num(format!("diff:{name}"), d) }
                                     <td class="bar-cell">if let Some(style) = bar { <span class="bar" {style}></span> }</td>
                                 </tr>
                             }

@@ -248,10 +248,8 @@ pub fn all(
     let spectrum_layer = layers
         .models
         .first()
-        .and_then(|m| m.logits.clone())
-        .filter(|l| layers.layers.contains(l))
-        .or_else(|| layers.layers.last().cloned())
-        .unwrap_or_default();
+        .and_then(|m| spectrum_of(m, &layers.layers))
+        .map_or("", |(l, _)| l);
     let spectrum = chart(&Chart {
         id: "fig2e-spectrum".into(),
         title: format!("(e) eigenvalue spectrum of {spectrum_layer}"),

@@ -7,7 +7,8 @@ use reps::metrics::COMPONENTS;
 use reps::stats::{p_label, Correlations, Statistic};
 use yew::prelude::*;
 
-fn num(key: String, v: Option<f64>) -> Html {
+/// A number cell: 4 decimals shown, the full value in `data-value`, keyed `key` (n/a when absent).
+pub(super) fn num(key: String, v: Option<f64>) -> Html {
     match v {
         Some(x) => {
             html! { <td class="num" data-key={key} data-value={x.to_string()}>{ format!("{x:.4}") }</td> }
