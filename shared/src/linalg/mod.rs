@@ -3,9 +3,12 @@
 //! faer is used rather than nalgebra because the full report must not be slower than numpy+LAPACK
 //! (DESIGN.md §6): on this project's 2-core machine nalgebra needed ~3 s for the Gram matrix and
 //! eigenvalues of a 2000 × 2048 matrix, against 0.47 s for numpy, while faer's blocked kernels
-//! (and its rayon parallelism on native targets) are in numpy's range. nalgebra is not needed at all.
+//! (and its rayon parallelism on native targets) are in numpy's range. The eigenvalues themselves
+//! come from [`eigen`]'s two-stage solver, built on faer's matrix products: faer's one-stage
+//! tridiagonalisation took 0.41 s for a 2000 × 2000 matrix on one core, against 0.24 s.
 
 mod centered;
+mod eigen;
 pub mod moments;
 mod spectrum;
 

@@ -1,9 +1,10 @@
 //! Eigenvalues of `ÃᵀÃ` (equivalently `ÃÃᵀ`) and the kernel summary that linear CKA needs.
 
+use super::eigen::symmetric_eigenvalues_desc;
 use super::CenteredMatrix;
-use crate::error::{RepsError, Result};
+use crate::error::Result;
 use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{Accum, Mat, MatRef, Side};
+use faer::{Accum, Mat, MatRef};
 
 /// What a layer keeps for comparing it with another layer by linear CKA: the smaller of the two
 /// second-moment matrices.
@@ -13,17 +14,6 @@ pub enum Kernel {
     Gram(Mat<f64>),
     /// N > D: `Ã` itself (N × D), so that cross products `ÃᵀB̃` can be formed.
     Features(Mat<f64>),
-}
-
-/// Eigenvalues of the symmetric matrix `sym` (lower triangle read), sorted in descending order.
-///
-/// Errors when the solver does not converge (which faer reports rather than returning garbage).
-pub fn symmetric_eigenvalues_desc(sym: MatRef<'_, f64>) -> Result<Vec<f64>> {
-    let mut ev = sym
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|e| RepsError::Invalid(format!("eigenvalue solver failed: {e:?}")))?;
-    ev.reverse();
-    Ok(ev)
 }
 
 /// `Σ_ij A_ij B_ij` for symmetric `A`, `B` of which only the lower triangles are read.
@@ -87,11 +77,7 @@ pub(crate) fn second_moment_eigenvalues(
     n: usize,
     d: usize,
 ) -> Result<Vec<f64>> {
-    let mut eig = if sym.nrows() == 0 {
-        Vec::new()
-    } else {
-        symmetric_eigenvalues_desc(sym)?
-    };
+    let mut eig = symmetric_eigenvalues_desc(sym, faer::get_global_parallelism())?;
     let top = eig.first().copied().unwrap_or(0.0).max(0.0);
     let floor = n.max(d) as f64 * f64::EPSILON * top;
     for l in eig.iter_mut() {
