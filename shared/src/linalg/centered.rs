@@ -1,5 +1,6 @@
 //! The column-centred activation matrix `Ã = A − mean_rows(A)` in f64, scaled by a power of two.
 
+use super::reduce;
 use crate::activations::{Activations, Values};
 use faer::Mat;
 
@@ -58,11 +59,11 @@ impl CenteredMatrix {
                 .try_as_col_major_mut()
                 .expect("contiguous");
             let col = col.as_slice_mut();
-            let mean = col.iter().sum::<f64>() * inv_n;
+            let mean = reduce::sum(col) * inv_n;
             for x in col.iter_mut() {
                 *x -= mean;
-                max_abs = max_abs.max(x.abs());
             }
+            max_abs = max_abs.max(reduce::max_abs(col));
         }
         let scale_exponent = binary_exponent(max_abs);
         let scale = libm::ldexp(1.0, -scale_exponent);
@@ -70,19 +71,13 @@ impl CenteredMatrix {
             let col = matrix
                 .col_mut(j)
                 .try_as_col_major_mut()
-                .expect("contiguous");
-            let mut ss = 0.0;
-            for x in col.as_slice_mut() {
+                .expect("contiguous")
+                .as_slice_mut();
+            for (acc, x) in row_squared_norms.iter_mut().zip(col.iter_mut()) {
                 *x *= scale;
-                ss += *x * *x;
+                *acc += *x * *x;
             }
-            *var = ss * inv_n;
-        }
-        for j in 0..d {
-            let col = matrix.col(j).try_as_col_major().expect("contiguous");
-            for (acc, x) in row_squared_norms.iter_mut().zip(col.as_slice()) {
-                *acc += x * x;
-            }
+            *var = reduce::dot(col, col) * inv_n;
         }
         CenteredMatrix {
             matrix,

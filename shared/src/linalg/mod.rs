@@ -10,6 +10,7 @@
 mod centered;
 mod eigen;
 pub mod moments;
+pub(crate) mod reduce;
 mod spectrum;
 
 pub(crate) use centered::binary_exponent;

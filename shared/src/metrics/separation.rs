@@ -1,5 +1,6 @@
 //! Class separation, paper eqs. 6–7.
 
+use crate::linalg::reduce::max_abs;
 use faer::MatRef;
 
 /// Inter/intra class distance ratio `r_s = d_inter / (d_intra + ε)` of the rows of `a` (N × D)
@@ -23,6 +24,9 @@ use faer::MatRef;
 pub fn separation_ratio(a: MatRef<'_, f64>, labels: &[u32]) -> f64 {
     let (n, d) = (a.nrows(), a.ncols());
     assert_eq!(labels.len(), n, "one label per sample");
+    if d > 0 && a.col(0).try_as_col_major().is_none() {
+        return separation_ratio(a.to_owned().as_ref(), labels);
+    }
     // Present classes, sorted, mapped to 0..C.
     let mut classes: Vec<u32> = labels.to_vec();
     classes.sort_unstable();
@@ -39,9 +43,8 @@ pub fn separation_ratio(a: MatRef<'_, f64>, labels: &[u32]) -> f64 {
     // a is column-major: walk it column by column.
     let mut centroids = vec![0.0f64; c * d];
     for j in 0..d {
-        let col = a.col(j);
-        for (i, &k) in class_of.iter().enumerate() {
-            centroids[k * d + j] += col[i];
+        for (&x, &k) in column(a, j).iter().zip(&class_of) {
+            centroids[k * d + j] += x;
         }
     }
     for k in 0..c {
@@ -53,19 +56,21 @@ pub fn separation_ratio(a: MatRef<'_, f64>, labels: &[u32]) -> f64 {
     // Intra: per-sample squared distances to the own centroid, accumulated column by column.
     let mut sq = vec![0.0f64; n];
     for j in 0..d {
-        let col = a.col(j);
-        for (i, &k) in class_of.iter().enumerate() {
-            let diff = col[i] - centroids[k * d + j];
-            sq[i] += diff * diff;
+        for ((s, &x), &k) in sq.iter_mut().zip(column(a, j)).zip(&class_of) {
+            let diff = x - centroids[k * d + j];
+            *s += diff * diff;
         }
     }
-    let mut max_abs = 0.0f64;
-    for j in 0..d {
-        for i in 0..n {
-            max_abs = max_abs.max(a[(i, j)].abs());
-        }
-    }
+    let max_abs = (0..d).map(|j| max_abs(column(a, j))).fold(0.0f64, f64::max);
     separation_from_parts(&centroids, d, &counts, &class_of, &sq, max_abs)
+}
+
+/// Column `j` of a matrix with contiguous columns (the centred matrices are column-major).
+fn column(a: MatRef<'_, f64>, j: usize) -> &[f64] {
+    a.col(j)
+        .try_as_col_major()
+        .expect("column-major matrix")
+        .as_slice()
 }
 
 /// `r_s` from its parts: the C present classes' centroids (C × D, row-major) and sample

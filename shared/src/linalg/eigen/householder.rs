@@ -1,6 +1,8 @@
 //! Householder reflectors `H = I − τ v vᵀ` (LAPACK's `dlarfg` convention: `v₀ = 1`), generated
 //! from a vector and applied to the columns of a block.
 
+pub(super) use crate::linalg::reduce::dot;
+
 /// A reflector `H = I − τ v vᵀ` with `v₀ = 1`, and `β`, the first entry of `Hx` (all others 0).
 pub(super) struct Reflector {
     pub tau: f64,
@@ -50,29 +52,6 @@ fn scaled_norm(x: &[f64]) -> f64 {
 #[inline(always)]
 fn dot_with(x: &[f64], y: &[f64], s: f64) -> f64 {
     x.iter().zip(y).map(|(a, b)| (a * s) * (b * s)).sum()
-}
-
-/// `Σ xᵢ yᵢ`, with four independent sums so that the loop vectorises.
-#[inline(always)]
-pub(super) fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let n = x.len().min(y.len());
-    let (x, y) = (&x[..n], &y[..n]);
-    let mut acc = [0.0f64; 8];
-    let mut xc = x.chunks_exact(8);
-    let mut yc = y.chunks_exact(8);
-    for (a, b) in (&mut xc).zip(&mut yc) {
-        for k in 0..8 {
-            acc[k] += a[k] * b[k];
-        }
-    }
-    let tail: f64 = xc
-        .remainder()
-        .iter()
-        .zip(yc.remainder())
-        .map(|(a, b)| a * b)
-        .sum();
-    let (a, b) = acc.split_at(4);
-    (a[0] + b[0]) + (a[1] + b[1]) + (a[2] + b[2]) + (a[3] + b[3]) + tail
 }
 
 /// `y += α x`.
