@@ -176,7 +176,7 @@ fn column_mut<'a>(c: faer::ColMut<'a, f64>) -> &'a mut [f64] {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{random_symmetric, uniform};
+    use super::super::tests::{max_abs_diff, random_symmetric, uniform};
     use super::*;
     use faer::Side;
 
@@ -207,11 +207,7 @@ mod tests {
             assert!((0..n).all(|j| (j + b + 1..n).all(|i| reduced[(i, j)] == 0.0)));
             let before = a.self_adjoint_eigenvalues(Side::Lower).unwrap();
             let after = reduced.self_adjoint_eigenvalues(Side::Lower).unwrap();
-            let diff = before
-                .iter()
-                .zip(&after)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f64::max);
+            let diff = max_abs_diff(&before, &after);
             assert!(diff < 1e-13 * n as f64, "n = {n}, b = {b}: {diff:e}");
         }
     }

@@ -165,7 +165,7 @@ impl Band {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::uniform;
+    use super::super::tests::{max_abs_diff, uniform};
     use super::*;
     use faer::{Mat, Side};
 
@@ -183,11 +183,7 @@ mod tests {
             });
             let want = a.self_adjoint_eigenvalues(Side::Lower).unwrap();
             let got = t.self_adjoint_eigenvalues(Side::Lower).unwrap();
-            let diff = want
-                .iter()
-                .zip(&got)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f64::max);
+            let diff = max_abs_diff(&want, &got);
             assert!(diff < 1e-13 * n as f64, "n = {n}, b = {b}: {diff:e}");
         }
     }

@@ -159,7 +159,7 @@ mod tests {
         &q * &d * q.transpose()
     }
 
-    fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    pub(super) fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
         assert_eq!(a.len(), b.len());
         a.iter()
             .zip(b)

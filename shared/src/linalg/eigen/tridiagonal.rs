@@ -37,7 +37,7 @@ pub(super) fn tridiagonal_eigenvalues(d: &mut [f64], e: &mut [f64]) -> Result<()
             }
             m += 1;
         }
-        let (mut l, mut lend) = (l1, m);
+        let (l, lend) = (l1, m);
         l1 = m + 1;
         if lend == l {
             continue;
@@ -45,13 +45,19 @@ pub(super) fn tridiagonal_eigenvalues(d: &mut [f64], e: &mut [f64]) -> Result<()
         for x in &mut e[l..lend] {
             *x *= *x;
         }
-        if d[lend].abs() < d[l].abs() {
-            std::mem::swap(&mut l, &mut lend);
+        // Chase from the end with the larger diagonal entry: QL from the top when the bottom's
+        // is larger, else QR, which is QL on the block in reverse order (LAPACK writes the two
+        // loops out; the reversal gives the same operations on the same values).
+        let reverse = d[lend].abs() < d[l].abs();
+        let (block_d, block_e) = (&mut d[l..=lend], &mut e[l..lend]);
+        if reverse {
+            block_d.reverse();
+            block_e.reverse();
         }
-        if lend >= l {
-            ql(d, e, l, lend, eps2, &mut iterations, max_iterations);
-        } else {
-            qr(d, e, l, lend, eps2, &mut iterations, max_iterations);
+        ql(block_d, block_e, eps2, &mut iterations, max_iterations);
+        if reverse {
+            block_d.reverse();
+            block_e.reverse();
         }
         if iterations >= max_iterations {
             return Err(RepsError::Invalid(format!(
@@ -64,16 +70,11 @@ pub(super) fn tridiagonal_eigenvalues(d: &mut [f64], e: &mut [f64]) -> Result<()
     Ok(())
 }
 
-/// QL iterations on the block `l ..= lend` (`lend > l`), `e` holding squares.
-fn ql(
-    d: &mut [f64],
-    e: &mut [f64],
-    mut l: usize,
-    lend: usize,
-    eps2: f64,
-    iterations: &mut usize,
-    max_iterations: usize,
-) {
+/// QL iterations on an unreduced block (`d` of length ≥ 2, `e` one shorter, holding squares),
+/// until every eigenvalue has converged or `iterations` reaches `max_iterations`.
+fn ql(d: &mut [f64], e: &mut [f64], eps2: f64, iterations: &mut usize, max_iterations: usize) {
+    let lend = d.len() - 1;
+    let mut l = 0;
     loop {
         let mut m = l;
         while m < lend {
@@ -138,82 +139,6 @@ fn ql(
             };
         }
         e[l] = s * p;
-        d[l] = sigma + gamma;
-    }
-}
-
-/// QR iterations on the block `lend ..= l` (`lend < l`), `e` holding squares.
-fn qr(
-    d: &mut [f64],
-    e: &mut [f64],
-    mut l: usize,
-    lend: usize,
-    eps2: f64,
-    iterations: &mut usize,
-    max_iterations: usize,
-) {
-    loop {
-        let mut m = l;
-        while m > lend {
-            if e[m - 1].abs() <= eps2 * (d[m] * d[m - 1]).abs() {
-                break;
-            }
-            m -= 1;
-        }
-        if m > lend {
-            e[m - 1] = 0.0;
-        }
-        let p = d[l];
-        if m == l {
-            d[l] = p;
-            if l == lend {
-                return;
-            }
-            l -= 1;
-            continue;
-        }
-        if m + 1 == l {
-            let (rt1, rt2) = eigenvalues_2x2(d[l], e[l - 1].sqrt(), d[l - 1]);
-            d[l] = rt1;
-            d[l - 1] = rt2;
-            e[l - 1] = 0.0;
-            if l < lend + 2 {
-                return;
-            }
-            l -= 2;
-            continue;
-        }
-        if *iterations == max_iterations {
-            return;
-        }
-        *iterations += 1;
-        let rte = e[l - 1].sqrt();
-        let mut sigma = (d[l - 1] - p) / (2.0 * rte);
-        let r = libm::hypot(sigma, 1.0);
-        sigma = p - rte / (sigma + r.copysign(sigma));
-        let (mut c, mut s) = (1.0, 0.0);
-        let mut gamma = d[m] - sigma;
-        let mut p = gamma * gamma;
-        for i in m..l {
-            let bb = e[i];
-            let r = p + bb;
-            if i != m {
-                e[i - 1] = s * r;
-            }
-            let oldc = c;
-            c = p / r;
-            s = bb / r;
-            let oldgam = gamma;
-            let alpha = d[i + 1];
-            gamma = c * (alpha - sigma) - s * oldgam;
-            d[i] = oldgam + (alpha - gamma);
-            p = if c != 0.0 {
-                (gamma * gamma) / c
-            } else {
-                oldc * bb
-            };
-        }
-        e[l - 1] = s * p;
         d[l] = sigma + gamma;
     }
 }
