@@ -190,6 +190,22 @@ pub trait RowChunks {
     fn next_rows(&mut self, max_rows: usize, out: &mut Vec<f64>) -> Result<usize>;
 }
 
+/// A borrowed source reads as its owner does (so `Box<dyn RowSource + 'a>` can hold `&'a T`).
+impl<T: RowSource + ?Sized> RowSource for &T {
+    fn rows(&self) -> usize {
+        (**self).rows()
+    }
+    fn sample_shape(&self) -> &[usize] {
+        (**self).sample_shape()
+    }
+    fn open(&self) -> Result<Box<dyn RowChunks + '_>> {
+        (**self).open()
+    }
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+}
+
 impl RowSource for Activations {
     fn rows(&self) -> usize {
         self.rows

@@ -8,7 +8,6 @@ mod common;
 use common::files::{f32_bytes, i64_bytes, npy, npy_f32, npz, safetensors};
 use common::json::assert_contains;
 use common::*;
-use reps::activations::RowSource;
 use reps::analysis::{
     compare_layers_of, compare_models, compare_models_streamed, compare_models_with, AnalysisInput,
     AnalysisOptions, ModelInput, StreamedModel,
@@ -74,17 +73,7 @@ fn family(n: usize) -> Vec<ModelInput> {
 }
 
 fn boxed(models: &[ModelInput]) -> Vec<StreamedModel<'_>> {
-    models
-        .iter()
-        .map(|m| {
-            m.with_layers(
-                m.layers
-                    .iter()
-                    .map(|(k, a)| (k.clone(), Box::new(a.clone()) as Box<dyn RowSource>))
-                    .collect(),
-            )
-        })
-        .collect()
+    models.iter().map(ModelInput::as_row_sources).collect()
 }
 
 fn options(reference: &str) -> AnalysisOptions {

@@ -199,9 +199,10 @@ pub fn compare_models(
     options: &AnalysisOptions,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Comparisons> {
+    let setup = setup(input, options)?;
     let every: Vec<usize> = (0..input.models.len()).collect();
-    let part = compare_layers_of(input, options, &every, progress)?;
-    compare_models_with(input, options, vec![part])
+    let part = layers_of(&setup, options, &every, progress)?;
+    assemble_parts(setup, input, options, vec![part])
 }
 
 /// What [`compare_layers_of`] computed for some models: per model (by its index among the
@@ -265,18 +266,32 @@ pub fn compare_layers_of(
     indices: &[usize],
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<LayerResults> {
+    layers_of(&setup(input, options)?, options, indices, progress)
+}
+
+/// `index` out of the `n` models' range.
+fn out_of_range(index: usize, n: usize) -> RepsError {
+    RepsError::Invalid(format!(
+        "model index {index} is out of range: there are {n} models"
+    ))
+}
+
+/// [`compare_layers_of`] from its [`Setup`].
+fn layers_of(
+    setup: &Setup<'_>,
+    options: &AnalysisOptions,
+    indices: &[usize],
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<LayerResults> {
     let Setup {
         ref_index,
-        layers,
-        labels,
+        ref layers,
+        ref labels,
         models,
         ..
-    } = setup(input, options)?;
-    if let Some(i) = indices.iter().find(|&&i| i >= models.len()) {
-        return Err(RepsError::Invalid(format!(
-            "model index {i} is out of range: there are {} models",
-            models.len()
-        )));
+    } = *setup;
+    if let Some(&i) = indices.iter().find(|&&i| i >= models.len()) {
+        return Err(out_of_range(i, models.len()));
     }
     let total = layers.len() * indices.len();
     let mut done = 0;
@@ -289,7 +304,7 @@ pub fn compare_layers_of(
         })
         .collect();
     let chunk = parallel::threads().max(1);
-    for layer in &layers {
+    for layer in layers {
         let stats_of = |index: usize| {
             let m = &models[index];
             LayerStats::compute(
@@ -355,6 +370,16 @@ pub fn compare_models_with(
     options: &AnalysisOptions,
     parts: Vec<LayerResults>,
 ) -> Result<Comparisons> {
+    assemble_parts(setup(input, options)?, input, options, parts)
+}
+
+/// [`compare_models_with`] from its [`Setup`].
+fn assemble_parts(
+    setup: Setup<'_>,
+    input: &AnalysisInput,
+    options: &AnalysisOptions,
+    parts: Vec<LayerResults>,
+) -> Result<Comparisons> {
     let Setup {
         ref_index,
         layers,
@@ -362,17 +387,13 @@ pub fn compare_models_with(
         notes,
         models,
         ..
-    } = setup(input, options)?;
+    } = setup;
     let reference = &models[ref_index];
     let mut per_model: Vec<Option<ModelLayers>> = vec![None; models.len()];
     for m in parts.into_iter().flat_map(|p| p.models) {
-        let slot = per_model.get_mut(m.index).ok_or_else(|| {
-            RepsError::Invalid(format!(
-                "model index {} is out of range: there are {} models",
-                m.index,
-                models.len()
-            ))
-        })?;
+        let slot = per_model
+            .get_mut(m.index)
+            .ok_or_else(|| out_of_range(m.index, models.len()))?;
         if slot.is_some()
             || m.layers
                 .iter()

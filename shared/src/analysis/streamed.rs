@@ -35,6 +35,20 @@ use faer::Mat;
 /// A model whose layers are read in row chunks.
 pub type StreamedModel<'a> = ModelInput<Box<dyn RowSource + 'a>>;
 
+impl ModelInput<Activations> {
+    /// The same model with its in-memory layers as row sources (borrowed, not copied), so that
+    /// [`compare_models_streamed`] reads them in chunks like files: the streamed path on data
+    /// whose in-memory analysis ([`compare_models`](super::compare_models)) is at hand.
+    pub fn as_row_sources(&self) -> StreamedModel<'_> {
+        self.with_layers(
+            self.layers
+                .iter()
+                .map(|(k, a)| (k.clone(), Box::new(a) as Box<dyn RowSource + '_>))
+                .collect(),
+        )
+    }
+}
+
 /// Rows per chunk for D features: about 8 MiB of f64 per chunk, at least 64 rows.
 pub fn chunk_rows_for(d: usize) -> usize {
     ((8usize << 20) / (8 * d.max(1))).max(64)
@@ -495,17 +509,7 @@ mod tests {
             &mut |_| {},
         )
         .unwrap();
-        let boxed: Vec<StreamedModel<'_>> = models
-            .iter()
-            .map(|m| {
-                m.with_layers(
-                    m.layers
-                        .iter()
-                        .map(|(k, a)| (k.clone(), Box::new(a.clone()) as Box<dyn RowSource>))
-                        .collect(),
-                )
-            })
-            .collect();
+        let boxed: Vec<StreamedModel<'_>> = models.iter().map(ModelInput::as_row_sources).collect();
         let run = |max: usize| {
             let limits = Limits {
                 chunk_rows: Some(4),
