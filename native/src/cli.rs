@@ -598,7 +598,7 @@ impl MemoryArgs {
     /// The budget in bytes.
     pub fn bytes(&self) -> u64 {
         self.max_memory
-            .unwrap_or_else(crate::input_file::default_budget_bytes)
+            .unwrap_or_else(reps::formats::machine_read_budget)
     }
 }
 

@@ -8,19 +8,6 @@ use reps::formats::{human_bytes, ReadBudget};
 use std::io::Read;
 use std::path::Path;
 
-/// The default memory budget of reading: half of the machine's memory (`MemTotal` of
-/// `/proc/meminfo`), or 8 GiB where that cannot be read.
-pub fn default_budget_bytes() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kib * 1024 / 2)
-        })
-        .unwrap_or(8 << 30)
-}
-
 /// Parses a size for `--max-memory`: a number of bytes, optionally with a binary unit (`K`, `M`,
 /// `G`, `T`, also written `KiB`, `MB`, ...; all mean powers of 1024). `1.5G` is 1.5 GiB.
 pub fn parse_size(text: &str) -> Result<u64, String> {
@@ -156,44 +143,18 @@ fn describe(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
-/// A file on disk read at offsets as it is needed (`reps::formats::stream`), never whole.
-pub struct FileSource {
-    name: String,
-    file: std::fs::File,
-    len: u64,
-}
-
-impl FileSource {
-    /// Opens `path`, which must be a regular file (a stream cannot be read twice).
-    pub fn open(path: &Path) -> Result<Self> {
-        let name = path.display().to_string();
-        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {name}"))?;
-        if !meta.file_type().is_file() {
-            bail!(
-                "{name}: is {}; reading in row chunks needs a regular file",
-                describe(&meta)
-            );
-        }
-        let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
-        Ok(FileSource {
-            name,
-            file,
-            len: meta.len(),
-        })
+/// Opens `path` to be read in row chunks (`reps::formats::stream::FileSource`); what is not a
+/// regular file is refused, saying what it is.
+pub fn open_source(path: &Path) -> Result<reps::formats::stream::FileSource> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {name}"))?;
+    if !meta.file_type().is_file() {
+        bail!(
+            "{name}: is {}; reading in row chunks needs a regular file",
+            describe(&meta)
+        );
     }
-}
-
-impl reps::formats::stream::ByteSource for FileSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn len(&self) -> u64 {
-        self.len
-    }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        self.file.read_exact_at(buf, offset)
-    }
+    Ok(reps::formats::stream::FileSource::open(path)?)
 }
 
 #[cfg(test)]

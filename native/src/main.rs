@@ -82,7 +82,7 @@ fn train_sweep(args: &cli::TrainSweepArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("runs/{:?}", cfg.preset).to_lowercase().into());
     cfg.check_memory(
         args.max_memory
-            .unwrap_or_else(input_file::default_budget_bytes),
+            .unwrap_or_else(reps::formats::machine_read_budget),
     )?;
     let device = device::select(args.device)?;
     let stage = args.stage()?;

@@ -20,7 +20,7 @@ fn activations(n: usize, d: usize, seed: u64) -> (Activations, Vec<u32>) {
         .map(|i| (next() + 0.05 * labels[i / d] as f32 * ((i % d) % 7) as f32).max(0.0))
         .collect();
     (
-        Activations::new(n, vec![d], Values::F32(v)).unwrap(),
+        Activations::new(n, vec![d], Values::F32(v.into())).unwrap(),
         labels,
     )
 }

@@ -16,8 +16,8 @@ fn load(path: &str) -> Activations {
     let bytes = std::fs::read(path).expect("readable input");
     let a = parse_npy(path, "x", &bytes, &mut budget()).expect("valid .npy");
     let values = match a.data {
-        ArrayData::F32(v) => Values::F32(v),
-        ArrayData::F64(v) => Values::F64(v),
+        ArrayData::F32(v) => Values::F32(v.into()),
+        ArrayData::F64(v) => Values::F64(v.into()),
         ArrayData::Int(_) | ArrayData::Text(_) => panic!("{path}: float array expected"),
     };
     Activations::new(a.shape[0], a.shape[1..].to_vec(), values).expect("finite activations")

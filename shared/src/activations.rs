@@ -1,13 +1,57 @@
 //! One layer's activation matrix: `N` samples × `D` features, each row one sample flattened in C order.
 
 use crate::error::{RepsError, Result};
+use std::sync::Arc;
+
+/// Read-only element storage: a vector owned here, or memory owned elsewhere and shared without a
+/// copy (the Python package hands NumPy arrays over this way: the owner keeps the array alive
+/// until the last clone of the buffer is dropped). Cloning shares the elements.
+pub struct Buffer<T: 'static>(Arc<dyn AsRef<[T]> + Send + Sync>);
+
+impl<T: Send + Sync + 'static> Buffer<T> {
+    /// Elements owned by `owner`, read through `owner.as_ref()` and never copied.
+    pub fn shared(owner: impl AsRef<[T]> + Send + Sync + 'static) -> Self {
+        Buffer(Arc::new(owner))
+    }
+}
+
+impl<T: Send + Sync + 'static> From<Vec<T>> for Buffer<T> {
+    fn from(v: Vec<T>) -> Self {
+        Buffer(Arc::new(v))
+    }
+}
+
+impl<T> std::ops::Deref for Buffer<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        (*self.0).as_ref()
+    }
+}
+
+impl<T> Clone for Buffer<T> {
+    fn clone(&self) -> Self {
+        Buffer(Arc::clone(&self.0))
+    }
+}
+
+impl<T: PartialEq> PartialEq for Buffer<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Buffer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
 
 /// Stored element values, kept in the precision they came in (snapshots hold f32, user files may hold f64).
 /// All arithmetic converts to f64 (DESIGN.md §2).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
+    F32(Buffer<f32>),
+    F64(Buffer<f64>),
 }
 
 impl Values {
@@ -41,10 +85,18 @@ impl Values {
         }
     }
 
+    /// Appends the elements `range` to `out` as f64.
+    pub fn extend_f64(&self, range: std::ops::Range<usize>, out: &mut Vec<f64>) {
+        match self {
+            Values::F32(v) => out.extend(v[range].iter().map(|&x| x as f64)),
+            Values::F64(v) => out.extend_from_slice(&v[range]),
+        }
+    }
+
     /// A copy as f32 (for snapshots, which store f32).
     pub fn to_f32(&self) -> Vec<f32> {
         match self {
-            Values::F32(v) => v.clone(),
+            Values::F32(v) => v.to_vec(),
             Values::F64(v) => v.iter().map(|&x| x as f32).collect(),
         }
     }
@@ -91,7 +143,7 @@ impl Activations {
 
     /// Convenience constructor from row-major f64 values with a flat sample shape `[cols]`.
     pub fn from_rows_f64(rows: usize, cols: usize, values: Vec<f64>) -> Result<Self> {
-        Self::new(rows, vec![cols], Values::F64(values))
+        Self::new(rows, vec![cols], Values::F64(values.into()))
     }
 
     /// Number of samples `N`.
@@ -123,7 +175,9 @@ impl Activations {
     /// Row `i` as f64 values.
     pub fn row(&self, i: usize) -> Vec<f64> {
         let d = self.cols();
-        (0..d).map(|j| self.values.get(i * d + j)).collect()
+        let mut out = Vec::with_capacity(d);
+        self.values.extend_f64(i * d..(i + 1) * d, &mut out);
+        out
     }
 
     /// The rows `rows` (any order, repeats allowed: a bootstrap resample), as a new matrix in
@@ -139,8 +193,8 @@ impl Activations {
             rows: rows.len(),
             sample_shape: self.sample_shape.clone(),
             values: match &self.values {
-                Values::F32(v) => Values::F32(pick(v, rows, d)),
-                Values::F64(v) => Values::F64(pick(v, rows, d)),
+                Values::F32(v) => Values::F32(pick(v, rows, d).into()),
+                Values::F64(v) => Values::F64(pick(v, rows, d).into()),
             },
         }
     }
@@ -231,7 +285,9 @@ impl RowChunks for MemoryRows<'_> {
         let take = max_rows.min(self.a.rows - self.next);
         let d = self.a.cols();
         out.clear();
-        out.extend((self.next * d..(self.next + take) * d).map(|i| self.a.values.get(i)));
+        self.a
+            .values
+            .extend_f64(self.next * d..(self.next + take) * d, out);
         self.next += take;
         Ok(take)
     }
@@ -253,5 +309,9 @@ pub fn read_all_rows(source: &dyn RowSource) -> Result<Activations> {
             values.len()
         )));
     }
-    Activations::new(n, source.sample_shape().to_vec(), Values::F64(values))
+    Activations::new(
+        n,
+        source.sample_shape().to_vec(),
+        Values::F64(values.into()),
+    )
 }

@@ -27,6 +27,6 @@ pub mod metrics;
 mod parallel;
 pub mod stats;
 
-pub use activations::{Activations, Values};
+pub use activations::{Activations, Buffer, Values};
 pub use analysis::{analyze, AnalysisInput, AnalysisOptions, Report};
 pub use error::{RepsError, Result};

@@ -211,7 +211,7 @@ fn options_and_inconsistent_inputs() {
     // D differs.
     let mut bad = family(true);
     bad.models[3].layers[0].1 =
-        Activations::new(40, vec![2, 5], reps::Values::F64(vec![0.0; 400])).unwrap();
+        Activations::new(40, vec![2, 5], reps::Values::F64(vec![0.0; 400].into())).unwrap();
     let e = bad.check_consistent().unwrap_err().to_string();
     assert!(
         e.contains("m2.npz: the shape of layer 'feat' is (40, 2, 5), but ref.npz has (40, 12)"),
@@ -371,9 +371,9 @@ fn scale_ladder_leaves_invariant_scores_unchanged() {
                             .map(|i| a.values().get(i) * c)
                             .collect();
                         let values = if f32_storage {
-                            Values::F32(v.iter().map(|&x| x as f32).collect())
+                            Values::F32(v.iter().map(|&x| x as f32).collect::<Vec<_>>().into())
                         } else {
-                            Values::F64(v)
+                            Values::F64(v.into())
                         };
                         (
                             k.clone(),

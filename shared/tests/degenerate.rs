@@ -49,14 +49,14 @@ fn constant_columns_are_dead_exactly() {
     for i in 0..7 {
         v.extend([0.1f32, 0.3, i as f32, (i * i) as f32 * 0.37, 0.7]);
     }
-    let a = Activations::new(7, vec![5], Values::F32(v)).unwrap();
+    let a = Activations::new(7, vec![5], Values::F32(v.into())).unwrap();
     let s = LayerStats::compute(&a, None, 10).unwrap();
     assert_eq!(s.alive_fraction, 2.0 / 5.0);
     // Two non-constant columns: rank at most 2, so at most 2 non-zero eigenvalues.
     assert!(s.eigenvalues.iter().filter(|&&l| l > 0.0).count() <= 2);
     assert!(all_finite(&s));
     // A fully constant layer has v̄ = 0.
-    let c = Activations::new(4, vec![3], Values::F32(vec![0.1; 12])).unwrap();
+    let c = Activations::new(4, vec![3], Values::F32(vec![0.1; 12].into())).unwrap();
     let s = LayerStats::compute(&c, None, 10).unwrap();
     assert_eq!((s.alive_fraction, s.effective_rank), (0.0, 0.0));
 }
@@ -97,6 +97,7 @@ fn fewer_samples_than_features_and_one_sample() {
 fn non_finite_values_are_rejected_with_their_position() {
     let err = Activations::from_rows_f64(2, 2, vec![1.0, 2.0, f64::NAN, 0.0]).unwrap_err();
     assert!(err.to_string().contains("sample 1, feature 0"), "{err}");
-    let err = Activations::new(1, vec![2], Values::F32(vec![1.0, f32::INFINITY])).unwrap_err();
+    let err =
+        Activations::new(1, vec![2], Values::F32(vec![1.0, f32::INFINITY].into())).unwrap_err();
     assert!(err.to_string().contains("non-finite"), "{err}");
 }

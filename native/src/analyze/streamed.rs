@@ -3,7 +3,7 @@
 
 use super::flag_error;
 use crate::cli::AnalyzeArgs;
-use crate::input_file::FileSource;
+use crate::input_file::open_source;
 use anyhow::{bail, Result};
 use reps::analysis::{compare_models_streamed, Progress};
 use reps::formats::stream::{open_streamed, ByteSource};
@@ -31,7 +31,7 @@ pub fn analyze(
     let sources = args
         .inputs
         .iter()
-        .map(|p| FileSource::open(p))
+        .map(|p| open_source(p))
         .collect::<Result<Vec<_>>>()?;
     for s in &sources {
         let mut head = [0u8; 8];

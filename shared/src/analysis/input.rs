@@ -158,20 +158,21 @@ impl AnalysisInput {
             .models
             .into_iter()
             .map(|m| {
-                let layers = m
-                    .layers
-                    .into_iter()
-                    .map(|l| {
-                        let shape = l.sample_shape.iter().map(|&d| d as usize).collect();
-                        let a = Activations::new(n, shape, Values::F32(l.values)).map_err(|e| {
-                            RepsError::file(
-                                file,
-                                format!("model '{}', layer '{}': {e}", m.name, l.name),
-                            )
-                        })?;
-                        Ok((l.name, a))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
+                let layers =
+                    m.layers
+                        .into_iter()
+                        .map(|l| {
+                            let shape = l.sample_shape.iter().map(|&d| d as usize).collect();
+                            let a = Activations::new(n, shape, Values::F32(l.values.into()))
+                                .map_err(|e| {
+                                    RepsError::file(
+                                        file,
+                                        format!("model '{}', layer '{}': {e}", m.name, l.name),
+                                    )
+                                })?;
+                            Ok((l.name, a))
+                        })
+                        .collect::<Result<Vec<_>>>()?;
                 Ok(ModelInput {
                     name: m.name,
                     method: m.method,

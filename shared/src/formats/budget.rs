@@ -12,6 +12,20 @@ pub const DEFAULT_READ_BUDGET: u64 = 8 << 30;
 #[cfg(target_arch = "wasm32")]
 pub const DEFAULT_READ_BUDGET: u64 = 2 << 30;
 
+/// The budget front ends on a real machine start from: half of its memory (`MemTotal` of
+/// `/proc/meminfo`), or [`DEFAULT_READ_BUDGET`] where that cannot be read.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn machine_read_budget() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024 / 2)
+        })
+        .unwrap_or(DEFAULT_READ_BUDGET)
+}
+
 /// Bytes that reading may still allocate.
 ///
 /// Claims are never given back: a buffer that is freed after decoding (an inflated `.npz` member)

@@ -144,8 +144,8 @@ pub fn model_file_from_arrays(
             continue;
         }
         let values = match a.data {
-            ArrayData::F32(v) => Values::F32(v),
-            ArrayData::F64(v) => Values::F64(v),
+            ArrayData::F32(v) => Values::F32(v.into()),
+            ArrayData::F64(v) => Values::F64(v.into()),
             ArrayData::Int(_) | ArrayData::Text(_) => unreachable!("checked is_float"),
         };
         let act = Activations::new(n, a.shape[1..].to_vec(), values)
@@ -263,7 +263,7 @@ fn kind_of(data: &ArrayData) -> &'static str {
 }
 
 /// Labels: integers (or integral floats) ≥ 0, shape `(N,)` or `(N, 1)`.
-pub(crate) fn parse_labels(file: &str, key: &str, a: &RawArray) -> Result<Vec<u32>> {
+pub fn parse_labels(file: &str, key: &str, a: &RawArray) -> Result<Vec<u32>> {
     let err = |r: String| RepsError::array(file, key, r);
     let ok_shape = a.shape.len() == 1 || (a.shape.len() == 2 && a.shape[1] == 1);
     if !ok_shape {

@@ -4,13 +4,19 @@
 //! deflated members, and `.safetensors` are supported; a deflated member is inflated as it is read.
 
 mod entries;
+#[cfg(unix)]
+mod file;
 mod model;
 mod open;
 mod rows;
 mod source;
 
 pub use entries::{list_entries, Entry, FloatType, Layout};
-pub use model::{open_streamed_model, StreamedFile, ATTENTION_MASK};
+#[cfg(unix)]
+pub use file::FileSource;
+pub use model::{
+    open_streamed_model, parse_mask, parse_token_labels, StreamedFile, ATTENTION_MASK,
+};
 pub use open::{open_streamed, GivenLabels, StreamedInput};
 pub use rows::RowReader;
 pub use source::{ByteSource, SliceSource};

@@ -168,7 +168,7 @@ pub fn open_streamed_model<'a>(
 
 /// The 0/1 values of an attention mask of shape `grid` (integers, booleans stored as integers,
 /// or floats), as keep flags.
-fn parse_mask(file: &str, a: &RawArray, grid: &[usize]) -> Result<Vec<bool>> {
+pub fn parse_mask(file: &str, a: &RawArray, grid: &[usize]) -> Result<Vec<bool>> {
     let err = |r: String| RepsError::array(file, ATTENTION_MASK, r);
     if a.shape != grid {
         return Err(err(format!(
@@ -194,8 +194,9 @@ fn parse_mask(file: &str, a: &RawArray, grid: &[usize]) -> Result<Vec<bool>> {
         .collect()
 }
 
-/// Per-token labels of shape `grid` (or flat), of the kept tokens only.
-pub(super) fn parse_token_labels(
+/// Per-token labels of shape `grid` (or flat), of the kept tokens only (`keep`: the attention
+/// mask's flags; the labels of padding tokens are not read, so PyTorch's −100 there is fine).
+pub fn parse_token_labels(
     file: &str,
     a: &RawArray,
     grid: &[usize],
