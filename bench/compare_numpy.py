@@ -79,6 +79,16 @@ def numpy_report(x, y, labels):
                 decay_slope=sy["slope"], cka=cka, cka_debiased=ckad)
 
 
+def inputs(rng, n, d):
+    """A reference and a model activation matrix (float32) and labels: ReLU-like activations with
+    a decaying spectrum, as a trained layer has, and the same plus noise."""
+    labels = np.arange(n) % 10
+    basis = rng.standard_normal((min(n, d, 256), d)) / np.sqrt(np.arange(1, min(n, d, 256) + 1))[:, None]
+    x = np.maximum(rng.standard_normal((n, basis.shape[0])) @ basis + labels[:, None] * 0.05, 0).astype(np.float32)
+    y = (x + 0.3 * rng.standard_normal(x.shape)).astype(np.float32)
+    return x, y, labels
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=5)
@@ -93,11 +103,7 @@ def main():
     for shape in args.shapes.split(","):
         stream = shape.endswith("s")
         n, d = map(int, shape.rstrip("s").split("x"))
-        labels = np.arange(n) % 10
-        # ReLU-like activations with a decaying spectrum, as a trained layer has.
-        basis = rng.standard_normal((min(n, d, 256), d)) / np.sqrt(np.arange(1, min(n, d, 256) + 1))[:, None]
-        x = np.maximum(rng.standard_normal((n, basis.shape[0])) @ basis + labels[:, None] * 0.05, 0).astype(np.float32)
-        y = (x + 0.3 * rng.standard_normal(x.shape)).astype(np.float32)
+        x, y, labels = inputs(rng, n, d)
         with tempfile.TemporaryDirectory() as tmp:
             paths = [os.path.join(tmp, f) for f in ("x.npy", "y.npy", "labels.npy")]
             for p, a in zip(paths, (x, y, labels.astype(np.int64))):

@@ -3,7 +3,7 @@
 # build (trunk), and all tests (unit, property, golden-file, CLI, end-to-end, and the viewer in
 # headless Chromium). The README's test command; CI runs it too.
 # Installs what it needs when missing: the wasm32 Rust target, numpy and scipy (the independent
-# reference of the end-to-end tests), trunk and wasm-bindgen-cli (pinned, see ../shared/TOOLCHAIN.md),
+# reference of the end-to-end tests), trunk and wasm-bindgen-cli (pinned, see docs/TOOLCHAIN.md),
 # Debian's chromium and chromium-driver, the npm package playwright-core, and Debian's slurm-wlm
 # and munge (the sharded sweep is tested on a one-node Slurm cluster that the test starts and
 # stops: scripts/slurm/local-cluster.sh).
@@ -34,6 +34,14 @@ fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm install --no-audit --no-fund)
 fi
+# The Python package's tests run in their own virtual environment, against the package as
+# `pip install ./python` builds and installs it (maturin, a release build of crate reps-python).
+venv=target/pyenv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet numpy scipy pytest mypy ml-dtypes
 
 step "cargo fmt --all -- --check"
 cargo fmt --all -- --check
@@ -63,7 +71,14 @@ step "the viewer in headless Chromium (node --test tests/browser)"
 cargo build --workspace --bins
 (cd tests/browser && node --test) 2>&1 | tee -a "$log"
 
+step "the Python package: pip install ./python, then pytest tests/python"
+"$venv/bin/python" -m pip install --quiet ./python
+"$venv/bin/python" -m pytest -q tests/python 2>&1 | tee -a "$log"
+
 # One closing line over every runner (cargo prints one per test binary, node its own totals).
 awk '/^test result:/ { p += $4; f += $6; i += $8 }
      /^# pass / { p += $3 } /^# fail / { f += $3 } /^# skipped / { i += $3 }
+     /^(=+ )?[0-9]+ (passed|failed).* in [0-9.]+s/ {  # pytest: "3 failed, 8 passed, 1 skipped in 6.2s"
+       for (k = 1; k < NF; k++) { n = $k + 0; w = $(k + 1); sub(/,$/, "", w)
+         if (w == "passed") p += n; else if (w == "failed") f += n; else if (w == "skipped") i += n } }
      END { printf "\nsummary: %d passed, %d failed, %d skipped\n", p, f, i; exit (f > 0) }' "$log"

@@ -30,11 +30,23 @@ create_exception!(
 
 /// A library error as `reps.RepsError`, in the Python API's terms.
 pub(crate) fn error(e: reps::RepsError) -> PyErr {
-    match e {
+    let message = match e {
         over @ reps::RepsError::OverBudget { .. } => {
-            RepsError::new_err(format!("{over}; max_memory= raises the budget"))
+            format!("{over}; max_memory= raises the budget")
         }
-        other => RepsError::new_err(other.to_string()),
+        other => other.to_string(),
+    };
+    RepsError::new_err(without_repeated_source(message))
+}
+
+/// An in-memory model's source is `model 'name'`, which the engine's messages about a model
+/// also name: `model 'a': model 'a' has no layer 'x'` reads `model 'a' has no layer 'x'`.
+fn without_repeated_source(message: String) -> String {
+    match message.split_once(": ") {
+        Some((source, rest)) if source.starts_with("model '") && rest.starts_with(source) => {
+            rest.to_string()
+        }
+        _ => message,
     }
 }
 

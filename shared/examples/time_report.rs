@@ -1,13 +1,18 @@
 //! Times crate `reps`'s full per-layer report on two activation files, for `bench/compare_numpy.py`.
 //!
-//! Usage: `cargo run --release -p reps --example time_report -- REF.npy MODEL.npy LABELS.npy REPEATS [--stream]`
+//! Usage: `cargo run --release -p reps --example time_report -- REF.npy MODEL.npy LABELS.npy REPEATS [--stream | --report]`
 //! Prints one JSON line: the best wall time in seconds over REPEATS runs and the values computed,
 //! so that the script can check that both implementations computed the same numbers. With
 //! `--stream`, the files' rows are read in chunks by `compare_models_streamed` (the path of
 //! `native analyze --stream`; for N > D the D × D second moments are accumulated), from the
-//! files' bytes already in memory, and reading is timed with the analysis.
+//! files' bytes already in memory, and reading is timed with the analysis. With `--report`, the
+//! whole report is timed as `reps.analyze` of the Python package makes it (`bench/python_api.py`):
+//! the input's layers checked, the comparisons, the report, the inference with no resamples and
+//! the JSON text.
 
-use reps::analysis::{compare_models, AnalysisInput, AnalysisOptions, ModelInput};
+use reps::analysis::{
+    compare_models, AnalysisInput, AnalysisOptions, InferenceOptions, ModelInput,
+};
 use reps::formats::{parse_npy, read_labels, ArrayData};
 use reps::{Activations, Values};
 use std::time::Instant;
@@ -26,12 +31,13 @@ fn load(path: &str) -> Activations {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     assert!(
-        args.len() == 5 || (args.len() == 6 && args[5] == "--stream"),
-        "usage: time_report REF.npy MODEL.npy LABELS.npy REPEATS [--stream]"
+        args.len() == 5 || (args.len() == 6 && ["--stream", "--report"].contains(&&*args[5])),
+        "usage: time_report REF.npy MODEL.npy LABELS.npy REPEATS [--stream | --report]"
     );
-    if args.len() == 6 {
+    if args.len() == 6 && args[5] == "--stream" {
         return streamed(&args);
     }
+    let whole_report = args.len() == 6;
     let (x, y) = (load(&args[1]), load(&args[2]));
     let labels = read_labels(&args[3], &std::fs::read(&args[3]).unwrap(), &mut budget()).unwrap();
     let repeats: usize = args[4].parse().unwrap();
@@ -48,7 +54,26 @@ fn main() {
     let mut out = None;
     for _ in 0..repeats {
         let t = Instant::now();
+        if whole_report {
+            // As an API user builds the input from arrays in memory: each layer checked
+            // (`Activations::new`, its values shared, not copied).
+            for m in &input.models {
+                let a = &m.layers[0].1;
+                Activations::new(a.rows(), a.sample_shape().to_vec(), a.values().clone()).unwrap();
+            }
+        }
         let c = compare_models(&input, &AnalysisOptions::default(), &mut |_| {}).unwrap();
+        if whole_report {
+            let no_resamples = InferenceOptions {
+                bootstrap: 0,
+                permutations: 0,
+                seed: 0,
+                stable_drop: 0.05,
+            };
+            let report = c.report(&c.layers, None).unwrap();
+            let json = serde_json::to_string(&report.with_inference(&no_resamples).unwrap());
+            assert!(json.unwrap().len() > 100);
+        }
         best = best.min(t.elapsed().as_secs_f64());
         out = Some(c);
     }

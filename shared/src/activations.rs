@@ -77,11 +77,23 @@ impl Values {
         }
     }
 
-    /// Index of the first NaN or infinite element, if any.
+    /// Index of the first NaN or infinite element, if any. Blocks of elements are checked
+    /// without an early exit (so that the check vectorises), then the block that failed is searched.
     pub fn first_non_finite(&self) -> Option<usize> {
+        fn first<T: Copy>(v: &[T], finite: impl Fn(T) -> bool) -> Option<usize> {
+            const BLOCK: usize = 1024;
+            let block = v
+                .chunks(BLOCK)
+                .position(|c| !c.iter().fold(true, |ok, &x| ok & finite(x)))?;
+            let start = block * BLOCK;
+            v[start..]
+                .iter()
+                .position(|&x| !finite(x))
+                .map(|i| start + i)
+        }
         match self {
-            Values::F32(v) => v.iter().position(|x| !x.is_finite()),
-            Values::F64(v) => v.iter().position(|x| !x.is_finite()),
+            Values::F32(v) => first(v, f32::is_finite),
+            Values::F64(v) => first(v, f64::is_finite),
         }
     }
 
@@ -314,4 +326,30 @@ pub fn read_all_rows(source: &dyn RowSource) -> Result<Activations> {
         source.sample_shape().to_vec(),
         Values::F64(values.into()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_non_finite_value_is_found_across_blocks() {
+        for (len, bad) in [(1, 0), (5001, 0), (5001, 1023), (5001, 1024), (5001, 5000)] {
+            for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                let mut v = vec![1.5f64; len];
+                v[bad] = value;
+                if bad + 7 < len {
+                    v[bad + 7] = f64::NAN; // a later one is not the first
+                }
+                let as_f32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                assert_eq!(Values::F64(v.into()).first_non_finite(), Some(bad));
+                assert_eq!(Values::F32(as_f32.into()).first_non_finite(), Some(bad));
+            }
+        }
+        assert_eq!(
+            Values::F32(vec![0.0f32; 3000].into()).first_non_finite(),
+            None
+        );
+        assert_eq!(Values::F64(Vec::new().into()).first_non_finite(), None);
+    }
 }
