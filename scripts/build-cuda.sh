@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the `native` binary with CUDA support on a machine without a GPU or CUDA toolkit, from the
-# Python package index's NVIDIA wheels (CUDA 13.0, sm_90; see ../shared/TOOLCHAIN.md), into
+# Python package index's NVIDIA wheels (CUDA 13.0, sm_90; see docs/TOOLCHAIN.md), into
 # target-cuda/release/native. Run the result with --device cuda on a CUDA 13 machine whose
 # LD_LIBRARY_PATH holds libcuda.so.1, libcublas.so.13, libcublasLt.so.13, libcurand.so.10 and
 # libcudart.so.13.

@@ -23,7 +23,7 @@ if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
   cargo install trunk --version 0.21.14 --locked
 fi
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
-  cargo install wasm-bindgen-cli --version 0.2.130  # not --locked: see TOOLCHAIN.md
+  cargo install wasm-bindgen-cli --version 0.2.130  # not --locked: see docs/TOOLCHAIN.md
 fi
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   apt-get update -qq && apt-get install -y -qq chromium chromium-driver

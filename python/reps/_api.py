@@ -151,7 +151,7 @@ def analyze(
         items,
         reference=reference,
         labels=_labels(labels),
-        layers=None if layers is None else [str(x) for x in layers],
+        layers=None if layers is None else [layers] if isinstance(layers, str) else [str(x) for x in layers],
         tokens=bool(tokens),
         attention_mask=None if attention_mask is None else int_array(attention_mask, "attention_mask"),
         weights=None if weights is None else [float(w) for w in weights],

@@ -29,13 +29,14 @@ pub struct Settings {
     pub max_memory: u64,
 }
 
-/// The full report, as `native analyze --format json` computes it.
+/// The full report, as `native analyze --format json` computes it. `check` is called after every
+/// (model, layer) step and every resample of the samples (it may unwind to stop the work).
 pub fn analyze(
     items: &[Item],
     labels: Option<Labels>,
     attention_mask: Option<reps::formats::RawArray>,
     s: &Settings,
-    progress: &mut dyn FnMut(Progress<'_>),
+    check: &mut dyn FnMut(),
 ) -> Result<Report, RepsError> {
     let mut budget = ReadBudget::new(s.max_memory);
     let (report, warnings) = if s.stream || s.tokens {
@@ -46,7 +47,9 @@ pub fn analyze(
                     .into(),
             });
         }
-        streamed(items, labels, attention_mask, s, &mut budget, progress)?
+        streamed(items, labels, attention_mask, s, &mut budget, &mut |_| {
+            check()
+        })?
     } else {
         if attention_mask.is_some() {
             return Err(RepsError::Option {
@@ -54,7 +57,7 @@ pub fn analyze(
                 reason: "masks tokens; pass tokens=True with it".into(),
             });
         }
-        in_memory(items, labels, s, &mut budget, progress)?
+        in_memory(items, labels, s, &mut budget, check)?
     };
     let mut report = report.with_inference(&s.inference)?;
     report.notes.extend(warnings);
@@ -71,7 +74,7 @@ fn in_memory(
     labels: Option<Labels>,
     s: &Settings,
     budget: &mut ReadBudget,
-    progress: &mut dyn FnMut(Progress<'_>),
+    check: &mut dyn FnMut(),
 ) -> Result<(Report, Vec<String>), RepsError> {
     let labels = labels_of(labels, budget)?;
     let (input, warnings) = match split(items) {
@@ -89,9 +92,11 @@ fn in_memory(
             (AnalysisInput::from_model_files(files, labels)?, warnings)
         }
     };
-    let mut report = analyze_with_progress(&input, &s.options, progress)?;
+    let mut report = analyze_with_progress(&input, &s.options, &mut |_| check())?;
     if let Some(b) = s.sample_bootstrap {
-        sample_bootstrap(&input, &mut report, b, s.inference.seed, &mut |_, _| {})?;
+        sample_bootstrap(&input, &mut report, b, s.inference.seed, &mut |_, _| {
+            check()
+        })?;
     }
     Ok((report, warnings))
 }

@@ -16,7 +16,7 @@ use inputs::{Item, Labels};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
-use reps::analysis::{AnalysisOptions, InferenceOptions, Progress};
+use reps::analysis::{AnalysisOptions, InferenceOptions};
 use reps::metrics::{compare_layers, LayerStats, RepsWeights};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -165,8 +165,7 @@ fn analyze(
         max_memory: max_memory.unwrap_or_else(reps::formats::machine_read_budget),
     };
     let report = run(py, |check| {
-        let mut on_step = |_: Progress<'_>| check();
-        analysis::analyze(&items, labels, attention_mask, &settings, &mut on_step)
+        analysis::analyze(&items, labels, attention_mask, &settings, check)
     })?;
     // Dropping the inputs releases the arrays, with the GIL held.
     drop(items);
@@ -184,6 +183,7 @@ fn compare(
     labels: Option<Bound<'_, PyAny>>,
     top_m: usize,
 ) -> PyResult<String> {
+    // Messages name the argument: `reference: layer 'layer': non-finite value ...`.
     let as_layer = |obj: &Bound<'_, PyAny>, name: &str| -> PyResult<reps::Activations> {
         let model = inputs::MemoryModel {
             name: name.to_string(),

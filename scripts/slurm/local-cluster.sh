@@ -8,7 +8,7 @@
 #   scripts/slurm/local-cluster.sh stop    # stops the daemons it started
 #
 # Everything lives in $REPS_SLURM_DIR (default /tmp/reps-slurm): slurm.conf, state, spool, logs.
-# Recipe verified in ../shared/TOOLCHAIN.md ("Slurm on one machine").
+# Recipe in docs/TOOLCHAIN.md ("Slurm on one machine").
 set -euo pipefail
 dir=${REPS_SLURM_DIR:-/tmp/reps-slurm}
 conf=$dir/slurm.conf
