@@ -23,6 +23,7 @@ pub mod error;
 pub mod formats;
 pub mod histogram;
 mod linalg;
+pub use linalg::product_kernels;
 pub mod metrics;
 mod parallel;
 pub mod stats;

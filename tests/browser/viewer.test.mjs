@@ -92,6 +92,8 @@ test('the bundled sample shows the numbers of native analyze, and the sliders re
   // most 4 in all).
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   assert.equal(Number(await page.getAttribute('#timings', 'data-workers')), Math.min(Math.max(cores, 1), 4));
+  // The matrix products ran the gemm crate's WebAssembly SIMD kernels, not its scalar ones.
+  assert.equal(await page.getAttribute('#timings', 'data-kernels'), 'simd128');
   // The figures: REPS against drop has one point per compressed model; Figure 1 and the seven
   // panels of Figure 2 are drawn.
   assert.equal(await page.locator('#reps-vs-drop circle').count(), 24);

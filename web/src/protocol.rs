@@ -136,6 +136,8 @@ pub struct Timings {
     pub analyse: f64,
     /// Workers that shared the comparisons (the analysis worker and its helpers).
     pub workers: u32,
+    /// Whether the matrix products ran the simd128 kernels (`reps::product_kernels`).
+    pub simd128: bool,
 }
 
 /// Postcard bytes of a message.

@@ -268,6 +268,7 @@ async fn handle(
                 decode,
                 analyse: seconds_since(analysing),
                 workers,
+                simd128: reps::product_kernels() == "simd128",
             };
             // Only a successful load of side A replaces the models kept for reference changes.
             if let (Some(f), true) = (fresh, keep) {
@@ -416,6 +417,7 @@ fn analyse_blobs(
                 decode: 0.0,
                 analyse: (js_sys::Date::now() - started) / 1000.0,
                 workers: 1,
+                simd128: reps::product_kernels() == "simd128",
             };
             post(
                 scope,

@@ -12,6 +12,16 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
+fn matrix_products_run_the_simd128_kernels() {
+    // After a layer's statistics (Gram products through faer and gemm), the gemm crate's choice of
+    // kernels is its simd128 one; the viewer's worker reports the same (`data-kernels`).
+    let values: Vec<f64> = (0..40 * 64).map(|i| ((i * 7919) % 97) as f64).collect();
+    let a = Activations::from_rows_f64(40, 64, values).unwrap();
+    assert!(LayerStats::compute(&a, None, 5).unwrap().effective_rank > 1.0);
+    assert_eq!(reps::product_kernels(), "simd128");
+}
+
+#[wasm_bindgen_test]
 fn golden_snapshots_decode_in_the_browser() {
     // Version 1, read into the current types.
     let v1 = include_bytes!("../../shared/tests/golden/v1.reps");

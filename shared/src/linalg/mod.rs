@@ -8,6 +8,24 @@
 //! 2000 matrix in 0.24 s on one core, against 0.41 s for faer's one-stage solver), below it faer's
 //! one-stage reduction; root-free QL/QR in both cases.
 
+/// The kernels faer's matrix products run in this build: `"simd128"` or `"scalar"` in WebAssembly
+/// (the gemm crate's choice, fixed at its first product), `"native"` elsewhere (runtime dispatch
+/// by CPU features). The viewer reports it, and its tests fail on `"scalar"`.
+pub fn product_kernels() -> &'static str {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if gemm::get_wasm_simd128() {
+            "simd128"
+        } else {
+            "scalar"
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        "native"
+    }
+}
+
 mod centered;
 mod eigen;
 pub mod moments;
