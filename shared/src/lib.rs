@@ -23,7 +23,7 @@ pub mod error;
 pub mod formats;
 pub mod histogram;
 mod linalg;
-pub use linalg::product_kernels;
+pub use linalg::{gram, product_kernels};
 pub mod metrics;
 mod parallel;
 pub mod stats;

@@ -22,6 +22,29 @@ fn matrix_products_run_the_simd128_kernels() {
 }
 
 #[wasm_bindgen_test]
+fn the_gram_kernel_equals_the_direct_sum() {
+    // The two-lane SIMD Gram kernel of the browser against Σ_k x_ik x_jk term by term, at shapes
+    // that are not multiples of its 4 × 4 tiles or its 256-feature blocks.
+    for (n, d) in [(1, 1), (3, 5), (17, 300), (40, 7), (5, 513), (200, 8192)] {
+        let x = faer::Mat::from_fn(n, d, |i, j| {
+            (((i * 7919 + j * 104_729) % 1009) as f64 / 1009.0 - 0.5) * (1.0 + (j % 3) as f64)
+        });
+        let k = reps::gram(x.as_ref());
+        for i in 0..n {
+            for j in 0..=i {
+                let want: f64 = (0..d).map(|c| x[(i, c)] * x[(j, c)]).sum();
+                let scale = (k[(i, i)] * k[(j, j)]).sqrt();
+                assert!(
+                    (k[(i, j)] - want).abs() <= 1e-13 * scale,
+                    "{n}×{d} ({i}, {j})"
+                );
+                assert_eq!(k[(i, j)], k[(j, i)]);
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
 fn golden_snapshots_decode_in_the_browser() {
     // Version 1, read into the current types.
     let v1 = include_bytes!("../../shared/tests/golden/v1.reps");

@@ -28,12 +28,14 @@ pub fn product_kernels() -> &'static str {
 
 mod centered;
 mod eigen;
+mod gram;
 pub mod moments;
 pub(crate) mod reduce;
 mod spectrum;
 
 pub(crate) use centered::binary_exponent;
 pub use centered::CenteredMatrix;
+pub use gram::gram;
 pub use spectrum::Kernel;
 pub(crate) use spectrum::{
     frobenius_squared, kernel_inner_product as spectrum_kernel_inner_product, lower_inner_product,

@@ -3,7 +3,6 @@
 use super::eigen::symmetric_eigenvalues_desc;
 use super::CenteredMatrix;
 use crate::error::Result;
-use faer::linalg::matmul::triangular::BlockStructure;
 use faer::{Accum, Mat, MatRef};
 
 /// What a layer keeps for comparing it with another layer by linear CKA: the smaller of the two
@@ -45,18 +44,7 @@ pub(crate) fn spectrum(c: &CenteredMatrix) -> Result<(Vec<f64>, Kernel, f64)> {
     let par = faer::get_global_parallelism();
     let x = c.matrix.as_ref();
     Ok(if n <= d {
-        let mut gram = Mat::<f64>::zeros(n, n);
-        faer::linalg::matmul::triangular::matmul(
-            gram.as_mut(),
-            BlockStructure::TriangularLower,
-            Accum::Replace,
-            x,
-            BlockStructure::Rectangular,
-            x.transpose(),
-            BlockStructure::Rectangular,
-            1.0,
-            par,
-        );
+        let gram = lower_gram(x, par);
         let self_inner = lower_inner_product(gram.as_ref(), gram.as_ref());
         let eig = second_moment_eigenvalues(gram.as_ref(), n, d)?;
         (eig, Kernel::Gram(gram), self_inner)
@@ -118,20 +106,35 @@ pub(crate) fn kernel_inner_product(x: &Kernel, y: &Kernel) -> f64 {
             frobenius_squared(cross.as_ref())
         }
         (Kernel::Gram(k), Kernel::Features(f)) | (Kernel::Features(f), Kernel::Gram(k)) => {
-            let n = f.nrows();
-            let mut g = Mat::<f64>::zeros(n, n);
-            faer::linalg::matmul::triangular::matmul(
-                g.as_mut(),
-                BlockStructure::TriangularLower,
-                Accum::Replace,
-                f.as_ref(),
-                BlockStructure::Rectangular,
-                f.transpose(),
-                BlockStructure::Rectangular,
-                1.0,
-                par,
-            );
-            lower_inner_product(k.as_ref(), g.as_ref())
+            lower_inner_product(k.as_ref(), lower_gram(f.as_ref(), par).as_ref())
         }
+    }
+}
+
+/// `X Xᵀ` of the N × D `x`, lower triangle valid: faer's triangular product on native targets,
+/// the two-lane SIMD kernel of [`super::gram`] in WebAssembly (whole and symmetric there).
+fn lower_gram(x: MatRef<'_, f64>, par: faer::Par) -> Mat<f64> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = par;
+        super::gram::gram(x)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use faer::linalg::matmul::triangular::BlockStructure;
+        let n = x.nrows();
+        let mut gram = Mat::<f64>::zeros(n, n);
+        faer::linalg::matmul::triangular::matmul(
+            gram.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            x,
+            BlockStructure::Rectangular,
+            x.transpose(),
+            BlockStructure::Rectangular,
+            1.0,
+            par,
+        );
+        gram
     }
 }
