@@ -1,6 +1,9 @@
 //! PLCC, SRCC (average ranks) and KRCC (tau-b) on series worked out by hand.
 
-use reps::stats::{average_ranks, correlate, kendall_tau_b, pearson, spearman, Undefined};
+use reps::stats::{
+    average_ranks, bootstrap_correlations, correlate, kendall_tau_b, pearson, spearman, Resampler,
+    Undefined,
+};
 
 #[test]
 fn pearson_by_hand() {
@@ -64,4 +67,30 @@ fn undefined_cases_say_why() {
     // Rounding noise on a constant series is still constant.
     let c = correlate(&[1.0, 1.0 - 1e-16, 1.0], &[1.0, 2.0, 3.0]);
     assert_eq!(c.plcc, None);
+}
+
+#[test]
+fn kendall_stays_within_minus_one_and_one() {
+    // A perfect agreement of n models has n(n − 1)/2 concordant pairs out of as many untied
+    // ones: tau-b is exactly ±1. Unclamped, √p · √p rounds below p for p = 3, 6, 105, 153, ...
+    // (3, 4, 15 and 18 models) and tau-b came out as 1.0000000000000002.
+    for n in [3usize, 4, 15, 16, 18] {
+        let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let reversed: Vec<f64> = x.iter().rev().copied().collect();
+        assert_eq!(kendall_tau_b(&x, &x).unwrap(), 1.0, "{n} models");
+        assert_eq!(kendall_tau_b(&x, &reversed).unwrap(), -1.0, "{n} models");
+        // Every bootstrap resample of a perfect agreement (where defined) is 1 to rounding and
+        // never above it (resamples with 3 or 6 untied pairs came out above 1 unclamped).
+        let resampled =
+            bootstrap_correlations(std::slice::from_ref(&x), &x, 200, &mut Resampler::new(3, 0));
+        let krcc: Vec<f64> = resampled[0][2]
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        assert!(!krcc.is_empty());
+        for v in krcc {
+            assert!((1.0 - 1e-15..=1.0).contains(&v), "{n} models: {v:e}");
+        }
+    }
 }

@@ -119,7 +119,19 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Result<f64, Undefined> {
     if untied_y == 0 {
         return Err(Undefined::Constant("accuracy-drop"));
     }
-    Ok((concordant - discordant) as f64 / ((untied_x as f64).sqrt() * (untied_y as f64).sqrt()))
+    Ok(tau_b_of_counts(concordant - discordant, untied_x, untied_y))
+}
+
+/// Kendall's tau-b from its pair counts: `(n_c − n_d) / (√untied_x · √untied_y)`, clamped to
+/// [−1, 1]. The square roots round, so that unclamped a perfect agreement can exceed 1 (with 3
+/// untied pairs on each side, that is 3 models, it gives 1 + 2⁻⁵²). Both counts must be positive.
+pub(crate) fn tau_b_of_counts(
+    concordant_minus_discordant: i64,
+    untied_x: i64,
+    untied_y: i64,
+) -> f64 {
+    (concordant_minus_discordant as f64 / ((untied_x as f64).sqrt() * (untied_y as f64).sqrt()))
+        .clamp(-1.0, 1.0)
 }
 
 /// PLCC, SRCC and KRCC of one score series against the accuracy drops. Each is `None` when

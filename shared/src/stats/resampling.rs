@@ -2,7 +2,7 @@
 //! and Monte-Carlo permutation p-values, with the conventions of `scipy.stats` (`bootstrap` with
 //! `method='percentile'`, `permutation_test` with `alternative='two-sided'`).
 
-use super::correlation::{average_ranks, kendall_tau_b, pearson, Statistic};
+use super::correlation::{average_ranks, kendall_tau_b, pearson, tau_b_of_counts, Statistic};
 use crate::parallel;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -125,7 +125,7 @@ fn tau_b(concordant_minus_discordant: i64, untied_x: i64, untied_y: i64) -> f64 
     if untied_x == 0 || untied_y == 0 {
         return f64::NAN;
     }
-    concordant_minus_discordant as f64 / ((untied_x as f64).sqrt() * (untied_y as f64).sqrt())
+    tau_b_of_counts(concordant_minus_discordant, untied_x, untied_y)
 }
 
 /// What every resample of one series reuses: its values, average ranks, the order of its values
