@@ -34,9 +34,12 @@ async function drops(url, label) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const results = [];
   for (let i = 0; i < runs; i++) {
-    // Start from the sample each time, so that "drawn" means the new file's charts.
+    // Start from the sample each time, so that "drawn" means the new file's charts, and drop
+    // once the page is idle (the sample's statistics computed): the worker answers one request
+    // at a time, so a drop during them would time them too (about 0.9 s on a 2-core machine).
     await page.goto(url);
     await page.waitForFunction(drawnScript('sample.reps'), null, { timeout: 60000 });
+    await page.waitForSelector('#statistics[data-ready="true"]', { timeout: 60000 });
     const t0 = performance.now();
     await page.setInputFiles('input[type=file]:not(#open-b)', snapshot);
     await page.waitForFunction(drawnScript(name), null, { timeout: 300000, polling: 20 });
