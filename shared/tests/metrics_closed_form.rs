@@ -183,3 +183,57 @@ fn a_model_compared_with_itself_scores_exactly_one() {
         assert_eq!(c2.reps_equal, c.reps_equal);
     }
 }
+
+#[test]
+fn separation_ratio_equals_a_direct_row_by_row_computation() {
+    // Labels out of order, with gaps and classes of different sizes (one of a single sample):
+    // the one-pass column walk must give what the definition computed sample by sample gives.
+    let mut rng = Rng(11);
+    let (n, d) = (37, 45);
+    let x = Dense::random(&mut rng, n, d);
+    let labels: Vec<u32> = (0..n)
+        .map(|i| [7, 2, 9, 2, 40][(i * 7 + i / 3) % 5])
+        .collect();
+    let mut labels = labels;
+    labels[5] = 13;
+    let mut classes = labels.clone();
+    classes.sort_unstable();
+    classes.dedup();
+    let centroid = |c: u32| -> Vec<f64> {
+        let rows: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
+        (0..d)
+            .map(|j| rows.iter().map(|&i| x.at(i, j)).sum::<f64>() / rows.len() as f64)
+            .collect()
+    };
+    let dist = |a: &[f64], b: &[f64]| -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(p, q)| (p - q) * (p - q))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let cents: Vec<Vec<f64>> = classes.iter().map(|&c| centroid(c)).collect();
+    let d_intra = classes
+        .iter()
+        .zip(&cents)
+        .map(|(&c, cent)| {
+            let rows: Vec<usize> = (0..n).filter(|&i| labels[i] == c).collect();
+            rows.iter()
+                .map(|&i| dist(&(0..d).map(|j| x.at(i, j)).collect::<Vec<_>>(), cent))
+                .sum::<f64>()
+                / rows.len() as f64
+        })
+        .sum::<f64>()
+        / classes.len() as f64;
+    let mut inter = Vec::new();
+    for p in 0..cents.len() {
+        for q in p + 1..cents.len() {
+            inter.push(dist(&cents[p], &cents[q]));
+        }
+    }
+    let d_inter = inter.iter().sum::<f64>() / inter.len() as f64;
+    let max_abs = x.v.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let want = d_inter / (d_intra + 1e-12 * max_abs);
+    let got = separation_ratio(faer::MatRef::from_row_major_slice(&x.v, n, d), &labels);
+    assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+}

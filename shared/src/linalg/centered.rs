@@ -46,24 +46,20 @@ impl CenteredMatrix {
                 row_squared_norms,
             };
         }
-        // Copy row-major input into column-major storage, shifted by the first row.
-        match a.values() {
-            Values::F32(v) => transpose_shifted(v, n, d, &mut matrix),
-            Values::F64(v) => transpose_shifted(v, n, d, &mut matrix),
-        }
+        // Copy row-major input into column-major storage, shifted by the first row, and centre
+        // each column as soon as its tile is written (while it is still in cache).
         let inv_n = 1.0 / n as f64;
         let mut max_abs = 0.0f64;
-        for j in 0..d {
-            let col = matrix
-                .col_mut(j)
-                .try_as_col_major_mut()
-                .expect("contiguous");
-            let col = col.as_slice_mut();
+        let mut centre = |col: &mut [f64]| {
             let mean = reduce::sum(col) * inv_n;
             for x in col.iter_mut() {
                 *x -= mean;
             }
             max_abs = max_abs.max(reduce::max_abs(col));
+        };
+        match a.values() {
+            Values::F32(v) => transpose_shifted(v, n, d, &mut matrix, &mut centre),
+            Values::F64(v) => transpose_shifted(v, n, d, &mut matrix, &mut centre),
         }
         let scale_exponent = binary_exponent(max_abs);
         let scale = libm::ldexp(1.0, -scale_exponent);
@@ -108,8 +104,14 @@ pub(crate) fn binary_exponent(x: f64) -> i32 {
 }
 
 /// Writes `src` (row-major N × D) into `dst` (column-major) minus the first row, in tiles so that
-/// both sides stay in cache.
-fn transpose_shifted<T: Copy + Into<f64>>(src: &[T], n: usize, d: usize, dst: &mut Mat<f64>) {
+/// both sides stay in cache, and hands every column to `done` once it is complete, in order.
+fn transpose_shifted<T: Copy + Into<f64>>(
+    src: &[T],
+    n: usize,
+    d: usize,
+    dst: &mut Mat<f64>,
+    done: &mut dyn FnMut(&mut [f64]),
+) {
     const TILE: usize = 32;
     for j0 in (0..d).step_by(TILE) {
         let j1 = (j0 + TILE).min(d);
@@ -124,6 +126,10 @@ fn transpose_shifted<T: Copy + Into<f64>>(src: &[T], n: usize, d: usize, dst: &m
                     *slot = x - shift;
                 }
             }
+        }
+        for j in j0..j1 {
+            let col = dst.col_mut(j).try_as_col_major_mut().expect("contiguous");
+            done(col.as_slice_mut());
         }
     }
 }

@@ -40,29 +40,38 @@ pub fn separation_ratio(a: MatRef<'_, f64>, labels: &[u32]) -> f64 {
     for &k in &class_of {
         counts[k] += 1;
     }
-    // a is column-major: walk it column by column.
-    let mut centroids = vec![0.0f64; c * d];
-    for j in 0..d {
-        for (&x, &k) in column(a, j).iter().zip(&class_of) {
-            centroids[k * d + j] += x;
-        }
-    }
+    // The samples grouped by class, in increasing order within each class (a stable sort), and
+    // where each class's run starts: a centroid is then a sum over one contiguous run.
+    let mut by_class: Vec<usize> = (0..n).collect();
+    by_class.sort_by_key(|&i| class_of[i]);
+    let mut run_starts = Vec::with_capacity(c + 1);
+    run_starts.push(0);
     for k in 0..c {
-        let inv = 1.0 / counts[k] as f64;
-        centroids[k * d..(k + 1) * d]
-            .iter_mut()
-            .for_each(|v| *v *= inv);
+        run_starts.push(run_starts[k] + counts[k]);
     }
-    // Intra: per-sample squared distances to the own centroid, accumulated column by column.
+    let inv_counts: Vec<f64> = counts.iter().map(|&m| 1.0 / m as f64).collect();
+    // One pass over the columns (a is column-major), each used three times while it is in
+    // cache: its class means (each sample added in increasing order, then scaled by 1/count),
+    // every sample's squared distance to its own centroid, and max|a|.
+    let mut centroids = vec![0.0f64; c * d];
     let mut sq = vec![0.0f64; n];
+    let mut means = vec![0.0f64; c];
+    let mut max_abs_all = 0.0f64;
     for j in 0..d {
-        for ((s, &x), &k) in sq.iter_mut().zip(column(a, j)).zip(&class_of) {
-            let diff = x - centroids[k * d + j];
+        let col = column(a, j);
+        for (k, mean) in means.iter_mut().enumerate() {
+            let run = &by_class[run_starts[k]..run_starts[k + 1]];
+            let sum = run.iter().fold(0.0f64, |acc, &i| acc + col[i]);
+            *mean = sum * inv_counts[k];
+            centroids[k * d + j] = *mean;
+        }
+        for ((s, &x), &k) in sq.iter_mut().zip(col).zip(&class_of) {
+            let diff = x - means[k];
             *s += diff * diff;
         }
+        max_abs_all = max_abs_all.max(max_abs(col));
     }
-    let max_abs = (0..d).map(|j| max_abs(column(a, j))).fold(0.0f64, f64::max);
-    separation_from_parts(&centroids, d, &counts, &class_of, &sq, max_abs)
+    separation_from_parts(&centroids, d, &counts, &class_of, &sq, max_abs_all)
 }
 
 /// Column `j` of a matrix with contiguous columns (the centred matrices are column-major).
