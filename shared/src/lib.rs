@@ -23,6 +23,8 @@ pub mod error;
 pub mod formats;
 pub mod histogram;
 mod linalg;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub use linalg::gram_fused;
 pub use linalg::{gram, product_kernels};
 pub mod metrics;
 mod parallel;

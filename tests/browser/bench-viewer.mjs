@@ -4,6 +4,7 @@
 // and analysis, one worker against one native thread (web::load, via `cargo run --release -p web
 // --example time_analysis`).
 //
+// BENCH_QUERY=simd=baseline: the simd128 build instead of the relaxed-SIMD one.
 // Build first: trunk build --release; cargo build --release -p web --example time_analysis
 //              -p reps-e2e --bin synthetic_snapshot
 // Run:         node tests/browser/bench-viewer.mjs [SNAPSHOT.reps] [RUNS]
@@ -44,19 +45,22 @@ async function drops(url, label) {
     await page.setInputFiles('input[type=file]:not(#open-b)', snapshot);
     await page.waitForFunction(drawnScript(name), null, { timeout: 300000, polling: 20 });
     const seconds = (performance.now() - t0) / 1000;
-    const t = await page.$eval('#timings', (e) => ({ read: Number(e.dataset.read), decode: Number(e.dataset.decode), analyse: Number(e.dataset.analyse), workers: Number(e.dataset.workers) }));
+    const t = await page.$eval('#timings', (e) => ({ read: Number(e.dataset.read), decode: Number(e.dataset.decode), analyse: Number(e.dataset.analyse), workers: Number(e.dataset.workers), kernels: e.dataset.kernels }));
     // Then the statistics of the default layers (intervals, p-values, claims), in the worker.
     await page.waitForSelector('#statistics[data-ready="true"]', { timeout: 300000 });
     const infer = Number(await page.$eval('#statistics', (e) => e.dataset.seconds));
     results.push({ seconds, infer, ...t });
-    console.log(`${label} run ${i + 1}: drop to drawn ${seconds.toFixed(2)} s (${t.workers} worker(s): read ${t.read.toFixed(2)} s, decode ${t.decode.toFixed(2)} s, analyse ${t.analyse.toFixed(2)} s); statistics ${infer.toFixed(2)} s`);
+    console.log(`${label} run ${i + 1}: drop to drawn ${seconds.toFixed(2)} s (${t.workers} worker(s), ${t.kernels}: read ${t.read.toFixed(2)} s, decode ${t.decode.toFixed(2)} s, analyse ${t.analyse.toFixed(2)} s); statistics ${infer.toFixed(2)} s`);
   }
   await page.close();
   return results;
 }
 // Every core the browser reports (the analysis worker and its helpers), then one worker alone.
-const results = await drops(base, 'all workers');
-const single = await drops(`${base}?workers=1`, 'one worker');
+// BENCH_QUERY adds to the page's query: `simd=baseline` times the simd128 build where the
+// browser would start the relaxed-SIMD one.
+const extra = process.env.BENCH_QUERY ?? '';
+const results = await drops(extra ? `${base}?${extra}` : base, 'all workers');
+const single = await drops(`${base}?workers=1${extra ? `&${extra}` : ''}`, 'one worker');
 await browser.close();
 server.close();
 

@@ -80,6 +80,16 @@ function compare(shown, report) {
   return checked;
 }
 
+test('?simd=baseline runs the simd128 build, with the numbers of native analyze', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${base}?simd=baseline`);
+  await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
+  assert.equal(await page.getAttribute('#timings', 'data-kernels'), 'simd128');
+  const checked = compare(await pageNumbers(page), analyzeJson([join(root, 'www', 'sample.reps')]));
+  assert.ok(checked >= 25 * 10 + 14 * 3 + 6, `only ${checked} numbers compared`);
+  await page.close();
+});
+
 test('the bundled sample shows the numbers of native analyze, and the sliders recompute REPS live', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(base);
@@ -92,8 +102,15 @@ test('the bundled sample shows the numbers of native analyze, and the sliders re
   // most 4 in all).
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   assert.equal(Number(await page.getAttribute('#timings', 'data-workers')), Math.min(Math.max(cores, 1), 4));
-  // The matrix products ran the gemm crate's WebAssembly SIMD kernels, not its scalar ones.
-  assert.equal(await page.getAttribute('#timings', 'data-kernels'), 'simd128');
+  // The matrix products ran SIMD kernels, not scalar ones: the relaxed-SIMD build where this
+  // browser validates a module using f64x2.relaxed_madd (written here byte by byte), else simd128.
+  const relaxed = await page.evaluate(() => {
+    const v = [0xfd, 0x0c, ...Array(16).fill(0)];
+    const body = [0x00, ...v, ...v, ...v, 0xfd, 0x87, 0x02, 0x0b];
+    return WebAssembly.validate(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b,
+      3, 2, 1, 0, 0x0a, body.length + 2, 1, body.length, ...body]));
+  });
+  assert.equal(await page.getAttribute('#timings', 'data-kernels'), relaxed ? 'relaxed-simd' : 'simd128');
   // The figures: REPS against drop has one point per compressed model; Figure 1 and the seven
   // panels of Figure 2 are drawn.
   assert.equal(await page.locator('#reps-vs-drop circle').count(), 24);

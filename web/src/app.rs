@@ -753,7 +753,7 @@ pub fn app() -> Html {
                 { views::seeds::view(summary) }
             } else if let Some((_, a)) = shown.as_ref() {
                 <p class="loaded" id="loaded">{ &a.description }
-                    <span class="timings" id="timings" data-read={a.timings.read.to_string()} data-decode={a.timings.decode.to_string()} data-analyse={a.timings.analyse.to_string()} data-workers={a.timings.workers.to_string()} data-kernels={if a.timings.simd128 { "simd128" } else { "scalar" }}>
+                    <span class="timings" id="timings" data-read={a.timings.read.to_string()} data-decode={a.timings.decode.to_string()} data-analyse={a.timings.analyse.to_string()} data-workers={a.timings.workers.to_string()} data-kernels={a.timings.kernels.clone()}>
                         { format!(" · read {:.2} s, decoded {:.2} s, analysed {:.2} s in {}", a.timings.read, a.timings.decode, a.timings.analyse, if a.timings.workers > 1 { format!("{} background workers", a.timings.workers) } else { "a background worker".into() }) }
                     </span>
                 </p>

@@ -10,9 +10,6 @@ use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 use yew::Callback;
 
-/// Where trunk writes the worker's loader (`data-type="worker"` with `data-loader-shim`).
-const WORKER_SCRIPT: &str = "./worker_loader.js";
-
 struct Inner {
     worker: Option<Worker>,
     ready: bool,
@@ -23,13 +20,18 @@ struct Inner {
     _onerror: Option<Closure<dyn FnMut(ErrorEvent)>>,
 }
 
-/// `?workers=N` of the page: analyse with N workers in all (1: the worker alone, as the
-/// benchmark's single-threaded figure needs); else as many as the cores.
-fn workers_wanted() -> Option<usize> {
+/// The page's query parameter `name`, if given.
+fn query(name: &str) -> Option<String> {
     web_sys::window()
         .and_then(|w| w.location().search().ok())
         .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
-        .and_then(|p| p.get("workers"))
+        .and_then(|p| p.get(name))
+}
+
+/// `?workers=N` of the page: analyse with N workers in all (1: the worker alone, as the
+/// benchmark's single-threaded figure needs); else as many as the cores.
+fn workers_wanted() -> Option<usize> {
+    query("workers")
         .and_then(|v| v.parse().ok())
         .filter(|&n| n >= 1)
 }
@@ -71,7 +73,10 @@ impl Bridge {
         inner.queue.clear();
         let options = web_sys::WorkerOptions::new();
         options.set_name(&crate::helpers::worker_name(workers_wanted()));
-        let worker = match Worker::new_with_options(WORKER_SCRIPT, &options) {
+        let worker = match Worker::new_with_options(
+            crate::builds::page_loader(query("simd").as_deref()),
+            &options,
+        ) {
             Ok(w) => w,
             Err(e) => {
                 let error = format!(

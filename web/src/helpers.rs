@@ -22,9 +22,6 @@ pub const HELPER_NAME: &str = "reps-helper";
 /// The most helpers started, whatever the number of cores (each holds a copy of the files).
 pub const MAX_HELPERS: usize = 3;
 
-/// The worker's own script, relative to the worker (trunk's loader shim).
-const WORKER_SCRIPT: &str = "./worker_loader.js";
-
 /// The name the page starts the analysis worker with: `workers` in all (the worker and
 /// `workers − 1` helpers), or as many as the cores when `None`.
 pub fn worker_name(workers: Option<usize>) -> String {
@@ -54,7 +51,7 @@ impl Helper {
     fn start() -> Option<Helper> {
         let options = WorkerOptions::new();
         options.set_name(HELPER_NAME);
-        let worker = Worker::new_with_options(WORKER_SCRIPT, &options).ok()?;
+        let worker = Worker::new_with_options(crate::builds::OWN_LOADER, &options).ok()?;
         let (tx, rx) = mpsc::unbounded();
         let stopped = tx.clone();
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {

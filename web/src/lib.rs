@@ -5,12 +5,14 @@
 //!   URL's hash holds it;
 //! - [`bridge`] (page side) and [`worker`] (worker side): reading and analysing in a web worker,
 //!   with [`protocol`] the messages between them, and [`helpers`] the worker's own helper
-//!   workers, which share the comparisons on machines with more cores;
+//!   workers, which share the comparisons on machines with more cores; [`builds`]: which of the
+//!   worker's two builds (simd128, relaxed SIMD) the page starts;
 //! - [`load`]: files → analysis input → everything the page draws (pure Rust, tested natively).
 
 pub mod app;
 pub mod blob_source;
 pub mod bridge;
+pub mod builds;
 pub mod helpers;
 pub mod load;
 pub mod protocol;

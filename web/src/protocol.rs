@@ -126,7 +126,7 @@ pub struct Analysis {
 }
 
 /// Seconds the worker spent on one job.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
     /// Reading the files or fetching the URL.
     pub read: f64,
@@ -136,8 +136,9 @@ pub struct Timings {
     pub analyse: f64,
     /// Workers that shared the comparisons (the analysis worker and its helpers).
     pub workers: u32,
-    /// Whether the matrix products ran the simd128 kernels (`reps::product_kernels`).
-    pub simd128: bool,
+    /// The kernels the matrix products ran (`reps::product_kernels`): `relaxed-simd`,
+    /// `simd128` or `scalar`.
+    pub kernels: String,
 }
 
 /// Postcard bytes of a message.

@@ -268,7 +268,7 @@ async fn handle(
                 decode,
                 analyse: seconds_since(analysing),
                 workers,
-                simd128: reps::product_kernels() == "simd128",
+                kernels: reps::product_kernels().into(),
             };
             // Only a successful load of side A replaces the models kept for reference changes.
             if let (Some(f), true) = (fresh, keep) {
@@ -417,7 +417,7 @@ fn analyse_blobs(
                 decode: 0.0,
                 analyse: (js_sys::Date::now() - started) / 1000.0,
                 workers: 1,
-                simd128: reps::product_kernels() == "simd128",
+                kernels: reps::product_kernels().into(),
             };
             post(
                 scope,

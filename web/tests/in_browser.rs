@@ -31,19 +31,34 @@ fn the_gram_kernel_equals_the_direct_sum() {
         let x = faer::Mat::from_fn(n, d, |i, j| {
             (((i * 7919 + j * 104_729) % 1009) as f64 / 1009.0 - 0.5) * (1.0 + (j % 3) as f64)
         });
-        let k = reps::gram(x.as_ref());
-        for i in 0..n {
-            for j in 0..=i {
-                let want: f64 = (0..d).map(|c| x[(i, c)] * x[(j, c)]).sum();
-                let scale = (k[(i, i)] * k[(j, j)]).sqrt();
-                assert!(
-                    (k[(i, j)] - want).abs() <= 1e-13 * scale,
-                    "{n}×{d} ({i}, {j})"
-                );
-                assert_eq!(k[(i, j)], k[(j, i)]);
+        // The simd128 kernel (what the test crate's `gram` runs) and the relaxed-SIMD one
+        // (Chromium validates relaxed SIMD).
+        for k in [reps::gram(x.as_ref()), reps::gram_fused(x.as_ref())] {
+            for i in 0..n {
+                for j in 0..=i {
+                    let want: f64 = (0..d).map(|c| x[(i, c)] * x[(j, c)]).sum();
+                    let scale = (k[(i, i)] * k[(j, j)]).sqrt();
+                    assert!(
+                        (k[(i, j)] - want).abs() <= 1e-13 * scale,
+                        "{n}×{d} ({i}, {j})"
+                    );
+                    assert_eq!(k[(i, j)], k[(j, i)]);
+                }
             }
         }
     }
+}
+
+#[wasm_bindgen_test]
+fn the_relaxed_simd_probe_validates_here() {
+    // Chromium has relaxed SIMD: the probe the page starts the relaxed build on validates, and
+    // the same module with its opcode changed to an unassigned one (0x1ff) does not.
+    assert!(web::builds::browser_has_relaxed_simd());
+    let mut broken = web::builds::RELAXED_PROBE;
+    broken[79] = 0xff;
+    broken[80] = 0x03;
+    let probe = js_sys::Uint8Array::from(&broken[..]);
+    assert!(!js_sys::WebAssembly::validate(&probe.into()).unwrap());
 }
 
 #[wasm_bindgen_test]

@@ -24,6 +24,30 @@ const TILE: usize = 4;
 /// over blocks of [`K_BLOCK`] features in a fixed order. N = 0 gives a 0 × 0 matrix, D = 0 zeros.
 /// The analysis uses it in WebAssembly; it is public so that the browser tests can check it.
 pub fn gram(x: MatRef<'_, f64>) -> Mat<f64> {
+    #[cfg(all(target_arch = "wasm32", feature = "relaxed-simd"))]
+    {
+        gram_fused(x)
+    }
+    #[cfg(not(all(target_arch = "wasm32", feature = "relaxed-simd")))]
+    {
+        gram_by(x, lanes::tile)
+    }
+}
+
+/// [`gram`] with each multiply-add of the 4 × 4 tiles as WebAssembly's `f64x2.relaxed_madd`,
+/// which the engine computes fused (one rounding) where the CPU has FMA, and as a multiply then
+/// an add elsewhere: each sum moves by at most a rounding per term, well inside the 1e-13
+/// relative tolerance of the tests. A module that contains it fails validation in browsers
+/// without relaxed SIMD (Safari), so only the viewer's relaxed build (cargo feature
+/// `relaxed-simd`) calls it from [`gram`]; the browser tests call it directly.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn gram_fused(x: MatRef<'_, f64>) -> Mat<f64> {
+    gram_by(x, |a, b, kb| lanes::tile_fused(a, b, kb))
+}
+
+type TileKernel = fn(&[f64], &[f64], usize) -> [[f64; TILE]; TILE];
+
+fn gram_by(x: MatRef<'_, f64>, tile: TileKernel) -> Mat<f64> {
     let (n, d) = (x.nrows(), x.ncols());
     let panels = n.div_ceil(TILE);
     let mut k = Mat::<f64>::zeros(n, n);
@@ -35,7 +59,7 @@ pub fn gram(x: MatRef<'_, f64>) -> Mat<f64> {
             let a = &packed[pa * TILE * kb..(pa + 1) * TILE * kb];
             for pb in 0..=pa {
                 let b = &packed[pb * TILE * kb..(pb + 1) * TILE * kb];
-                let tile = lanes::tile(a, b, kb);
+                let tile = tile(a, b, kb);
                 for (c, column) in tile.iter().enumerate() {
                     let j = pb * TILE + c;
                     if j >= n {
@@ -86,8 +110,30 @@ mod lanes {
     use super::TILE;
 
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    use core::arch::wasm32::*;
+
+    /// `acc + x · y` lane by lane, as a multiply then an add (two roundings).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[cfg_attr(feature = "relaxed-simd", allow(dead_code))]
     pub fn tile(a: &[f64], b: &[f64], kb: usize) -> [[f64; TILE]; TILE] {
-        use core::arch::wasm32::*;
+        tile_with(a, b, kb, |x, y, acc| f64x2_add(acc, f64x2_mul(x, y)))
+    }
+
+    /// `acc + x · y` lane by lane as `f64x2.relaxed_madd` (fused where the CPU has FMA).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[target_feature(enable = "relaxed-simd")]
+    pub fn tile_fused(a: &[f64], b: &[f64], kb: usize) -> [[f64; TILE]; TILE] {
+        tile_with(a, b, kb, |x, y, acc| f64x2_relaxed_madd(x, y, acc))
+    }
+
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    #[inline(always)]
+    fn tile_with(
+        a: &[f64],
+        b: &[f64],
+        kb: usize,
+        madd: impl Fn(v128, v128, v128) -> v128,
+    ) -> [[f64; TILE]; TILE] {
         let mut acc = [f64x2_splat(0.0); 2 * TILE];
         for k in 0..kb {
             // SAFETY: `a` and `b` hold `kb` groups of 4 f64; unaligned loads are allowed.
@@ -102,8 +148,8 @@ mod lanes {
             for c in 0..TILE {
                 // SAFETY: c < 4 within the group of `b`.
                 let bc = f64x2_splat(unsafe { *bk.add(c) });
-                acc[2 * c] = f64x2_add(acc[2 * c], f64x2_mul(lo, bc));
-                acc[2 * c + 1] = f64x2_add(acc[2 * c + 1], f64x2_mul(hi, bc));
+                acc[2 * c] = madd(lo, bc, acc[2 * c]);
+                acc[2 * c + 1] = madd(hi, bc, acc[2 * c + 1]);
             }
         }
         let mut out = [[0.0; TILE]; TILE];
