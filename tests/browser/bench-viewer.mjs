@@ -30,6 +30,14 @@ console.log(`snapshot ${snapshot}: ${(statSync(snapshot).size / 1e6).toFixed(1)}
 const { server, base } = await serve();
 const browser = await launch();
 
+/** Whether Table 1 is on the page for the file `name`. */
+function table1Script(name) {
+  return `(() => {
+    const line = document.querySelector('#preview-loaded') ?? document.querySelector('#loaded');
+    return !!(line && line.textContent.includes(${JSON.stringify(name)}) && document.querySelector('#table1 td'));
+  })()`;
+}
+
 /** `runs` drops of the snapshot on the page opened at `url`; the worker's figures of each. */
 async function drops(url, label) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -43,14 +51,18 @@ async function drops(url, label) {
     await page.waitForSelector('#statistics[data-ready="true"]', { timeout: 60000 });
     const t0 = performance.now();
     await page.setInputFiles('input[type=file]:not(#open-b)', snapshot);
+    // Table 1 of the new file, from the preview the worker sends once the file is decoded (or
+    // from the finished analysis, whichever comes first).
+    await page.waitForFunction(table1Script(name), null, { timeout: 300000, polling: 10 });
+    const table1 = (performance.now() - t0) / 1000;
     await page.waitForFunction(drawnScript(name), null, { timeout: 300000, polling: 20 });
     const seconds = (performance.now() - t0) / 1000;
     const t = await page.$eval('#timings', (e) => ({ read: Number(e.dataset.read), decode: Number(e.dataset.decode), analyse: Number(e.dataset.analyse), workers: Number(e.dataset.workers), kernels: e.dataset.kernels }));
     // Then the statistics of the default layers (intervals, p-values, claims), in the worker.
     await page.waitForSelector('#statistics[data-ready="true"]', { timeout: 300000 });
     const infer = Number(await page.$eval('#statistics', (e) => e.dataset.seconds));
-    results.push({ seconds, infer, ...t });
-    console.log(`${label} run ${i + 1}: drop to drawn ${seconds.toFixed(2)} s (${t.workers} worker(s), ${t.kernels}: read ${t.read.toFixed(2)} s, decode ${t.decode.toFixed(2)} s, analyse ${t.analyse.toFixed(2)} s); statistics ${infer.toFixed(2)} s`);
+    results.push({ seconds, table1, infer, ...t });
+    console.log(`${label} run ${i + 1}: drop to Table 1 ${table1.toFixed(2)} s, to drawn ${seconds.toFixed(2)} s (${t.workers} worker(s), ${t.kernels}: read ${t.read.toFixed(2)} s, decode ${t.decode.toFixed(2)} s, analyse ${t.analyse.toFixed(2)} s); statistics ${infer.toFixed(2)} s`);
   }
   await page.close();
   return results;
@@ -75,6 +87,7 @@ console.log(`native decode ${multi.decode.toFixed(3)} s + analyse ${multi.analys
 console.log(`statistics_wasm_s=${best(results, 'infer').toFixed(3)} statistics_native_s=${multi.infer.toFixed(3)} ` +
   `statistics_native_1thread_s=${oneThread.infer.toFixed(3)}`);
 console.log(`drop_to_drawn_s=${best(results, 'seconds').toFixed(2)} (${results[0].workers} workers) ` +
+  `drop_to_table1_s=${best(results, 'table1').toFixed(2)} ` +
   `drop_to_drawn_1worker_s=${best(single, 'seconds').toFixed(2)} ` +
   `wasm_1worker_s=${wasm.toFixed(3)} wasm_native_ratio_1thread=${(wasm / (oneThread.decode + oneThread.analyse)).toFixed(2)} ` +
   `wasm_all_workers_s=${(best(results, 'decode') + best(results, 'analyse')).toFixed(3)} ` +

@@ -5,7 +5,7 @@
 //! A bad file shows its error and leaves what was loaded intact.
 
 use crate::bridge::Bridge;
-use crate::protocol::{Analysis, Request, Response, Side};
+use crate::protocol::{Analysis, Preview, Request, Response, Side};
 use crate::view_state::{
     current_hash, parse_hash, preferred_theme, to_hash, write_hash, Theme, ViewState,
 };
@@ -40,6 +40,8 @@ pub struct ViewerState {
     shown_b: Option<(u32, Rc<Analysis>)>,
     /// The analysis shown, with its job number.
     shown: Option<(u32, Rc<Analysis>)>,
+    /// What the latest job's files hold, while they are analysed: shown instead of `shown`.
+    preview: Option<(u32, Rc<Preview>)>,
     /// A multi-seed summary opened after it, with its job number: shown instead.
     seeds: Option<(u32, Rc<SeedSummary>)>,
     /// Progress of the latest job: step, done, total.
@@ -133,6 +135,12 @@ impl Reducible for ViewerState {
                 s.inference_latest = (job, key);
                 s.inference_progress = None;
             }
+            Action::Worker(Response::Opened { job, preview }) => {
+                if job != s.latest {
+                    return self;
+                }
+                s.preview = Some((job, Rc::new(*preview)));
+            }
             // Ready, and helpers' shares (which reach the analysis worker only).
             Action::Worker(Response::Ready | Response::Part { .. }) => return self,
             Action::Worker(Response::Progress {
@@ -216,6 +224,7 @@ impl Reducible for ViewerState {
                 s.inference_progress = None;
                 s.status = None;
                 s.progress = None;
+                s.preview = None;
                 s.error = Some(error);
             }
         }
@@ -235,6 +244,28 @@ impl ViewerState {
     fn newest_shown(&self) -> u32 {
         let analysis = self.shown.as_ref().map_or(0, |(j, _)| *j);
         self.seeds.as_ref().map_or(analysis, |(j, _)| *j)
+    }
+
+    /// The preview of files still being analysed, when it is newer than what is shown.
+    fn current_preview(&self) -> Option<&Preview> {
+        self.preview
+            .as_ref()
+            .filter(|(job, _)| *job > self.newest_shown())
+            .map(|(_, p)| p.as_ref())
+    }
+}
+
+/// Table 1 and Figure 1 of files still being analysed (the rest follows with the analysis).
+fn preview_view(p: &Preview) -> Html {
+    let fig1 = views::figures::weights_figure(&p.models, &p.reference, &p.histograms);
+    html! {
+        <section id="preview">
+            <p class="loaded" id="preview-loaded">{ &p.description }{ " · analysing…" }</p>
+            { views::tables::table1(&p.models, &p.reference) }
+            if let Some(f) = fig1 {
+                <div class="charts">{ f }</div>
+            }
+        </section>
     }
 }
 
@@ -749,7 +780,9 @@ pub fn app() -> Html {
             if let (Some(_), Some((_, a))) = (&state.error, shown.as_ref()) {
                 <p class="stale" id="stale" role="status">{ format!("Still shown below: the earlier analysis of {}.", a.description) }</p>
             }
-            if let Some((_, summary)) = state.seeds.as_ref() {
+            if let Some(p) = state.current_preview() {
+                { preview_view(p) }
+            } else if let Some((_, summary)) = state.seeds.as_ref() {
                 { views::seeds::view(summary) }
             } else if let Some((_, a)) = shown.as_ref() {
                 <p class="loaded" id="loaded">{ &a.description }
@@ -793,5 +826,77 @@ fn statistics_status(
                 { " " }<button id="sample-bootstrap" onclick={on_click} disabled={!ready}>{ format!("Per-model REPS intervals ({SAMPLE_RESAMPLES} resamples of the samples)") }</button>
             }
         </p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reps::analysis::open_files;
+
+    fn preview() -> Box<Preview> {
+        let bytes = include_bytes!("../../www/sample.reps").to_vec();
+        let loaded = open_files(
+            &[("sample.reps".into(), bytes)],
+            None,
+            &mut Default::default(),
+        );
+        Box::new(crate::load::preview(&loaded.unwrap(), None))
+    }
+
+    fn sent(state: Rc<ViewerState>, job: u32) -> Rc<ViewerState> {
+        state.reduce(Action::Sent {
+            job,
+            status: "reading".into(),
+            source: Source::Files,
+            side: Side::A,
+        })
+    }
+
+    fn opened(job: u32) -> Action {
+        Action::Worker(Response::Opened {
+            job,
+            preview: preview(),
+        })
+    }
+
+    #[test]
+    fn a_preview_shows_until_its_analysis_or_its_failure_arrives() {
+        let s = sent(Rc::new(ViewerState::default()), 1);
+        let s = s.reduce(opened(1));
+        assert_eq!(s.current_preview().map(|p| p.models.len()), Some(25));
+        // The analysis of the same job replaces it.
+        let analysis = {
+            let bytes = include_bytes!("../../www/sample.reps").to_vec();
+            let loaded = open_files(
+                &[("sample.reps".into(), bytes)],
+                None,
+                &mut Default::default(),
+            );
+            Box::new(crate::load::analyse(&loaded.unwrap(), None, &mut |_| {}).unwrap())
+        };
+        let done = s
+            .clone()
+            .reduce(Action::Worker(Response::Done { job: 1, analysis }));
+        assert!(done.current_preview().is_none());
+        assert!(done.shown.is_some());
+        // A newer job's preview shows over the analysis; its failure brings the analysis back.
+        let s = sent(done, 2).reduce(opened(2));
+        assert!(s.current_preview().is_some());
+        let failed = s.reduce(Action::Worker(Response::Failed {
+            job: 2,
+            error: "corrupt".into(),
+        }));
+        assert!(failed.current_preview().is_none());
+        assert_eq!(failed.shown.as_ref().map(|(j, _)| *j), Some(1));
+    }
+
+    #[test]
+    fn a_stale_preview_is_ignored() {
+        // Job 2 was sent after job 1: job 1's preview arriving late is not shown.
+        let s = sent(sent(Rc::new(ViewerState::default()), 1), 2);
+        let s = s.reduce(opened(1));
+        assert!(s.current_preview().is_none());
+        assert!(s.reduce(opened(2)).current_preview().is_some());
     }
 }

@@ -2,7 +2,7 @@
 //! `native analyze`): the size check before reading, and everything the page draws. Pure Rust: the
 //! worker calls it, and native unit tests check it.
 
-use crate::protocol::{Analysis, Timings};
+use crate::protocol::{Analysis, Preview, Timings};
 use reps::analysis::{
     compare_layers_of, compare_models_with, default_layers,
     sample_bootstrap as sample_bootstrap_samples, AnalysisOptions, InferenceOptions, LayerResults,
@@ -40,6 +40,25 @@ pub fn check_sizes(files: &[(String, u64)]) -> Result<(), RepsError> {
             gb(MAX_TOTAL_BYTES)
         ),
     })
+}
+
+/// What `loaded` holds before any analysis (Table 1 and Figure 1 are drawn from it meanwhile):
+/// every model without its activations, the reference (`reference`, default the first model),
+/// the description and the weight histograms.
+pub fn preview(loaded: &OpenedFiles, reference: Option<&str>) -> Preview {
+    let models: Vec<_> = loaded
+        .input
+        .models
+        .iter()
+        .map(|m| m.with_layers(m.layers.iter().map(|(k, _)| (k.clone(), ())).collect()))
+        .collect();
+    let first = models.first().map(|m| m.name.clone()).unwrap_or_default();
+    Preview {
+        description: loaded.description.clone(),
+        reference: reference.map_or(first, str::to_string),
+        models,
+        histograms: loaded.histograms.clone(),
+    }
 }
 
 /// Compares every model with `reference` (default: the first) on every shared layer, once: the
@@ -195,6 +214,41 @@ mod tests {
             &mut Default::default(),
         )
         .unwrap()
+    }
+
+    /// The preview the page draws Table 1 and Figure 1 from before the analysis ends holds what
+    /// the finished report says of every model, and survives the trip to the page.
+    #[test]
+    fn preview_holds_what_the_report_says_of_every_model() {
+        let loaded = sample();
+        let p = decode::<Preview>(&encode(&preview(&loaded, Some("quant-4"))).unwrap()).unwrap();
+        assert_eq!(p.reference, "quant-4");
+        assert_eq!(
+            preview(&loaded, None).reference,
+            loaded.input.models[0].name
+        );
+        let report = analyze(&loaded.input, &Default::default()).unwrap();
+        assert_eq!(p.models.len(), report.models.len());
+        for (m, r) in p.models.iter().zip(&report.models) {
+            let shown = (
+                &m.name,
+                &m.method,
+                m.parameter,
+                &m.parameter_name,
+                m.accuracy,
+            );
+            let reported = (
+                &r.name,
+                &r.method,
+                r.parameter,
+                &r.parameter_name,
+                r.accuracy,
+            );
+            assert_eq!(shown, reported);
+            assert_eq!(m.layers.len(), 8, "{}: every layer named", m.name);
+        }
+        assert_eq!(p.histograms, loaded.histograms);
+        assert_eq!(p.description, loaded.description);
     }
 
     /// Shares computed apart (by helper workers: their results travel as postcard) give exactly

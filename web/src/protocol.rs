@@ -2,7 +2,7 @@
 //! `Uint8Array`; dropped files travel beside a request as the browser's own `File` objects, which
 //! are handed to the worker without copying their contents.
 
-use reps::analysis::{Comparisons, LayerResults, Report, SeedSummary};
+use reps::analysis::{Comparisons, LayerResults, ModelInput, Report, SeedSummary};
 use reps::histogram::WeightHistogram;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -85,6 +85,9 @@ pub enum Response {
         done: usize,
         total: usize,
     },
+    /// What the job's files hold, sent as soon as they are decoded and before they are analysed:
+    /// the page draws Table 1 and the weight histograms from it meanwhile.
+    Opened { job: u32, preview: Box<Preview> },
     /// The job's result; it replaces what the page shows.
     Done { job: u32, analysis: Box<Analysis> },
     /// The report of an [`Request::Inference`] job, with its statistics, and the seconds the
@@ -107,6 +110,19 @@ pub enum Response {
     /// The worker crashed (a panic, or the browser stopped it) during `job`: the page starts a
     /// fresh worker, and what it shows stays.
     Crashed { job: u32, error: String },
+}
+
+/// What decoded files hold before any analysis: enough for Table 1 and Figure 1.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Preview {
+    /// One line about what was loaded.
+    pub description: String,
+    /// The model the others will be compared with.
+    pub reference: String,
+    /// Every model's name, method, parameter and accuracy, with its layers' names.
+    pub models: Vec<ModelInput<()>>,
+    /// Weight histograms by model (snapshots only).
+    pub histograms: Vec<(String, WeightHistogram)>,
 }
 
 /// Everything the page draws, computed in the worker.

@@ -4,7 +4,7 @@
 
 use crate::blob_source::BlobSource;
 use crate::helpers::Helpers;
-use crate::load::{analyse, analyse_part, analyse_streamed, infer, shares};
+use crate::load::{analyse, analyse_part, analyse_streamed, infer, preview, shares};
 use crate::protocol::{decode, encode, Analysis, Request, Response, Side, Timings};
 use futures::channel::mpsc;
 use futures::StreamExt;
@@ -245,6 +245,11 @@ async fn handle(
         Err(error) => return post(scope, &Response::Failed { job, error }),
     };
     let decode = seconds_since(decoding);
+    // Table 1 and the weight histograms need no analysis: the page draws them now.
+    if let Some(f) = &fresh {
+        let preview = Box::new(preview(f, reference.as_deref()));
+        post(scope, &Response::Opened { job, preview });
+    }
     let analysing = js_sys::Date::now();
     let loaded = match (&fresh, state.as_ref()) {
         (Some(f), _) => f,

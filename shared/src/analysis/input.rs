@@ -6,6 +6,7 @@ use crate::error::{RepsError, Result};
 use crate::formats::snapshot::{Reduction, Snapshot, SnapshotLayer, SnapshotModel};
 use crate::formats::ModelFile;
 use crate::metrics::RepsWeights;
+use serde::{Deserialize, Serialize};
 
 /// The paper's two layers; the default whenever every model has both.
 pub const PAPER_LAYERS: [&str; 2] = ["layer4.1.conv2", "fc"];
@@ -42,7 +43,7 @@ pub fn shared_layers<L>(models: &[ModelInput<L>]) -> Vec<String> {
 
 /// One model to analyse, with its layers held as `L`: in memory ([`Activations`], the default),
 /// or as readers of row chunks (`Box<dyn RowSource>`, for `compare_models_streamed`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelInput<L = Activations> {
     pub name: String,
     /// How it was made (`original`, `coreset`, `prune`, `quant`, a user's method, `external`).

@@ -4,6 +4,7 @@
 mod claims;
 mod inference;
 mod input;
+mod methods;
 mod named_map;
 mod open;
 mod report;
@@ -22,12 +23,13 @@ pub use input::{
     default_layers, shared_layers, AnalysisInput, AnalysisOptions, ModelInput, DEFAULT_LAYER_PAIRS,
     PAPER_LAYERS,
 };
+pub use methods::{method_groups, MethodGroup, ModelIdentity};
 pub use named_map::NamedMap;
 pub use open::{model_name, open_files, OpenedFiles};
 pub use report::{
     analyze, analyze_with_progress, compare_layers_of, compare_models, compare_models_with,
-    Baselines, Comparisons, LabelSource, LayerResults, MethodGroup, ModelComparisons, ModelLayers,
-    ModelReport, Progress, Report,
+    Baselines, Comparisons, LabelSource, LayerResults, ModelComparisons, ModelLayers, ModelReport,
+    Progress, Report,
 };
 pub use sample_bootstrap::sample_bootstrap;
 pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};

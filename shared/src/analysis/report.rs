@@ -3,6 +3,7 @@
 use super::claims::Claim;
 use super::inference::{InferenceOptions, ScoreComparison, StableCorrelations};
 use super::input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput};
+use super::methods::{method_groups, MethodGroup, ModelIdentity};
 use super::named_map::NamedMap;
 use super::scores::Score;
 use super::scores::{score, scores_present};
@@ -119,36 +120,30 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-/// The compressed models of one method, for tables and charts that group by method.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MethodGroup<'a> {
-    pub method: &'a str,
-    /// The first parameter name its models give.
-    pub parameter_name: Option<&'a str>,
-    /// Its models, in report order.
-    pub models: Vec<&'a ModelReport>,
-}
-
 impl Report {
     /// The methods of the models other than the reference, in the order they first appear, each
-    /// with its models: the column groups of Table 1 and the series of the charts. A method no
-    /// one has heard of is a group like any other.
-    pub fn methods(&self) -> Vec<MethodGroup<'_>> {
-        let mut out: Vec<MethodGroup<'_>> = Vec::new();
-        for m in self.models.iter().filter(|m| m.name != self.reference) {
-            match out.iter_mut().find(|g| g.method == m.method) {
-                Some(g) => {
-                    g.parameter_name = g.parameter_name.or(m.parameter_name.as_deref());
-                    g.models.push(m);
-                }
-                None => out.push(MethodGroup {
-                    method: &m.method,
-                    parameter_name: m.parameter_name.as_deref(),
-                    models: vec![m],
-                }),
-            }
-        }
-        out
+    /// with its models: the column groups of Table 1 and the series of the charts
+    /// ([`method_groups`]).
+    pub fn methods(&self) -> Vec<MethodGroup<'_, ModelReport>> {
+        method_groups(&self.models, &self.reference)
+    }
+}
+
+impl ModelIdentity for ModelReport {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn method(&self) -> &str {
+        &self.method
+    }
+    fn parameter(&self) -> Option<f64> {
+        self.parameter
+    }
+    fn parameter_name(&self) -> Option<&str> {
+        self.parameter_name.as_deref()
+    }
+    fn accuracy(&self) -> Option<f64> {
+        self.accuracy
     }
 }
 

@@ -3,7 +3,9 @@
 //! against accuracy drop with its regression line.
 
 use super::charts::{chart, Chart, Series};
-use reps::analysis::{Comparisons, MethodGroup, ModelComparisons, Report};
+use reps::analysis::{
+    method_groups, Comparisons, MethodGroup, ModelComparisons, ModelIdentity, Report,
+};
 use reps::histogram::WeightHistogram;
 use reps::metrics::WEIGHTED;
 use yew::prelude::*;
@@ -20,22 +22,22 @@ const PAPER_PICKS: [(&str, f64); 6] = [
 
 /// Up to two models of a method: its paper picks when the method has them, else the model in the
 /// middle of its list and its last (most compressed in a sweep's order).
-fn picks<'a>(g: &MethodGroup<'a>) -> Vec<&'a str> {
+fn picks<'a, M: ModelIdentity>(g: &MethodGroup<'a, M>) -> Vec<&'a str> {
     let paper: Vec<&str> = g
         .models
         .iter()
         .filter(|m| {
             PAPER_PICKS
                 .iter()
-                .any(|(method, p)| *method == g.method && m.parameter == Some(*p))
+                .any(|(method, p)| *method == g.method && m.parameter() == Some(*p))
         })
-        .map(|m| m.name.as_str())
+        .map(|m| m.name())
         .collect();
     if !paper.is_empty() {
         return paper;
     }
-    let mut out = vec![g.models[g.models.len() / 2].name.as_str()];
-    let last = g.models[g.models.len() - 1].name.as_str();
+    let mut out = vec![g.models[g.models.len() / 2].name()];
+    let last = g.models[g.models.len() - 1].name();
     if !out.contains(&last) {
         out.push(last);
     }
@@ -163,6 +165,50 @@ pub(super) fn spectrum_series(name: String, model: &str, eigenvalues: &[f64]) ->
     }
 }
 
+/// Figure 1, the weight histograms (`None` without any): of the reference and the first pick of
+/// each method of `models` ([`picks`]), or of the first four models when fewer than two of
+/// those have one. Drawn from the report, and from the decoded files before the analysis ends.
+pub fn weights_figure<M: ModelIdentity>(
+    models: &[M],
+    reference: &str,
+    histograms: &[(String, WeightHistogram)],
+) -> Option<Html> {
+    let wanted: Vec<&str> = std::iter::once(reference)
+        .chain(
+            method_groups(models, reference)
+                .iter()
+                .filter_map(|g| picks(g).first().copied()),
+        )
+        .collect();
+    let shown: Vec<&(String, WeightHistogram)> = {
+        let v: Vec<_> = histograms
+            .iter()
+            .filter(|(n, _)| wanted.contains(&n.as_str()))
+            .collect();
+        if v.len() >= 2 {
+            v
+        } else {
+            histograms.iter().take(4).collect()
+        }
+    };
+    (!shown.is_empty()).then(|| {
+        chart(&Chart {
+            id: "fig1-weights".into(),
+            title: "Figure 1: weight distributions".into(),
+            x_label: "weight".into(),
+            y_label: "fraction of weights".into(),
+            series: shown
+                .iter()
+                .map(|(name, h)| histogram_series(name, h))
+                .collect(),
+            log: false,
+            log_switch: false,
+            regression: false,
+            x_names: vec![],
+        })
+    })
+}
+
 /// Every figure of `r` (a report with the sliders' weights as the user's weights). `layers` holds
 /// every model on every compared layer, with their spectra; `histograms` the snapshot's weight
 /// histograms; `models` the models that Figure 2 (a)–(c), (e)–(g) draw (default
@@ -201,41 +247,7 @@ pub fn all(
         regression: true,
         x_names: vec![],
     });
-    let hist_models: Vec<&(String, WeightHistogram)> = {
-        // The reference and the first pick of each method.
-        let wanted: Vec<String> = std::iter::once(r.reference.clone())
-            .chain(
-                r.methods()
-                    .iter()
-                    .filter_map(|g| picks(g).first().map(|s| s.to_string())),
-            )
-            .collect();
-        let v: Vec<_> = histograms
-            .iter()
-            .filter(|(n, _)| wanted.contains(n))
-            .collect();
-        if v.len() >= 2 {
-            v
-        } else {
-            histograms.iter().take(4).collect()
-        }
-    };
-    let fig1 = (!hist_models.is_empty()).then(|| {
-        chart(&Chart {
-            id: "fig1-weights".into(),
-            title: "Figure 1: weight distributions".into(),
-            x_label: "weight".into(),
-            y_label: "fraction of weights".into(),
-            series: hist_models
-                .iter()
-                .map(|(name, h)| histogram_series(name, h))
-                .collect(),
-            log: false,
-            log_switch: false,
-            regression: false,
-            x_names: vec![],
-        })
-    });
+    let fig1 = weights_figure(&r.models, &r.reference, histograms);
     let spectra: Vec<Series> = layers
         .models
         .iter()

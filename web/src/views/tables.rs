@@ -2,7 +2,7 @@
 //! weights (`reps_user`). Every number cell carries its full value in `data-value` (for tests and
 //! copying) and shows 4 decimals. The score columns and rows follow the score registry.
 
-use reps::analysis::{scores_present, NamedMap, Report};
+use reps::analysis::{method_groups, scores_present, ModelIdentity, NamedMap, Report};
 use reps::metrics::COMPONENTS;
 use reps::stats::{p_label, Correlations, Statistic};
 use yew::prelude::*;
@@ -17,15 +17,17 @@ pub(super) fn num(key: String, v: Option<f64>) -> Html {
     }
 }
 
-fn table1(r: &Report) -> Html {
-    let groups = r.methods();
+/// Table 1: the reference's accuracy, then each method's models with their parameter and
+/// accuracy. Drawn from the report, and from the decoded files before the analysis ends.
+pub fn table1<M: ModelIdentity>(models: &[M], reference: &str) -> Html {
+    let groups = method_groups(models, reference);
     let rows = groups.iter().map(|g| g.models.len()).max().unwrap_or(0);
-    let reference = r.models.iter().find(|m| m.name == r.reference);
+    let reference = models.iter().find(|m| m.name() == reference);
     html! {
         <section id="table1">
             <h2>{ "Table 1: accuracy" }</h2>
             if let Some(m) = reference {
-                <p>{ format!("Reference {}: ", m.name) }<span class="num" data-key={format!("acc:{}", m.name)} data-value={m.accuracy.map(|a| a.to_string())}>{ m.accuracy.map(|a| format!("{a:.4}")).unwrap_or_else(|| "n/a".into()) }</span></p>
+                <p>{ format!("Reference {}: ", m.name()) }<span class="num" data-key={format!("acc:{}", m.name())} data-value={m.accuracy().map(|a| a.to_string())}>{ m.accuracy().map(|a| format!("{a:.4}")).unwrap_or_else(|| "n/a".into()) }</span></p>
             }
             if rows > 0 {
                 <table>
@@ -33,7 +35,7 @@ fn table1(r: &Report) -> Html {
                     <tbody>
                     { for (0..rows).map(|i| html! {
                         <tr>{ for groups.iter().map(|g| match g.models.get(i) {
-                            Some(m) => html! { <><td class={classes!(m.parameter.is_some().then_some("num"))} title={m.name.clone()}>{ m.parameter.map(|p| p.to_string()).unwrap_or_else(|| m.name.clone()) }</td>{ num(format!("acc:{}", m.name), m.accuracy) }</> },
+                            Some(m) => html! { <><td class={classes!(m.parameter().is_some().then_some("num"))} title={m.name().to_string()}>{ m.parameter().map(|p| p.to_string()).unwrap_or_else(|| m.name().to_string()) }</td>{ num(format!("acc:{}", m.name()), m.accuracy()) }</> },
                             None => html! { <><td/><td/></> },
                         }) }</tr>
                     }) }
@@ -308,7 +310,7 @@ pub fn all(
 ) -> Html {
     html! {
         <>
-            { table1(r) }
+            { table1(&r.models, &r.reference) }
             { table2(r) }
             { super::statistics::all(r) }
             { table3(r, raw, on_weight) }
