@@ -433,3 +433,29 @@ fn scale_ladder_leaves_invariant_scores_unchanged() {
         }
     }
 }
+
+#[test]
+fn a_model_lacking_layers_is_named_in_a_note() {
+    // m2 has only its logits: by default the analysis falls back to the one layer every model
+    // shares, and a note says which model left which layers out.
+    let mut input = family(true);
+    input.models[3].layers.retain(|(k, _)| k == "logits");
+    let r = analyze(&input, &AnalysisOptions::default()).unwrap();
+    assert_eq!(r.layers, ["logits"]);
+    let said: Vec<&String> = r
+        .notes
+        .iter()
+        .filter(|n| n.contains("lacks layers"))
+        .collect();
+    assert_eq!(said.len(), 1, "{:?}", r.notes);
+    assert!(said[0].starts_with("model 'm2' (m2.npz) lacks layers the reference has (feat)"));
+    // Complete inputs, or layers chosen explicitly, say nothing of the kind.
+    let full = analyze(&family(true), &AnalysisOptions::default()).unwrap();
+    assert!(!full.notes.iter().any(|n| n.contains("lacks layers")));
+    let chosen = AnalysisOptions {
+        layers: Some(vec!["logits".into()]),
+        ..AnalysisOptions::default()
+    };
+    let r = analyze(&input, &chosen).unwrap();
+    assert!(!r.notes.iter().any(|n| n.contains("lacks layers")));
+}

@@ -237,8 +237,8 @@ fn setup<'a>(input: &'a AnalysisInput, options: &AnalysisOptions) -> Result<Setu
     let models = &input.models;
     let ref_index = reference_index(models, options)?;
     let reference = &models[ref_index];
-    let layers = choose_layers(models, reference, options.layers.as_deref())?;
     let mut notes = Vec::new();
+    let layers = choose_layers(models, reference, options.layers.as_deref(), &mut notes)?;
     let pseudo = reference.logits().map(Activations::row_argmax);
     let (labels, label_source) = choose_labels(&input.labels, pseudo, &mut notes);
     Ok(Setup {
@@ -868,10 +868,15 @@ fn first_repeat<T: PartialEq>(items: &[T]) -> Option<(usize, usize)> {
     })
 }
 
+/// The layers to analyse: `wanted` when every model has them all, else (`None`) the default
+/// pair or the layers every model shares ([`default_layers`]). With the default, each model
+/// that lacks layers of the reference gets a note naming them, since they are left out for
+/// every model.
 pub(crate) fn choose_layers<L>(
     models: &[ModelInput<L>],
     reference: &ModelInput<L>,
     wanted: Option<&[String]>,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<String>> {
     let shared: Vec<String> = reference
         .layers
@@ -913,7 +918,26 @@ pub(crate) fn choose_layers<L>(
         None if shared.is_empty() => Err(RepsError::Invalid(
             "the models share no layer name; check the array keys of the files".into(),
         )),
-        None => Ok(default_layers(&shared)),
+        None => {
+            for m in models {
+                let missing: Vec<&str> = reference
+                    .layers
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .filter(|k| m.layer(k).is_none())
+                    .collect();
+                if !missing.is_empty() {
+                    notes.push(format!(
+                        "model '{}' ({}) lacks layers the reference has ({}): they are left out for every model, and only the layers all models share are analysed ({})",
+                        m.name,
+                        m.source,
+                        missing.join(", "),
+                        shared.join(", ")
+                    ));
+                }
+            }
+            Ok(default_layers(&shared))
+        }
     }
 }
 

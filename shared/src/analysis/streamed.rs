@@ -104,8 +104,8 @@ fn compare_streamed(
     let n = first.layers.first().map_or(0, |(_, l)| l.rows());
     let ref_index = reference_index(models, options)?;
     let reference = &models[ref_index];
-    let layers = choose_layers(models, reference, options.layers.as_deref())?;
     let mut notes = Vec::new();
+    let layers = choose_layers(models, reference, options.layers.as_deref(), &mut notes)?;
     let logit_pass = |m: &StreamedModel<'_>| -> Result<Option<LogitPass>> {
         m.logits()
             .map(|l| logit_pass(l.as_ref()).map_err(|e| in_layer(m, "logits", e)))
