@@ -628,3 +628,50 @@ pub enum Format {
     Json,
     Csv,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every argument of `command` and of its subcommands that has no help text, and every
+    /// subcommand without a summary, as `path argument`; `seen` counts the arguments checked.
+    fn undocumented(command: &clap::Command, path: &str, seen: &mut usize) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in command.get_arguments() {
+            let id = a.get_id().as_str();
+            if a.is_hide_set() || id == "help" || id == "version" {
+                continue;
+            }
+            *seen += 1;
+            if a.get_help().is_none() && a.get_long_help().is_none() {
+                out.push(format!("{path} {id}"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            let sub_path = format!("{path} {}", sub.get_name());
+            if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                out.push(format!("{sub_path}: no summary"));
+            }
+            out.extend(undocumented(sub, &sub_path, seen));
+        }
+        out
+    }
+
+    #[test]
+    fn every_argument_of_every_command_has_help() {
+        let command = Cli::command();
+        // clap's own consistency checks (conflicts, defaults, value names) of every command.
+        command.clone().debug_assert();
+        let mut seen = 0;
+        let missing = undocumented(&command, "native", &mut seen);
+        assert!(missing.is_empty(), "without help: {missing:?}");
+        let mut analyze = 0;
+        let analyze_command = command.find_subcommand("analyze").expect("analyze");
+        assert!(undocumented(analyze_command, "analyze", &mut analyze).is_empty());
+        // `analyze` has its inputs and 16 flags (--reference … --max-memory); train-sweep and the
+        // rest add many more.
+        assert!(analyze >= 17, "only {analyze} arguments of analyze checked");
+        assert!(seen > 2 * analyze, "only {seen} arguments checked");
+    }
+}
