@@ -58,6 +58,9 @@ fn sweep_is_reproducible_resumable_and_analysable() {
     ] {
         assert!(a.join(f).exists(), "{f} missing");
     }
+    // The log says what the sweep ran on (results reproduce bit for bit on the same CPU model).
+    let log = std::fs::read_to_string(a.join("sweep.log")).unwrap();
+    assert!(log.contains("running on CPU "), "{log}");
     // Interrupted after 3 models, then resumed: the same snapshot as the straight run, byte for
     // byte (same seed: same weights, accuracies and activations), and the finished model files
     // are not rewritten.

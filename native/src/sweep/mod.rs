@@ -458,6 +458,7 @@ pub fn run(
         _ => Some(SweepLock::acquire(out, &mut log)?),
     };
     remove_temporaries(&paths)?;
+    paths.log(&format!("running on {}", crate::device::describe(&device)))?;
     let state = settle_settings(cfg, &paths)?;
     if matches!(stage, Stage::Shard { .. } | Stage::Merge) && state.fresh {
         bail!(
