@@ -60,8 +60,8 @@ pub fn run(args: &PackArgs) -> Result<()> {
     Ok(())
 }
 
-/// A snapshot given on its own is written again in the current format version (a version-1
-/// or 2 file becomes version 3, with a checksum), everything kept.
+/// A snapshot given on its own is written again in the current format version (a version-1, 2
+/// or 3 file becomes version 4, with its index and checksums), everything kept.
 fn upgrade(path: &std::path::Path, bytes: &[u8], args: &PackArgs) -> Result<()> {
     if args.labels.is_some() {
         anyhow::bail!("--labels goes with activation files; a snapshot keeps its own labels");

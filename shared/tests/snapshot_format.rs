@@ -1,6 +1,6 @@
-//! The `.reps` snapshot: the committed golden files of versions 1, 2 and 3, round trips, the
-//! reports of version-1 files unchanged since version 2, the checksum of version 3, and bad
-//! input.
+//! The `.reps` snapshot: the committed golden files of versions 1 to 4, round trips, the
+//! reports of version-1 files unchanged since version 2, the checksums of versions 3 and 4, the
+//! index of version 4, and bad input.
 
 mod common;
 use reps::analysis::{analyze, AnalysisInput, AnalysisOptions};
@@ -13,6 +13,8 @@ const GOLDEN_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1.re
 const GOLDEN_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v2.reps");
 /// The version-2 golden snapshot written by version 3: the same body after a CRC-32.
 const GOLDEN_V3: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v3.reps");
+/// The same snapshot written by version 4: header, index, values (`REPS_BLESS=1` rewrites it).
+const GOLDEN_V4: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v4.reps");
 /// `native analyze tests/golden/v1.reps --format json`, recorded before version 2 existed.
 const V1_REPORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1-report.json");
 /// `native analyze www/sample.reps --format json` on the version-1 sample, recorded before the
@@ -168,16 +170,18 @@ fn golden_v1_file_reads_as_version_2() {
 fn golden_v2_file_decodes_to_the_expected_snapshot() {
     let expected = golden_v2();
     if std::env::var_os("REPS_BLESS").is_some() {
-        std::fs::write(GOLDEN_V3, snapshot::encode(&expected).unwrap()).unwrap();
+        std::fs::write(GOLDEN_V4, snapshot::encode(&expected).unwrap()).unwrap();
     }
     let bytes = std::fs::read(GOLDEN_V2).expect("golden file committed under shared/tests/golden/");
     assert_eq!(snapshot::version("v2.reps", &bytes).unwrap(), 2);
     assert!(!snapshot::has_checksum(2));
     assert_eq!(snapshot::decode("v2.reps", &bytes).unwrap(), expected);
-    // Writing is deterministic and byte-identical to the committed version-3 file, which is the
-    // version-2 file with the body's CRC-32 after the version.
+    // The committed version-3 file is the version-2 file with the body's CRC-32 after the
+    // version; writing is deterministic and byte-identical to the committed version-4 file.
     let v3 = std::fs::read(GOLDEN_V3).expect("golden file committed under shared/tests/golden/");
-    assert_eq!(snapshot::encode(&expected).unwrap(), v3);
+    let v4 = std::fs::read(GOLDEN_V4).expect("golden file committed under shared/tests/golden/");
+    assert_eq!(snapshot::encode(&expected).unwrap(), v4);
+    assert_eq!(snapshot::decode("v4.reps", &v4).unwrap(), expected);
     assert_eq!(snapshot::version("v3.reps", &v3).unwrap(), 3);
     assert_eq!(&v3[14..], &bytes[10..], "the same body");
     assert_eq!(
@@ -228,7 +232,7 @@ fn reports_are_unchanged_number_for_number() {
         common::json::assert_contains(&expected, &got, file, 1e-11);
     }
     let sample = std::fs::read(SAMPLE).unwrap();
-    assert_eq!(snapshot::version("sample.reps", &sample).unwrap(), 3);
+    assert_eq!(snapshot::version("sample.reps", &sample).unwrap(), 4);
 }
 
 #[test]
@@ -240,22 +244,22 @@ fn bad_snapshots_are_clear_errors() {
             .contains("s.reps: not a .reps snapshot (wrong magic bytes)"),
         "{e}"
     );
-    let mut v4 = good.clone();
-    v4[8] = 4;
+    let mut v5 = good.clone();
+    v5[8] = 5;
     assert_eq!(
-        snapshot::decode("s.reps", &v4).unwrap_err(),
+        snapshot::decode("s.reps", &v5).unwrap_err(),
         RepsError::SnapshotVersion {
             file: "s.reps".into(),
-            found: 4,
-            supported: 3
+            found: 5,
+            supported: 4
         }
     );
-    assert!(snapshot::decode("s.reps", &v4)
+    assert!(snapshot::decode("s.reps", &v5)
         .unwrap_err()
         .to_string()
-        .contains("version 4 is not supported (this build reads versions 1 to 3)"));
-    // A version-3 file labelled version 1 or 2 is corrupt, not silently misread.
-    for older in [1, 2] {
+        .contains("version 5 is not supported (this build reads versions 1 to 4)"));
+    // A version-4 file labelled version 1, 2 or 3 is corrupt, not silently misread.
+    for older in [1, 2, 3] {
         let mut relabelled = good.clone();
         relabelled[8] = older;
         assert!(snapshot::decode("s.reps", &relabelled).is_err());
@@ -266,13 +270,38 @@ fn bad_snapshots_are_clear_errors() {
             .to_string();
         assert!(e.starts_with("s.reps: "), "cut {cut}: {e}");
     }
-    // Trailing bytes: the checksum catches them in version 3, the body's end in version 2.
+    // Trailing bytes: after the last layer in version 4, the checksum catches them in version 3,
+    // the body's end in version 2.
     let mut trailing = good.clone();
     trailing.push(0);
     assert!(snapshot::decode("s.reps", &trailing)
         .unwrap_err()
         .to_string()
+        .contains("s.reps: corrupt snapshot: 1 unexpected bytes after the last layer"));
+    let mut trailing = std::fs::read(GOLDEN_V3).unwrap();
+    trailing.push(0);
+    assert!(snapshot::decode("s.reps", &trailing)
+        .unwrap_err()
+        .to_string()
         .contains("CRC-32"));
+    // A flipped value names its model and layer; a flipped index byte, the index.
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    let e = snapshot::decode("s.reps", &bad).unwrap_err().to_string();
+    assert!(
+        e.starts_with(
+            "s.reps: the snapshot is corrupt: model 'rank-8', layer 'head': the values' CRC-32"
+        ),
+        "{e}"
+    );
+    let mut bad = good.clone();
+    bad[20] ^= 1;
+    let e = snapshot::decode("s.reps", &bad).unwrap_err().to_string();
+    assert!(
+        e.contains("the snapshot is corrupt: its index's CRC-32"),
+        "{e}"
+    );
     let mut trailing = std::fs::read(GOLDEN_V2).unwrap();
     trailing.push(0);
     assert!(snapshot::decode("s.reps", &trailing)
@@ -353,12 +382,13 @@ fn crc32_of_the_standard_check_string() {
     assert_eq!(crc32_ieee(b"123456789"), 0xCBF4_3926);
 }
 
-/// Every single-bit flip anywhere in a version-3 file is an error (most name the checksum), never
+/// Every single-bit flip anywhere in a version-4 file is an error (most name a checksum), never
 /// a snapshot that decodes to other numbers.
 #[test]
 fn every_single_bit_flip_is_caught() {
     let good = snapshot::encode(&golden_v2()).unwrap();
     let mut named_checksum = 0;
+    let mut in_length = 0;
     for byte in 0..good.len() {
         for bit in 0..8 {
             let mut bad = good.clone();
@@ -367,9 +397,64 @@ fn every_single_bit_flip_is_caught() {
                 .expect_err(&format!("bit {bit} of byte {byte} flipped was accepted"))
                 .to_string();
             assert!(e.starts_with("s.reps: "), "{e}");
-            named_checksum += e.contains("CRC-32") as usize;
+            if (10..14).contains(&byte) {
+                in_length += 1;
+            } else {
+                named_checksum += e.contains("CRC-32") as usize;
+            }
         }
     }
-    // Flips in the magic and the version are caught by those; every other one by the checksum.
-    assert_eq!(named_checksum, (good.len() - 10) * 8);
+    // Flips in the magic and the version are caught by those, flips of the index length by the
+    // index's checksum or its end, and every other one by a checksum.
+    assert_eq!(in_length, 32);
+    assert_eq!(named_checksum, (good.len() - 14) * 8);
+}
+
+/// The version-4 layout, read here by hand: the header, an index whose CRC-32 is stored before
+/// it, then every layer's values as little-endian f32 in model and layer order; the index alone
+/// holds the metadata, with each layer's count and CRC-32.
+#[test]
+fn version_4_is_an_index_then_the_values() {
+    let s = golden_v2();
+    let bytes = snapshot::encode(&s).unwrap();
+    assert_eq!(&bytes[..8], b"REPSSNAP");
+    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 4);
+    let len = u32::from_le_bytes(bytes[10..14].try_into().unwrap()) as usize;
+    let index = &bytes[18..18 + len];
+    assert_eq!(
+        u32::from_le_bytes(bytes[14..18].try_into().unwrap()),
+        crc32_ieee(index)
+    );
+    let values: Vec<u8> = s
+        .models
+        .iter()
+        .flat_map(|m| &m.layers)
+        .flat_map(|l| l.values.iter().flat_map(|x| x.to_le_bytes()))
+        .collect();
+    assert_eq!(&bytes[18 + len..], &values[..]);
+    // The index from the first 18 + L bytes only: the metadata, and where each layer is.
+    assert_eq!(
+        snapshot::index_end("s.reps", &bytes[..18]).unwrap(),
+        Some((18 + len) as u64)
+    );
+    let read = snapshot::decode_index("s.reps", &bytes[..18 + len]).unwrap();
+    assert_eq!(read.models.len(), 3);
+    for (m, want) in read.models.iter().zip(&s.models) {
+        assert_eq!(
+            (&m.name, &m.method, m.parameter),
+            (&want.name, &want.method, want.parameter)
+        );
+        for (l, w) in m.layers.iter().zip(&want.layers) {
+            let raw: Vec<u8> = w.values.iter().flat_map(|x| x.to_le_bytes()).collect();
+            assert_eq!(l.values.count, w.values.len() as u64);
+            assert_eq!(l.values.crc32, crc32_ieee(&raw));
+            assert_eq!((&l.name, &l.sample_shape), (&w.name, &w.sample_shape));
+        }
+    }
+    assert!(snapshot::decode_index("s.reps", &bytes[..18 + len - 1]).is_err());
+    // Versions 1 to 3 have no index.
+    for golden in [GOLDEN_V1, GOLDEN_V2, GOLDEN_V3] {
+        let head = std::fs::read(golden).unwrap();
+        assert_eq!(snapshot::index_end(golden, &head[..18]).unwrap(), None);
+    }
 }

@@ -3,14 +3,17 @@
 //! worker calls it, and native unit tests check it.
 
 use crate::protocol::{Analysis, Preview, Timings};
+use reps::analysis::ModelInput;
 use reps::analysis::{
     compare_layers_of, compare_models_with, default_layers,
     sample_bootstrap as sample_bootstrap_samples, AnalysisOptions, InferenceOptions, LayerResults,
     OpenedFiles, Progress, Report,
 };
 use reps::analysis::{compare_models_streamed, shared_layers};
+use reps::formats::snapshot::SnapshotIndex;
 use reps::formats::stream::{open_streamed, ByteSource};
 use reps::formats::ReadBudget;
+use reps::histogram::WeightHistogram;
 use reps::RepsError;
 
 /// The most bytes of files the viewer reads whole. WebAssembly has 4 GiB of memory, and a file is
@@ -52,12 +55,33 @@ pub fn preview(loaded: &OpenedFiles, reference: Option<&str>) -> Preview {
         .iter()
         .map(|m| m.with_layers(m.layers.iter().map(|(k, _)| (k.clone(), ())).collect()))
         .collect();
+    preview_of(&loaded.description, models, &loaded.histograms, reference)
+}
+
+/// The same from the index of a version-4 snapshot `file` alone, before its activations are
+/// read (the reference is its first model).
+pub fn preview_of_index(file: &str, index: SnapshotIndex) -> Result<Preview, RepsError> {
+    let (description, histograms) = (index.description(file), index.histograms());
+    let models = index
+        .models
+        .into_iter()
+        .map(|m| ModelInput::from_snapshot_model(file, m, |_, _| Ok(())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(preview_of(&description, models, &histograms, None))
+}
+
+fn preview_of(
+    description: &str,
+    models: Vec<ModelInput<()>>,
+    histograms: &[(String, WeightHistogram)],
+    reference: Option<&str>,
+) -> Preview {
     let first = models.first().map(|m| m.name.clone()).unwrap_or_default();
     Preview {
-        description: loaded.description.clone(),
+        description: description.to_string(),
         reference: reference.map_or(first, str::to_string),
         models,
-        histograms: loaded.histograms.clone(),
+        histograms: histograms.to_vec(),
     }
 }
 
@@ -249,6 +273,14 @@ mod tests {
         }
         assert_eq!(p.histograms, loaded.histograms);
         assert_eq!(p.description, loaded.description);
+        // The bundled sample is a version-4 file: its index alone gives the same preview.
+        let bytes = include_bytes!("../../www/sample.reps");
+        let end = reps::formats::snapshot::index_end("sample.reps", bytes)
+            .unwrap()
+            .unwrap();
+        let index = reps::formats::snapshot::decode_index("sample.reps", &bytes[..end as usize]);
+        let early = preview_of_index("sample.reps", index.unwrap()).unwrap();
+        assert_eq!(early, preview(&loaded, None));
     }
 
     /// Shares computed apart (by helper workers: their results travel as postcard) give exactly

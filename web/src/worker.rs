@@ -4,7 +4,9 @@
 
 use crate::blob_source::BlobSource;
 use crate::helpers::Helpers;
-use crate::load::{analyse, analyse_part, analyse_streamed, infer, preview, shares};
+use crate::load::{
+    analyse, analyse_part, analyse_streamed, infer, preview, preview_of_index, shares,
+};
 use crate::protocol::{decode, encode, Analysis, Request, Response, Side, Timings};
 use futures::channel::mpsc;
 use futures::StreamExt;
@@ -111,6 +113,8 @@ async fn handle(
     // as soon as the files are known, so that they read and decode them while this worker does.
     let mut sources: Sources = Vec::new();
     let mut dispatched = 0;
+    // Whether the page has its preview already (from a version-4 snapshot's index).
+    let mut previewed = false;
     let (reference, files) = match request {
         Request::Part {
             names,
@@ -180,6 +184,12 @@ async fn handle(
             if !is_summary(&sources) {
                 dispatched = helpers.dispatch(job, &None, &sources).await;
             }
+            if let [file] = list.as_slice() {
+                if let Some(preview) = index_preview(file) {
+                    post(scope, &Response::Opened { job, preview });
+                    previewed = true;
+                }
+            }
             (None, read_files(scope, job, &sources).await)
         }
         Request::OpenUrl { url, side, .. } => {
@@ -246,7 +256,7 @@ async fn handle(
     };
     let decode = seconds_since(decoding);
     // Table 1 and the weight histograms need no analysis: the page draws them now.
-    if let Some(f) = &fresh {
+    if let (Some(f), false) = (&fresh, previewed) {
         let preview = Box::new(preview(f, reference.as_deref()));
         post(scope, &Response::Opened { job, preview });
     }
@@ -335,6 +345,28 @@ async fn part(
         },
         Err(e) => failed(job, e),
     }
+}
+
+/// The preview of a version-4 snapshot from its index alone (its first bytes, read with
+/// `Blob.slice`), before the rest of the file is read; `None` for anything else, or an index that
+/// does not read (the whole file's decoding then reports what is wrong).
+fn index_preview(file: &web_sys::File) -> Option<Box<crate::protocol::Preview>> {
+    use reps::formats::snapshot::{decode_index, index_end, HEADER_V4};
+    let name = file.name();
+    if !name.ends_with(".reps") {
+        return None;
+    }
+    let source = BlobSource::new(file.clone()).ok()?;
+    let mut head = vec![0u8; HEADER_V4.min(source.len() as usize)];
+    source.read_at(0, &mut head).ok()?;
+    let end = index_end(&name, &head).ok()??;
+    if end > source.len() {
+        return None;
+    }
+    let mut bytes = vec![0u8; usize::try_from(end).ok()?];
+    source.read_at(0, &mut bytes).ok()?;
+    let index = decode_index(&name, &bytes).ok()?;
+    preview_of_index(&name, index).ok().map(Box::new)
 }
 
 /// Whether `files` is a multi-seed summary (one `.json` file), which is shown, not analysed.

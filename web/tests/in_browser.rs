@@ -77,20 +77,24 @@ fn golden_snapshots_decode_in_the_browser() {
         ("quant", Some("bits"))
     );
     assert_eq!(s.models[1].logits.as_deref(), Some("fc"));
-    // Version 2 reads; encoding it gives the committed version-3 bytes (no usize or pointer
-    // width leaks into the format, and the checksum is the same on wasm32).
+    // Versions 2 and 3 read; encoding gives the committed version-4 bytes (no usize or pointer
+    // width leaks into the format, and the checksums are the same on wasm32).
     let v2 = include_bytes!("../../shared/tests/golden/v2.reps");
     let v3 = include_bytes!("../../shared/tests/golden/v3.reps");
+    let v4 = include_bytes!("../../shared/tests/golden/v4.reps");
     let s = snapshot::decode("v2.reps", v2).unwrap();
     assert_eq!(s.models[1].method, "distill");
-    assert_eq!(snapshot::encode(&s).unwrap(), v3.to_vec());
     assert_eq!(snapshot::decode("v3.reps", v3).unwrap(), s);
-    let mut flipped = v3.to_vec();
-    flipped[100] ^= 4;
-    assert!(snapshot::decode("v3.reps", &flipped)
-        .unwrap_err()
-        .to_string()
-        .contains("CRC-32"));
+    assert_eq!(snapshot::encode(&s).unwrap(), v4.to_vec());
+    assert_eq!(snapshot::decode("v4.reps", v4).unwrap(), s);
+    for (name, bytes) in [("v3.reps", &v3[..]), ("v4.reps", &v4[..])] {
+        let mut flipped = bytes.to_vec();
+        flipped[100] ^= 4;
+        assert!(snapshot::decode(name, &flipped)
+            .unwrap_err()
+            .to_string()
+            .contains("CRC-32"));
+    }
     let mut truncated = v1.to_vec();
     truncated.truncate(40);
     assert!(snapshot::decode("v1.reps", &truncated)

@@ -66,6 +66,30 @@ pub struct ModelInput<L = Activations> {
 }
 
 impl<L> ModelInput<L> {
+    /// A snapshot's model read from `file`, each layer made by `layer(model name, layer)`.
+    pub fn from_snapshot_model<V>(
+        file: &str,
+        m: SnapshotModel<V>,
+        mut layer: impl FnMut(&str, SnapshotLayer<V>) -> Result<L>,
+    ) -> Result<Self> {
+        let layers = m
+            .layers
+            .into_iter()
+            .map(|l| Ok((l.name.clone(), layer(&m.name, l)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ModelInput {
+            name: m.name,
+            method: m.method,
+            parameter: m.parameter,
+            parameter_name: m.parameter_name,
+            accuracy: m.accuracy,
+            weight_similarity: m.weight_similarity,
+            layers,
+            logits: m.logits,
+            source: file.to_string(),
+        })
+    }
+
     /// A model known only by its activations: method `external`, no parameter, accuracy, weight
     /// similarity or logits (set those with struct update syntax).
     pub fn new(
@@ -159,31 +183,11 @@ impl AnalysisInput {
             .models
             .into_iter()
             .map(|m| {
-                let layers =
-                    m.layers
-                        .into_iter()
-                        .map(|l| {
-                            let shape = l.sample_shape.iter().map(|&d| d as usize).collect();
-                            let a = Activations::new(n, shape, Values::F32(l.values.into()))
-                                .map_err(|e| {
-                                    RepsError::file(
-                                        file,
-                                        format!("model '{}', layer '{}': {e}", m.name, l.name),
-                                    )
-                                })?;
-                            Ok((l.name, a))
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                Ok(ModelInput {
-                    name: m.name,
-                    method: m.method,
-                    parameter: m.parameter,
-                    parameter_name: m.parameter_name,
-                    accuracy: m.accuracy,
-                    weight_similarity: m.weight_similarity,
-                    layers,
-                    logits: m.logits,
-                    source: file.to_string(),
+                ModelInput::from_snapshot_model(file, m, |model, l| {
+                    let shape = l.sample_shape.iter().map(|&d| d as usize).collect();
+                    Activations::new(n, shape, Values::F32(l.values.into())).map_err(|e| {
+                        RepsError::file(file, format!("model '{model}', layer '{}': {e}", l.name))
+                    })
                 })
             })
             .collect::<Result<Vec<_>>>()?;

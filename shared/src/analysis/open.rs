@@ -60,11 +60,7 @@ pub fn open_files(
             ));
         }
         let description = s.description(first_name);
-        let histograms = s
-            .models
-            .iter()
-            .filter_map(|m| m.histogram.clone().map(|h| (m.name.clone(), h)))
-            .collect();
+        let histograms = s.histograms();
         let mut input = AnalysisInput::from_snapshot(first_name, s)?;
         if labels.is_some() {
             input.labels = labels;
