@@ -346,3 +346,22 @@ fn repeated_layers_and_huge_weights() {
     assert_eq!(&w[..2], &[0.5, 0.5]);
     assert!(w[2] >= 0.0 && w[2] < 1e-300 && w[3] == w[2], "{w:?}");
 }
+
+#[test]
+fn a_snapshot_alone_is_read_once() {
+    // The bundled sample (version 4, 1.86 MB) is read layer by layer: its decoded values (about
+    // the file's size) fit in 2 MiB, where holding its bytes beside them (3.7 MB) would not.
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/sample.reps");
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("r.json");
+    let json = json.to_str().unwrap();
+    let args = [sample, "--format", "json", "--out", json];
+    let (code, err) = analyze(&[&args[..], &["--max-memory", "2M"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = analyze(&[&args[..], &["--max-memory", "1M"]].concat());
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("sample.reps: the decoded snapshot needs 1.8 MiB"),
+        "{err}"
+    );
+}

@@ -2,16 +2,17 @@
 //! the viewer), within a memory budget.
 
 use super::flag_error;
-use crate::input_file::read_input;
+use crate::input_file::{open_source, read_input};
 use anyhow::Result;
-use reps::analysis::{open_files, OpenedFiles};
+use reps::analysis::{open_files, open_snapshot, OpenedFiles};
 use reps::formats::stream::GivenLabels;
 use reps::formats::{read_label_array, read_labels, ReadBudget};
 use std::path::Path;
 
 /// Loads one snapshot, or one activation file per model ([`reps::analysis::open_files`]), plus
 /// optional labels. Every file's bytes and everything decoded from them are claimed from a budget
-/// of `max_memory` bytes.
+/// of `max_memory` bytes. A `.reps` file on its own is read layer by layer
+/// ([`reps::analysis::open_snapshot`]): only its decoded values are held, not its bytes beside them.
 pub fn load_inputs(
     inputs: &[std::path::PathBuf],
     labels: Option<&Path>,
@@ -19,6 +20,13 @@ pub fn load_inputs(
 ) -> Result<OpenedFiles> {
     let mut budget = ReadBudget::new(max_memory);
     let labels = labels.map(|p| load_labels(p, &mut budget)).transpose()?;
+    if let [path] = inputs {
+        let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        if regular && path.extension().is_some_and(|e| e == "reps") {
+            let source = open_source(path)?;
+            return open_snapshot(&source, labels, &mut budget).map_err(flag_error);
+        }
+    }
     let files = inputs
         .iter()
         .map(|p| Ok((p.display().to_string(), read_input(p, &mut budget)?)))

@@ -25,7 +25,7 @@ pub use input::{
 };
 pub use methods::{method_groups, MethodGroup, ModelIdentity};
 pub use named_map::NamedMap;
-pub use open::{model_name, open_files, OpenedFiles};
+pub use open::{model_name, open_files, open_snapshot, OpenedFiles};
 pub use report::{
     analyze, analyze_with_progress, compare_layers_of, compare_models, compare_models_with,
     Baselines, Comparisons, LabelSource, LayerResults, ModelComparisons, ModelLayers, ModelReport,

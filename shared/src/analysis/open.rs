@@ -3,6 +3,7 @@
 
 use super::input::AnalysisInput;
 use crate::error::{RepsError, Result};
+use crate::formats::stream::ByteSource;
 use crate::formats::{detect_kind, read_model_file, snapshot, FileKind, ReadBudget};
 use crate::histogram::WeightHistogram;
 
@@ -27,6 +28,60 @@ pub fn model_name(file: &str) -> &str {
     }
 }
 
+/// A `.reps` snapshot read from `source` (`snapshot::read`: a version-4 file layer by layer,
+/// without holding its bytes whole), opened as [`open_files`] opens one given in memory; `labels`
+/// replace the snapshot's own.
+pub fn open_snapshot(
+    source: &dyn ByteSource,
+    labels: Option<(Vec<u32>, String)>,
+    budget: &mut ReadBudget,
+) -> Result<OpenedFiles> {
+    let file = source.name();
+    let mut head = [0u8; 10];
+    let n = head.len().min(source.len() as usize);
+    source
+        .read_at(0, &mut head[..n])
+        .map_err(|e| RepsError::file(file, format!("cannot read: {e}")))?;
+    let version = snapshot::version(file, &head[..n])?;
+    // Versions 1 to 3 are read whole before they are decoded.
+    if version < 4 {
+        budget.claim(file, "the file", source.len())?;
+    }
+    // Decoded, the values take about as much memory as they take in the file.
+    budget.claim(file, "the decoded snapshot", source.len())?;
+    opened_snapshot(file, version, snapshot::read(source)?, labels)
+}
+
+/// What [`open_files`] and [`open_snapshot`] return for the decoded snapshot `s` of format
+/// `version`, read from `file`: a warning when the version carries no checksum, the snapshot's
+/// description and histograms, and its models with `labels` in place of its own, if given.
+fn opened_snapshot(
+    file: &str,
+    version: u16,
+    s: snapshot::Snapshot,
+    labels: Option<(Vec<u32>, String)>,
+) -> Result<OpenedFiles> {
+    let mut warnings = Vec::new();
+    if !snapshot::has_checksum(version) {
+        warnings.push(format!(
+            "{file}: snapshot format version {version} carries no checksum, so its integrity cannot be verified (snapshots written by this version carry one)"
+        ));
+    }
+    let description = s.description(file);
+    let histograms = s.histograms();
+    let mut input = AnalysisInput::from_snapshot(file, s)?;
+    if labels.is_some() {
+        input.labels = labels;
+        input.check_consistent()?;
+    }
+    Ok(OpenedFiles {
+        input,
+        description,
+        histograms,
+        warnings,
+    })
+}
+
 /// `files` as `(name, bytes)`: a single `.reps` snapshot (with its labels and histograms), or one
 /// activation file per model (`.npz`, `.npy`, `.safetensors`; the first is the reference, each
 /// model named by [`model_name`]). A snapshot among other files is an error naming it. `labels`
@@ -49,29 +104,12 @@ pub fn open_files(
                     .into(),
             });
         }
-        // Decoded, the values take about as much memory as they take in the file.
+        // Decoded, the values take about as much memory as they take in the file (whose bytes
+        // are the caller's).
         budget.claim(first_name, "the decoded snapshot", first.len() as u64)?;
         let version = snapshot::version(first_name, first)?;
         let s = snapshot::decode(first_name, first)?;
-        let mut warnings = Vec::new();
-        if !snapshot::has_checksum(version) {
-            warnings.push(format!(
-                "{first_name}: snapshot format version {version} carries no checksum, so its integrity cannot be verified (snapshots written by this version carry one)"
-            ));
-        }
-        let description = s.description(first_name);
-        let histograms = s.histograms();
-        let mut input = AnalysisInput::from_snapshot(first_name, s)?;
-        if labels.is_some() {
-            input.labels = labels;
-            input.check_consistent()?;
-        }
-        return Ok(OpenedFiles {
-            input,
-            description,
-            histograms,
-            warnings,
-        });
+        return opened_snapshot(first_name, version, s, labels);
     }
     let mut models = Vec::with_capacity(files.len());
     let mut warnings = Vec::new();

@@ -26,6 +26,7 @@
 mod v1;
 
 use crate::error::{RepsError, Result};
+use crate::formats::stream::{ByteSource, SliceSource};
 use crate::histogram::WeightHistogram;
 use serde::{Deserialize, Serialize};
 
@@ -391,7 +392,7 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<Snapshot> {
             }
             body::<Snapshot>(file, &bytes[HEADER_V3..])?
         }
-        4 => decode_v4(file, bytes)?,
+        4 => read_v4(&SliceSource::new(file, bytes))?,
         found => {
             return Err(RepsError::SnapshotVersion {
                 file: file.to_string(),
@@ -448,19 +449,50 @@ pub fn decode_index(file: &str, head: &[u8]) -> Result<SnapshotIndex> {
     body::<SnapshotIndex>(file, index)
 }
 
-/// A version-4 file: the index, then each layer's values checked against their CRC-32 and
-/// decoded, in the order they follow each other; bytes past the last layer are an error.
-fn decode_v4(file: &str, bytes: &[u8]) -> Result<Snapshot> {
-    let index = decode_index(file, bytes)?;
-    let start = index_end(file, bytes)?.expect("version 4") as usize;
-    let data = &bytes[start..];
-    let mut at = 0usize;
+/// Reads and decodes (and validates) a snapshot from `source`. A version-4 file is read layer
+/// by layer, each layer's bytes straight into its values, so the file is never held whole in
+/// memory beside them; older versions are read whole and decoded.
+pub fn read(source: &dyn ByteSource) -> Result<Snapshot> {
+    let file = source.name();
+    let mut head = vec![0u8; (HEADER_V4 as u64).min(source.len()) as usize];
+    read_at(source, 0, &mut head)?;
+    if index_end(file, &head)?.is_none() {
+        let mut bytes = vec![0u8; usize_of(file, source.len())?];
+        read_at(source, 0, &mut bytes)?;
+        return decode(file, &bytes);
+    }
+    let snapshot = read_v4(source)?;
+    validate(file, &snapshot)?;
+    Ok(snapshot)
+}
+
+/// A version-4 file from `source`: the index, then each layer's values, read where the previous
+/// layer's end, checked against their CRC-32 and converted from little-endian in place; bytes
+/// past the last layer are an error.
+fn read_v4(source: &dyn ByteSource) -> Result<Snapshot> {
+    let file = source.name();
+    let total = source.len();
+    let mut head = vec![0u8; (HEADER_V4 as u64).min(total) as usize];
+    read_at(source, 0, &mut head)?;
+    let end = index_end(file, &head)?.expect("a version-4 file");
+    if end > total {
+        return Err(RepsError::file(
+            file,
+            "truncated snapshot: the index is cut short",
+        ));
+    }
+    let mut index = vec![0u8; usize_of(file, end)?];
+    read_at(source, 0, &mut index)?;
+    let index = decode_index(file, &index)?;
+    let mut at = end;
     let snapshot = index.try_map_values(|m, l| {
         let where_ = || format!("model '{}', layer '{}'", m.name, l.name);
-        let len = usize::try_from(l.values.count)
+        let count = usize::try_from(l.values.count)
             .ok()
-            .and_then(|c| c.checked_mul(4))
-            .filter(|&len| len <= data.len() - at)
+            .filter(|&c| {
+                c.checked_mul(4)
+                    .is_some_and(|len| len as u64 <= total - at)
+            })
             .ok_or_else(|| {
                 RepsError::file(
                     file,
@@ -468,13 +500,15 @@ fn decode_v4(file: &str, bytes: &[u8]) -> Result<Snapshot> {
                         "truncated snapshot: {}: {} values do not fit in the {} bytes left",
                         where_(),
                         l.values.count,
-                        data.len() - at
+                        total - at
                     ),
                 )
             })?;
-        let chunk = &data[at..at + len];
-        at += len;
-        let computed = crc32fast::hash(chunk);
+        let mut values = vec![0.0f32; count];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut values);
+        read_at(source, at, bytes)?;
+        at += bytes.len() as u64;
+        let computed = crc32fast::hash(bytes);
         if computed != l.values.crc32 {
             return Err(RepsError::file(
                 file,
@@ -485,27 +519,39 @@ fn decode_v4(file: &str, bytes: &[u8]) -> Result<Snapshot> {
                 ),
             ));
         }
-        Ok(f32s_from_le_bytes(chunk))
+        // The bytes are little-endian f32: a no-op on little-endian targets.
+        for v in &mut values {
+            *v = f32::from_bits(u32::from_le(v.to_bits()));
+        }
+        Ok(values)
     })?;
-    if at != data.len() {
+    if at != total {
         return Err(RepsError::file(
             file,
             format!(
                 "corrupt snapshot: {} unexpected bytes after the last layer",
-                data.len() - at
+                total - at
             ),
         ));
     }
     Ok(snapshot)
 }
 
-/// Little-endian f32 from `bytes` (a multiple of 4 long). (A raw copy into the vector measured
-/// the same in WebAssembly: the time goes to first touches of fresh memory either way.)
-fn f32s_from_le_bytes(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+/// `source`'s bytes at `offset` into `buf`; a failed read names the file.
+fn read_at(source: &dyn ByteSource, offset: u64, buf: &mut [u8]) -> Result<()> {
+    source
+        .read_at(offset, buf)
+        .map_err(|e| RepsError::file(source.name(), format!("cannot read: {e}")))
+}
+
+/// `n` bytes as a length in memory, or an error where it does not fit (wasm32).
+fn usize_of(file: &str, n: u64) -> Result<usize> {
+    usize::try_from(n).map_err(|_| {
+        RepsError::file(
+            file,
+            format!("is {n} bytes: more than this machine can address"),
+        )
+    })
 }
 
 fn body<T: serde::de::DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<T> {
