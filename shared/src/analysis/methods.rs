@@ -47,23 +47,32 @@ pub fn method_groups<'a, M: ModelIdentity>(
     out
 }
 
-impl<L> ModelIdentity for ModelInput<L> {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn method(&self) -> &str {
-        &self.method
-    }
-    fn parameter(&self) -> Option<f64> {
-        self.parameter
-    }
-    fn parameter_name(&self) -> Option<&str> {
-        self.parameter_name.as_deref()
-    }
-    fn accuracy(&self) -> Option<f64> {
-        self.accuracy
-    }
+/// Implements [`ModelIdentity`] for a type with the fields `name`, `method`, `parameter`,
+/// `parameter_name` and `accuracy` of the usual types.
+macro_rules! model_identity_from_fields {
+    ([$($generics:tt)*] $t:ty) => {
+        impl<$($generics)*> $crate::analysis::methods::ModelIdentity for $t {
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn method(&self) -> &str {
+                &self.method
+            }
+            fn parameter(&self) -> Option<f64> {
+                self.parameter
+            }
+            fn parameter_name(&self) -> Option<&str> {
+                self.parameter_name.as_deref()
+            }
+            fn accuracy(&self) -> Option<f64> {
+                self.accuracy
+            }
+        }
+    };
 }
+pub(crate) use model_identity_from_fields;
+
+model_identity_from_fields!([L] ModelInput<L>);
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 use super::claims::Claim;
 use super::inference::{InferenceOptions, ScoreComparison, StableCorrelations};
 use super::input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput};
-use super::methods::{method_groups, MethodGroup, ModelIdentity};
+use super::methods::{method_groups, model_identity_from_fields, MethodGroup};
 use super::named_map::NamedMap;
 use super::scores::Score;
 use super::scores::{score, scores_present};
@@ -129,23 +129,7 @@ impl Report {
     }
 }
 
-impl ModelIdentity for ModelReport {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn method(&self) -> &str {
-        &self.method
-    }
-    fn parameter(&self) -> Option<f64> {
-        self.parameter
-    }
-    fn parameter_name(&self) -> Option<&str> {
-        self.parameter_name.as_deref()
-    }
-    fn accuracy(&self) -> Option<f64> {
-        self.accuracy
-    }
-}
+model_identity_from_fields!([] ModelReport);
 
 impl ModelReport {
     /// The model-level component scores in `metrics::COMPONENTS` order (their model-level
