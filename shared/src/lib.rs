@@ -12,7 +12,7 @@
 //! - [`analysis`]: the full report, Table 2 correlations and Table 3 sensitivity, their
 //!   inference (intervals, stable regime, REPS against each score) and the paper's claims;
 //! - [`formats`]: `.npz`/`.npy`/`.safetensors` importers and the `.reps` snapshot, all from bytes;
-//! - [`histogram`]: 50-bin weight histograms on a shared range.
+//! - [`histogram`]: 50-bin weight histograms on a shared range; [`repeats`]: values given twice.
 //!
 //! Definitions and edge cases follow `DESIGN.md` §2; each public function's doc states its formula.
 
@@ -28,6 +28,7 @@ pub use linalg::gram_fused;
 pub use linalg::{gram, product_kernels};
 pub mod metrics;
 mod parallel;
+pub mod repeats;
 pub mod stats;
 
 pub use activations::{Activations, Buffer, Values};

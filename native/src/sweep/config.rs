@@ -8,6 +8,7 @@ use crate::model::Kernels;
 use crate::train::{OptimizerKind, Schedule, TrainConfig};
 use anyhow::{bail, Result};
 use clap::ValueEnum;
+use reps::repeats::first_repeat;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -104,14 +105,6 @@ fn paper_methods() -> Vec<String> {
 
 fn is_paper_methods(m: &[String]) -> bool {
     m == paper_methods()
-}
-
-/// The positions (first, second) of the first value of `values` that appears twice.
-pub fn first_repeat<T: PartialEq>(values: &[T]) -> Option<(usize, usize)> {
-    values
-        .iter()
-        .enumerate()
-        .find_map(|(i, v)| Some((values[..i].iter().position(|x| x == v)?, i)))
 }
 
 /// Evaluation, embedding and extraction run in batches of this many images.

@@ -26,7 +26,7 @@ pub fn run(
     seeds: &[u64],
     max_models: Option<usize>,
 ) -> Result<()> {
-    if let Some((first, again)) = super::config::first_repeat(seeds) {
+    if let Some((first, again)) = reps::repeats::first_repeat(seeds) {
         anyhow::bail!(
             "--seeds: {} is given twice (positions {} and {}); each seed makes one sweep",
             seeds[again],

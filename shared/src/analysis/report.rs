@@ -18,6 +18,7 @@ use crate::metrics::{
     WEIGHTED,
 };
 use crate::parallel;
+use crate::repeats::first_repeat;
 use crate::stats::{correlate, Correlations};
 use serde::{Deserialize, Serialize};
 
@@ -840,16 +841,6 @@ pub(crate) fn in_layer<L>(m: &ModelInput<L>, layer: &str, e: RepsError) -> RepsE
         &m.source,
         format!("model '{}', layer '{layer}': {e}", m.name),
     )
-}
-
-/// The positions of the first item that occurs twice in `items` (its first and second place).
-fn first_repeat<T: PartialEq>(items: &[T]) -> Option<(usize, usize)> {
-    items.iter().enumerate().find_map(|(i, x)| {
-        items[..i]
-            .iter()
-            .position(|y| y == x)
-            .map(|first| (first, i))
-    })
 }
 
 /// The layers to analyse: `wanted` when every model has them all, else (`None`) the default
