@@ -8,7 +8,7 @@ then times, best of REPEATS:
     exactly the quantities of `reps::metrics::{LayerStats::compute, compare_layers}`;
   - reps: the same through `cargo run --release -p reps --example time_report`.
 It checks that both computed the same values, and prints the time ratio reps / numpy
-(DESIGN.md section 6 target: <= 1.0).
+(docs/DESIGN.md section 6 target: <= 1.0).
 
 A shape ending in "s" (16384x4096s: 16,384 tokens x 4,096 hidden, two models) is timed through
 the streamed analysis (`time_report --stream`, the path of `native analyze --stream`/`--tokens`),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The language-model case of DESIGN.md §6: a pair of models with LAYERS layers of TOKENS tokens
+"""The language-model case of docs/DESIGN.md §6: a pair of models with LAYERS layers of TOKENS tokens
 x HIDDEN features (float16, as transformers exports them), analysed end to end by
 `native analyze --tokens`; prints the wall time and the peak resident memory of `native`
 (VmHWM, sampled every 50 ms).

@@ -46,6 +46,9 @@ fi
 step "cargo fmt --all -- --check"
 cargo fmt --all -- --check
 
+step "no tracked file points outside the repository"
+python3 scripts/check_paths.py
+
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 

@@ -1,5 +1,5 @@
 //! The full per-layer report (all four REPS components and both CKA estimates, for a reference and a
-//! compressed layer) on the sizes of DESIGN.md §6. `bench/compare_numpy.py` times numpy on the same
+//! compressed layer) on the sizes of docs/DESIGN.md §6. `bench/compare_numpy.py` times numpy on the same
 //! computation and prints the ratio.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};

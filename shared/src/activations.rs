@@ -47,7 +47,7 @@ impl<T: std::fmt::Debug> std::fmt::Debug for Buffer<T> {
 }
 
 /// Stored element values, kept in the precision they came in (snapshots hold f32, user files may hold f64).
-/// All arithmetic converts to f64 (DESIGN.md §2).
+/// All arithmetic converts to f64 (docs/DESIGN.md §2).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
     F32(Buffer<f32>),

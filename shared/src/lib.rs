@@ -14,7 +14,7 @@
 //! - [`formats`]: `.npz`/`.npy`/`.safetensors` importers and the `.reps` snapshot, all from bytes;
 //! - [`histogram`]: 50-bin weight histograms on a shared range; [`repeats`]: values given twice.
 //!
-//! Definitions and edge cases follow `DESIGN.md` §2; each public function's doc states its formula.
+//! Definitions and edge cases follow `docs/DESIGN.md` §2; each public function's doc states its formula.
 
 pub mod activations;
 pub mod analysis;

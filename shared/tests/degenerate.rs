@@ -1,4 +1,4 @@
-//! Degenerate but valid inputs give the documented values (DESIGN.md §2), never NaN.
+//! Degenerate but valid inputs give the documented values (docs/DESIGN.md §2), never NaN.
 
 #![allow(clippy::needless_range_loop)] // matrix code reads best with indices
 

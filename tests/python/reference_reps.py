@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An independent numpy/scipy implementation of DESIGN.md's numbers, for the end-to-end tests.
+"""An independent numpy/scipy implementation of docs/DESIGN.md's numbers, for the end-to-end tests.
 
 Usage: reference_reps.py OUT_DIR [--tokens]
 With --tokens the files hold the same samples as language-model token arrays: each layer

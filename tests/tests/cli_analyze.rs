@@ -51,7 +51,7 @@ fn numpy_written_npz_files_give_the_independent_reference_numbers() {
             "{row}"
         );
     }
-    // The key names of DESIGN.md §4.
+    // The key names of docs/DESIGN.md §4.
     for key in [
         "reference",
         "label_source",

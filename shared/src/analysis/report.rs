@@ -1,4 +1,4 @@
-//! Running the analysis and the report it produces (the JSON schema of DESIGN.md §4).
+//! Running the analysis and the report it produces (the JSON schema of docs/DESIGN.md §4).
 
 use super::claims::Claim;
 use super::inference::{InferenceOptions, ScoreComparison, StableCorrelations};
@@ -22,7 +22,7 @@ use crate::repeats::first_repeat;
 use crate::stats::{correlate, Correlations};
 use serde::{Deserialize, Serialize};
 
-/// Where the labels for class separation came from (DESIGN.md §2).
+/// Where the labels for class separation came from (docs/DESIGN.md §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelSource {

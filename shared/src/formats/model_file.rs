@@ -1,4 +1,4 @@
-//! Interpreting the arrays of one per-model file (DESIGN.md §3, "User activation files").
+//! Interpreting the arrays of one per-model file (docs/DESIGN.md §3, "User activation files").
 
 use super::array::{ArrayData, RawArray};
 use crate::activations::{Activations, Values};

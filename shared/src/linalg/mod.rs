@@ -1,7 +1,7 @@
 //! Linear algebra behind the metrics: centring, Gram/covariance products and symmetric eigenvalues.
 //!
 //! faer is used rather than nalgebra because the full report must not be slower than numpy+LAPACK
-//! (DESIGN.md §6): on this project's 2-core machine nalgebra needed ~3 s for the Gram matrix and
+//! (docs/DESIGN.md §6): on this project's 2-core machine nalgebra needed ~3 s for the Gram matrix and
 //! eigenvalues of a 2000 × 2048 matrix, against 0.47 s for numpy, while faer's blocked kernels
 //! (and its rayon parallelism on native targets) are in numpy's range. The eigenvalues come from
 //! [`eigen`]: from order 800 on a two-stage reduction built on faer's matrix products (a 2000 ×

@@ -66,7 +66,7 @@ impl RepsWeights {
 
     /// The weights actually applied when only the components marked in `available` exist: these
     /// weights when all do; otherwise the missing ones get 0 and the others are rescaled to sum 1
-    /// (DESIGN.md §2: without labels class separation is left out). `None` when nothing is left
+    /// (docs/DESIGN.md §2: without labels class separation is left out). `None` when nothing is left
     /// to weigh.
     pub fn effective(&self, available: PerComponent<bool>) -> Option<PerComponent<f64>> {
         if available.iter().all(|&a| a) {

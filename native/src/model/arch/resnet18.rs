@@ -16,7 +16,7 @@ pub const ARCH: Architecture = Architecture {
     about: "the paper's CIFAR ResNet-18 (--width = first-stage channels, 64 in the paper); SGD",
     build,
     check_width: |_| None,
-    // DESIGN.md §3: the stage outputs pooled, `layer4.1.conv2` flattened as in the paper.
+    // docs/DESIGN.md §3: the stage outputs pooled, `layer4.1.conv2` flattened as in the paper.
     capture_points: &[
         point("conv1", Reduce::Pool),
         point("layer1", Reduce::Pool),

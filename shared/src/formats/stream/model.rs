@@ -1,5 +1,5 @@
 //! A per-model activation file opened for streaming: its layers as [`RowSource`]s over the file,
-//! its reserved arrays read whole (DESIGN.md §3), and, with `tokens`, every axis but the last
+//! its reserved arrays read whole (docs/DESIGN.md §3), and, with `tokens`, every axis but the last
 //! taken as samples with the padding of an `attention_mask` left out.
 
 use super::entries::{list_entries, Entry};
