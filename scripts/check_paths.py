@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fails when a tracked file points outside the repository: a relative path (`../x`) that climbs
-above the repository root from the file's folder, or a design document of the team's folder
-(DESIGN.md, TOOLCHAIN.md, GPU-PLAN.md) named without the repository's own `docs/` copy.
+above the repository root from the file's folder, or one of the team folder's documents (the
+design, toolchain and GPU-plan pages) named where `docs/` holds no copy of it.
 Run by scripts/test.sh; prints each offending line as FILE:LINE: TEXT."""
 import os
 import re
