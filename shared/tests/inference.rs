@@ -253,7 +253,7 @@ fn the_seed_fixes_every_number() {
     ));
 }
 
-/// The inputs and the numbers of `shared/tests/golden/inference-seed7.json`: the browser test
+/// The inputs and the numbers of `tests/golden/inference-seed7.json`: the browser test
 /// (web/tests/in_browser.rs) checks that WebAssembly gives these same bits from the same seed.
 /// The values come from this function on a native target (their agreement with scipy is
 /// checked in tests/tests/statistics.rs); `REPS_UPDATE_GOLDEN=1` rewrites the file.
@@ -262,7 +262,7 @@ fn the_seed_gives_the_same_bits_as_the_golden_file() {
     use reps::stats::{infer_correlations, Correlations};
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/golden/inference-seed7.json"
+        "/../tests/golden/inference-seed7.json"
     );
     let x: Vec<f64> = (0..20)
         .map(|i| 1.0 - 0.01 * i as f64 + 0.2 * ((i * 5 % 7) as f64 / 7.0))

@@ -9,19 +9,22 @@ use reps::histogram::{shared_range, weight_histogram, HISTOGRAM_BINS};
 use reps::RepsError;
 use serde_json::Value;
 
-const GOLDEN_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1.reps");
-const GOLDEN_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v2.reps");
+const GOLDEN_V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/v1.reps");
+const GOLDEN_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/v2.reps");
 /// The version-2 golden snapshot written by version 3: the same body after a CRC-32.
-const GOLDEN_V3: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v3.reps");
+const GOLDEN_V3: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/v3.reps");
 /// The same snapshot written by version 4: header, index, values (`REPS_BLESS=1` rewrites it).
-const GOLDEN_V4: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v4.reps");
+const GOLDEN_V4: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/golden/v4.reps");
 /// `native analyze tests/golden/v1.reps --format json`, recorded before version 2 existed.
-const V1_REPORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v1-report.json");
+const V1_REPORT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/golden/v1-report.json"
+);
 /// `native analyze www/sample.reps --format json` on the version-1 sample, recorded before the
 /// sample became version 2.
 const SAMPLE_REPORT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/golden/sample-report.json"
+    "/../tests/golden/sample-report.json"
 );
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/sample.reps");
 
@@ -142,7 +145,7 @@ fn golden_v2() -> Snapshot {
 
 #[test]
 fn golden_v1_file_reads_as_version_2() {
-    let bytes = std::fs::read(GOLDEN_V1).expect("golden file committed under shared/tests/golden/");
+    let bytes = std::fs::read(GOLDEN_V1).expect("golden file committed under tests/golden/");
     assert_eq!(&bytes[..8], b"REPSSNAP");
     assert_eq!(snapshot::version("v1.reps", &bytes).unwrap(), 1);
     let decoded = snapshot::decode("v1.reps", &bytes).unwrap();
@@ -172,14 +175,14 @@ fn golden_v2_file_decodes_to_the_expected_snapshot() {
     if std::env::var_os("REPS_BLESS").is_some() {
         std::fs::write(GOLDEN_V4, snapshot::encode(&expected).unwrap()).unwrap();
     }
-    let bytes = std::fs::read(GOLDEN_V2).expect("golden file committed under shared/tests/golden/");
+    let bytes = std::fs::read(GOLDEN_V2).expect("golden file committed under tests/golden/");
     assert_eq!(snapshot::version("v2.reps", &bytes).unwrap(), 2);
     assert!(!snapshot::has_checksum(2));
     assert_eq!(snapshot::decode("v2.reps", &bytes).unwrap(), expected);
     // The committed version-3 file is the version-2 file with the body's CRC-32 after the
     // version; writing is deterministic and byte-identical to the committed version-4 file.
-    let v3 = std::fs::read(GOLDEN_V3).expect("golden file committed under shared/tests/golden/");
-    let v4 = std::fs::read(GOLDEN_V4).expect("golden file committed under shared/tests/golden/");
+    let v3 = std::fs::read(GOLDEN_V3).expect("golden file committed under tests/golden/");
+    let v4 = std::fs::read(GOLDEN_V4).expect("golden file committed under tests/golden/");
     assert_eq!(snapshot::encode(&expected).unwrap(), v4);
     assert_eq!(snapshot::decode("v4.reps", &v4).unwrap(), expected);
     assert_eq!(snapshot::version("v3.reps", &v3).unwrap(), 3);

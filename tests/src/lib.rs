@@ -51,9 +51,7 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// Independent writers of .npy, .npz and .safetensors bytes (shared with crate `reps`'s tests).
-#[path = "../../shared/tests/common/files.rs"]
 pub mod files;
 
 /// Comparing JSON reports (shared with crate `reps`'s tests).
-#[path = "../../shared/tests/common/json.rs"]
 pub mod json;

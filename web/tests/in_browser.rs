@@ -64,7 +64,7 @@ fn the_relaxed_simd_probe_validates_here() {
 #[wasm_bindgen_test]
 fn golden_snapshots_decode_in_the_browser() {
     // Version 1, read into the current types.
-    let v1 = include_bytes!("../../shared/tests/golden/v1.reps");
+    let v1 = include_bytes!("../../tests/golden/v1.reps");
     let s = snapshot::decode("v1.reps", v1).unwrap();
     assert_eq!(s.sample_indices, vec![3, 14, 15, 92]);
     assert_eq!(s.models.len(), 2);
@@ -79,9 +79,9 @@ fn golden_snapshots_decode_in_the_browser() {
     assert_eq!(s.models[1].logits.as_deref(), Some("fc"));
     // Versions 2 and 3 read; encoding gives the committed version-4 bytes (no usize or pointer
     // width leaks into the format, and the checksums are the same on wasm32).
-    let v2 = include_bytes!("../../shared/tests/golden/v2.reps");
-    let v3 = include_bytes!("../../shared/tests/golden/v3.reps");
-    let v4 = include_bytes!("../../shared/tests/golden/v4.reps");
+    let v2 = include_bytes!("../../tests/golden/v2.reps");
+    let v3 = include_bytes!("../../tests/golden/v3.reps");
+    let v4 = include_bytes!("../../tests/golden/v4.reps");
     let s = snapshot::decode("v2.reps", v2).unwrap();
     assert_eq!(s.models[1].method, "distill");
     assert_eq!(snapshot::decode("v3.reps", v3).unwrap(), s);
@@ -168,14 +168,12 @@ fn worker_analysis_in_webassembly_equals_a_direct_report() {
 }
 
 /// The same seed gives the same intervals and p-values as on native targets, bit for bit
-/// (shared/tests/golden/inference-seed7.json, checked natively by shared/tests/inference.rs).
+/// (tests/golden/inference-seed7.json, checked natively by shared/tests/inference.rs).
 #[wasm_bindgen_test]
 fn inference_in_webassembly_gives_the_native_bits() {
     use reps::stats::{infer_correlations, Correlations};
-    let golden: serde_json::Value = serde_json::from_str(include_str!(
-        "../../shared/tests/golden/inference-seed7.json"
-    ))
-    .unwrap();
+    let golden: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/golden/inference-seed7.json")).unwrap();
     let v = |k: &str| -> Vec<f64> {
         golden[k]
             .as_array()

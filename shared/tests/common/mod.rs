@@ -2,7 +2,9 @@
 //! whose spectra are known in closed form.
 #![allow(dead_code, clippy::needless_range_loop)]
 
+#[path = "../../../tests/src/files.rs"]
 pub mod files;
+#[path = "../../../tests/src/json.rs"]
 pub mod json;
 
 use reps::Activations;

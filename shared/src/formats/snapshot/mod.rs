@@ -14,7 +14,7 @@
 //!   one copy instead of one deserialiser call per value.
 //!
 //! postcard is not self-describing, so any change to these types needs a new version number and
-//! a new golden file (`shared/tests/golden/`); the one exception is a new variant appended at the
+//! a new golden file (`tests/golden/`); the one exception is a new variant appended at the
 //! end of [`Reduction`], which older files never contain. The encodings hold no `usize`, so wasm32
 //! and 64-bit targets read the same bytes.
 //!
