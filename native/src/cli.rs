@@ -494,9 +494,19 @@ impl TrainSweepArgs {
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
     /// One `.reps` snapshot, or one activation file per model; the first file is the reference
-    /// unless --reference names another.
+    /// unless --reference names another. With --pool, sweep directories.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
+
+    /// Pool sweeps that differ only in --seed: each INPUT is a finished `train-sweep` directory
+    /// (with results.json and config.json) or a `train-sweep --seeds` directory (its seed-<s>/
+    /// sweeps). Prints what `train-sweep --seeds` writes to summary.md (summary.json with
+    /// --format json): each model over the seeds, Table 2 per seed and pooled, and on the pooled
+    /// models the intervals (a cluster bootstrap: seeds drawn with replacement, then models
+    /// within each), p-values (drops permuted within each seed), the comparisons of REPS with
+    /// every score, Table 3 and the paper's claims.
+    #[arg(long, conflicts_with_all = ["reference", "labels", "layers", "tokens", "stream", "weights", "sample_bootstrap"])]
+    pub pool: bool,
 
     /// Name of the reference model (a file stem, or a model name inside the snapshot).
     #[arg(long, value_name = "NAME")]

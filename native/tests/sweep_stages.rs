@@ -363,4 +363,62 @@ fn a_multi_seed_sweep_summarises_its_seeds() {
         "{pooled}"
     );
     assert!(read(&s.join("summary.md")).starts_with(b"# train-sweep summary over seeds 42, 43"));
+    // Six models in two seeds: the pooled inference is there, with intervals.
+    assert!(summary["correlations"]["reps_weighted"]["pooled"]["plcc_ci"].is_array());
+    assert!(!summary["claims"].as_array().unwrap().is_empty());
+
+    // `analyze --pool` gives the same summary from the seed directory or from its sweeps.
+    let analyze = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_native"))
+            .current_dir(dir.path())
+            .args([&["analyze", "--pool"][..], args].concat())
+            .output()
+            .unwrap();
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        o
+    };
+    for inputs in [&["s"][..], &["s/seed-42", "s/seed-43"]] {
+        let json = analyze(&[inputs, &["--format", "json"]].concat());
+        assert!(json.status.success(), "{}", text(&json));
+        assert_eq!(json.stdout, read(&s.join("summary.json")), "{inputs:?}");
+        let md = analyze(inputs);
+        assert_eq!(md.stdout, read(&s.join("summary.md")), "{inputs:?}");
+    }
+    // Refused: other settings (named), a seed twice, a directory that holds no sweep.
+    let copy = |from: &str, to: &str| {
+        let to = dir.path().join(to);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in ["config.json", "results.json"] {
+            std::fs::copy(s.join(from).join(f), to.join(f)).unwrap();
+        }
+        to
+    };
+    let other = copy("seed-43", "other");
+    let config = String::from_utf8(read(&other.join("config.json"))).unwrap();
+    std::fs::write(
+        other.join("config.json"),
+        config.replace("\"width\": 4,", "\"width\": 8,"),
+    )
+    .unwrap();
+    let e = analyze(&["s/seed-42", "other"]);
+    assert!(
+        !e.status.success()
+            && stderr(&e).contains("other was made with --width 8")
+            && stderr(&e).contains("may differ only in --seed"),
+        "{}",
+        text(&e)
+    );
+    copy("seed-42", "again");
+    let e = analyze(&["s/seed-42", "again"]);
+    assert!(
+        !e.status.success() && stderr(&e).contains("are both made with --seed 42"),
+        "{}",
+        text(&e)
+    );
+    let e = analyze(&["s/seed-42", "s/seed-42/models"]);
+    assert!(
+        !e.status.success() && stderr(&e).contains("s/seed-42/models: not a finished sweep"),
+        "{}",
+        text(&e)
+    );
 }

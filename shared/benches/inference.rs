@@ -1,17 +1,19 @@
 //! The report's inference (`Report::with_inference`: bootstrap intervals and permutation p-values
 //! for every Table 2 score, Table 3's intervals, the comparisons, the stable regime and the
 //! claims) on a 25-model sweep with the defaults (10,000 resamples and 10,000 permutations): the
-//! time it adds to `native analyze`. The budget is 1 s on 2 cores.
+//! time it adds to `native analyze`. The budget is 1 s on 2 cores. Then the pooled
+//! inference of a multi-seed summary (`summarize_seeds`, the cluster bootstrap) over 5 seeds of
+//! 41 models: budget 2 s.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use reps::analysis::{analyze, InferenceOptions, ModelInput};
+use reps::analysis::{analyze, summarize_seeds, InferenceOptions, ModelInput};
 use reps::{Activations, AnalysisInput, AnalysisOptions};
 
-/// A reference and 24 models whose activations drift further from it, with accuracies that fall
-/// (slowly, then off a cliff), like a compression sweep.
-fn sweep() -> AnalysisInput {
+/// A reference and `count − 1` models whose activations drift further from it, with accuracies
+/// that fall (slowly, then off a cliff), like a compression sweep; `seed` varies the noise.
+fn sweep(count: usize, seed: u64) -> AnalysisInput {
     let (n, d, k) = (60usize, 16usize, 5usize);
-    let mut s = 1u64;
+    let mut s = seed;
     let mut next = move || {
         s = s
             .wrapping_mul(6364136223846793005)
@@ -22,9 +24,9 @@ fn sweep() -> AnalysisInput {
     let base: Vec<f64> = (0..n * d)
         .map(|i| (labels[i / d] as f64 * ((i % d) % 3) as f64 + next()).max(0.0))
         .collect();
-    let models = (0..25)
+    let models = (0..count)
         .map(|m| {
-            let t = m as f64 / 24.0;
+            let t = m as f64 / (count - 1) as f64;
             let feat: Vec<f64> = base
                 .iter()
                 .map(|v| (v * (1.0 - t) + t * next()).max(0.0))
@@ -66,11 +68,19 @@ fn sweep() -> AnalysisInput {
 }
 
 fn bench(c: &mut Criterion) {
-    let report = analyze(&sweep(), &AnalysisOptions::default()).unwrap();
+    let report = analyze(&sweep(25, 1), &AnalysisOptions::default()).unwrap();
     let mut group = c.benchmark_group("inference");
     group.sample_size(10);
     group.bench_function("25 models, defaults", |b| {
         b.iter(|| report.with_inference(&InferenceOptions::default()).unwrap())
+    });
+    let seeds: Vec<u64> = (1..=5).collect();
+    let reports: Vec<_> = seeds
+        .iter()
+        .map(|&s| analyze(&sweep(41, s), &AnalysisOptions::default()).unwrap())
+        .collect();
+    group.bench_function("pooled, 5 seeds of 41 models, defaults", |b| {
+        b.iter(|| summarize_seeds(&seeds, &reports, &InferenceOptions::default()).unwrap())
     });
     group.finish();
 }

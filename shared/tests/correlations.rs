@@ -1,8 +1,8 @@
 //! PLCC, SRCC (average ranks) and KRCC (tau-b) on series worked out by hand.
 
 use reps::stats::{
-    average_ranks, bootstrap_correlations, correlate, kendall_tau_b, pearson, spearman, Resampler,
-    Undefined,
+    average_ranks, bootstrap_correlations, correlate, kendall_tau_b, pearson, spearman, Clusters,
+    Resampler, Undefined,
 };
 
 #[test]
@@ -81,8 +81,13 @@ fn kendall_stays_within_minus_one_and_one() {
         assert_eq!(kendall_tau_b(&x, &reversed).unwrap(), -1.0, "{n} models");
         // Every bootstrap resample of a perfect agreement (where defined) is 1 to rounding and
         // never above it (resamples with 3 or 6 untied pairs came out above 1 unclamped).
-        let resampled =
-            bootstrap_correlations(std::slice::from_ref(&x), &x, 200, &mut Resampler::new(3, 0));
+        let resampled = bootstrap_correlations(
+            std::slice::from_ref(&x),
+            &x,
+            &Clusters::one(x.len()),
+            200,
+            &mut Resampler::new(3, 0),
+        );
         let krcc: Vec<f64> = resampled[0][2]
             .iter()
             .copied()

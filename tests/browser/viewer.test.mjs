@@ -438,7 +438,7 @@ test('a large snapshot is analysed in the worker: progress shows, the page stays
   await page.close();
 });
 
-test('a multi-seed summary.json shows Table 1 as mean ± sd, Table 2 per seed and pooled, and REPS against drop with ±1 sd error bars', async () => {
+test('a multi-seed summary.json shows Table 1 as mean ± sd, Table 2 per seed and pooled, REPS against drop with ±1 sd error bars, and the pooled inference', async () => {
   // Written here with known values (the shape of native train-sweep --seeds' summary.json).
   const ms = (mean, sd, n = 3) => ({ mean, sd, n });
   const corr = (plcc, srcc, krcc) => ({ plcc, srcc, krcc, reason: null });
@@ -485,6 +485,41 @@ test('a multi-seed summary.json shows Table 1 as mean ± sd, Table 2 per seed an
     'quant: mean ± 1 sd [0.8800, 0.9200]',
   ]);
   assert.equal(await page.locator('#seeds-reps-vs-drop circle').count(), 3);
+  // A summary written before the pooled inference existed shows none.
+  assert.equal(await page.locator('#pooled').count(), 0);
+  // With it (the fields analyze --pool and train-sweep --seeds write): the pooled intervals and
+  // p-values, Table 3, the comparisons and the claims, each number as written.
+  const pooled = {
+    ...summary,
+    correlations: {
+      reps_weighted: {
+        ...summary.correlations.reps_weighted,
+        pooled: { ...corr(-0.91, -0.86, -0.72), plcc_ci: [-0.97, -0.8], plcc_p: 0.0004, srcc_ci: [-0.95, -0.7] },
+      },
+    },
+    inference: { bootstrap: 10000, permutations: 10000, seed: 0, stable_drop: 0.05 },
+    comparisons: {
+      reps_weighted_vs_cka: { a: 'reps_weighted', b: 'cka', diff: 0.031, diff_ci: [-0.02, 0.09], steiger_z: 1.2, steiger_p: 0.23, reason: null },
+    },
+    correlations_stable: { max_drop: 0.05, models: ['seed-42/quant-8'], reason: '1 model(s) have an accuracy drop of at most 0.05; at least 4 are needed', correlations: {} },
+    sensitivity: [{ name: 'Equal weights', weights: [0.25, 0.25, 0.25, 0.25], plcc: -0.93, reason: null, plcc_ci: [-0.98, -0.85] }],
+    claims: [{ id: 'reps_strongest_plcc', statement: 'REPS (equal weights) has the strongest PLCC', verdict: 'undecided', evidence: 'closest: CKA' }],
+  };
+  const pooledFile = join(dir, 'pooled.json');
+  await writeFile(pooledFile, JSON.stringify(pooled));
+  await page.setInputFiles('input[type=file]', pooledFile);
+  await page.waitForSelector('#pooled', { timeout: 30000 });
+  const ci = (key) => page.$eval(`[data-key="${key}"]`, (e) => [Number(e.dataset.lo), Number(e.dataset.hi)]);
+  assert.equal(await page.getAttribute('[data-key="pooled:plcc:reps_weighted"]', 'data-value'), '-0.91');
+  assert.deepEqual(await ci('ci:pooled:plcc:reps_weighted'), [-0.97, -0.8]);
+  assert.deepEqual(await ci('ci:pooled:srcc:reps_weighted'), [-0.95, -0.7]);
+  assert.equal(await page.getAttribute('[data-key="p:pooled:plcc:reps_weighted"]', 'data-value'), '0.0004');
+  assert.deepEqual(await ci('ci:pooled-table3:Equal weights'), [-0.98, -0.85]);
+  assert.equal(await page.getAttribute('[data-key="diff:reps_weighted_vs_cka"]', 'data-value'), '0.031');
+  assert.deepEqual(await ci('diff_ci:reps_weighted_vs_cka'), [-0.02, 0.09]);
+  assert.equal(await page.getAttribute('[data-claim="reps_strongest_plcc"]', 'data-verdict'), 'undecided');
+  assert.match(await page.textContent('#stable-reason'), /at least 4 are needed/);
+  assert.match(await page.textContent('#seeds'), /cluster-bootstrap interval \(10000 resamples/);
   await page.screenshot({ path: join(shots, 'viewer-seeds.png'), fullPage: true });
   // Not a summary: the error names the file, the summary stays; a snapshot replaces it.
   const bad = join(dir, 'other.json');

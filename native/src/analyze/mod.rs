@@ -2,6 +2,7 @@
 
 mod csv_output;
 mod load;
+mod pool;
 mod streamed;
 pub mod table;
 
@@ -17,6 +18,27 @@ use reps::AnalysisOptions;
 
 /// Runs the subcommand.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
+    let inference = InferenceOptions {
+        bootstrap: args.bootstrap,
+        permutations: args.permutations,
+        seed: args.seed,
+        stable_drop: args.stable_drop,
+    };
+    if args.pool {
+        let summary =
+            pool::summarize(&args.inputs, &inference).map_err(|e| match e.downcast() {
+                Ok(lib) => flag_error(lib),
+                Err(e) => e,
+            })?;
+        let text = match args.format {
+            Format::Csv => anyhow::bail!(
+                "--format csv has one row per model and layer; --pool writes table (Markdown) or json"
+            ),
+            Format::Table if args.claims => table::claims(&summary.claims),
+            f => pool::render(&summary, f == Format::Json)?,
+        };
+        return emit(args, &text);
+    }
     let user_weights = args
         .weights
         .as_deref()
@@ -76,21 +98,19 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         (report, loaded.description, loaded.warnings)
     };
     analysing.finish_and_clear();
-    let mut report = report
-        .with_inference(&InferenceOptions {
-            bootstrap: args.bootstrap,
-            permutations: args.permutations,
-            seed: args.seed,
-            stable_drop: args.stable_drop,
-        })
-        .map_err(flag_error)?;
+    let mut report = report.with_inference(&inference).map_err(flag_error)?;
     report.notes.extend(warnings);
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Csv => csv_output::render(&report)?,
-        Format::Table if args.claims => table::claims(&report),
+        Format::Table if args.claims => table::claims(&report.claims),
         Format::Table => table::render(&report, &description),
     };
+    emit(args, &text)
+}
+
+/// Writes `text` to --out, or to standard output.
+fn emit(args: &AnalyzeArgs, text: &str) -> Result<()> {
     match &args.out {
         Some(path) => {
             if write_output(path, text.as_bytes())? == Written::File {

@@ -1,7 +1,7 @@
 //! Human-readable tables in the layout of the paper's Tables 1–3, plus per-model and per-layer scores.
 
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
-use reps::analysis::{scores_present, ModelReport, NamedMap, Worse, LEVEL};
+use reps::analysis::{scores_present, Claim, ModelReport, NamedMap, Worse, LEVEL};
 use reps::metrics::COMPONENTS;
 use reps::stats::{format_p_value, p_label, Correlations, Statistic};
 use reps::Report;
@@ -50,7 +50,7 @@ pub fn render(report: &Report, description: &str) -> String {
     out += &models_table(report);
     out += &layers_table(report);
     if !report.claims.is_empty() {
-        out += &claims(report);
+        out += &claims(&report.claims);
     }
     for note in &report.notes {
         let _ = writeln!(out, "note: {note}");
@@ -247,9 +247,9 @@ fn comparisons_table(report: &Report) -> String {
 }
 
 /// The paper's claims, each with its verdict and evidence.
-pub fn claims(report: &Report) -> String {
+pub fn claims(claims: &[Claim]) -> String {
     let mut out = String::from("The paper's claims on these models\n");
-    for c in &report.claims {
+    for c in claims {
         let _ = writeln!(
             out,
             "  [{}] {}\n      {}",

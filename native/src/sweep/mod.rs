@@ -19,6 +19,7 @@ mod outputs;
 mod plan;
 pub mod seeds;
 mod stage;
+pub mod summary;
 
 pub use stage::Stage;
 

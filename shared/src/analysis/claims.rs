@@ -270,8 +270,8 @@ fn robust_to_weights(r: &Report, dist: Option<&Distributions>) -> Claim {
 /// levels from the start) drops by more than `2 · stable_drop`; it fails when the first level
 /// is not stable, or when that next level drops by at most `2 · stable_drop` (a gradual decline);
 /// it is undecided when every level is stable, the order is unknown, or accuracies are missing.
-/// There is one model per level, so there is no interval: the verdict reads the drops as
-/// measured.
+/// Where several models share a level (the seeds of a pooled sweep), the level's drop is their
+/// mean. There is no interval: the verdict reads the drops as measured.
 fn stable_then_cliff(r: &Report, stable_drop: f64) -> Vec<Claim> {
     let cliff = 2.0 * stable_drop;
     r.methods()
@@ -307,10 +307,14 @@ fn stable_then_cliff(r: &Report, stable_drop: f64) -> Vec<Claim> {
                 let o = a.0.total_cmp(&b.0);
                 if larger_compresses { o } else { o.reverse() }
             });
-            let level = |(p, d): (f64, f64)| format!("{param} {p} (drop {d:.3})");
+            let levels = mean_per_level(&levels);
+            let level = |(p, d, k): (f64, f64, usize)| match k {
+                1 => format!("{param} {p} (drop {d:.3})"),
+                k => format!("{param} {p} (mean drop {d:.3} over {k} models)"),
+            };
             let stable = levels
                 .iter()
-                .take_while(|(_, d)| is_stable(*d, stable_drop))
+                .take_while(|(_, d, _)| is_stable(*d, stable_drop))
                 .count();
             (claim.verdict, claim.evidence) = match (stable, levels.get(stable)) {
                 (0, Some(&first)) => (
@@ -329,6 +333,17 @@ fn stable_then_cliff(r: &Report, stable_drop: f64) -> Vec<Claim> {
             claim
         })
         .collect()
+}
+
+/// `(level, drop)` pairs sorted by level, merged into `(level, mean drop, models)` per distinct
+/// level. A level with one model keeps its drop exactly.
+fn mean_per_level(sorted: &[(f64, f64)]) -> Vec<(f64, f64, usize)> {
+    let mut out: Vec<(f64, f64, usize)> = Vec::new();
+    for run in sorted.chunk_by(|a, b| a.0 == b.0) {
+        let sum: f64 = run.iter().map(|(_, d)| d).sum();
+        out.push((run[0].0, sum / run.len() as f64, run.len()));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -352,5 +367,15 @@ mod tests {
         );
         assert_eq!(beats_all(&[Some([0.0, 0.0])]), Verdict::Undecided);
         assert_eq!(beats_all(&[]), Verdict::Undecided);
+    }
+
+    #[test]
+    fn levels_shared_by_several_models_take_their_mean_drop() {
+        let got = mean_per_level(&[(0.1, 0.01), (0.1, 0.03), (0.5, 0.2), (0.9, 0.7), (0.9, 0.5)]);
+        assert_eq!(got.len(), 3);
+        assert_eq!((got[0].0, got[0].2), (0.1, 2));
+        assert!((got[0].1 - 0.02).abs() < 1e-15);
+        assert_eq!(got[1], (0.5, 0.2, 1));
+        assert!((got[2].1 - 0.6).abs() < 1e-15 && got[2].2 == 2);
     }
 }

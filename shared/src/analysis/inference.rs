@@ -16,7 +16,7 @@ use crate::error::{RepsError, Result};
 use crate::metrics::{PerComponent, RepsWeights};
 use crate::stats::{
     bootstrap_correlations, pearson, percentile_interval, permutation_p_values, steiger_z,
-    Correlations, Resampler, Statistic,
+    Clusters, Correlations, Resampler, Statistic,
 };
 use serde::{Deserialize, Serialize};
 
@@ -141,12 +141,14 @@ impl Distributions {
     }
 }
 
-/// Table 2 over `models` (each with its drop) with intervals and p-values, and the bootstrap
-/// distributions behind them. `streams` are the bootstrap's and the permutations'.
+/// Table 2 over `models` (each with its drop, grouped by `clusters`) with intervals and
+/// p-values, and the bootstrap distributions behind them. `streams` are the bootstrap's and the
+/// permutations'.
 fn table2(
     scores: &[&'static Score],
     models: &[&ModelReport],
     drops: &[f64],
+    clusters: &Clusters,
     extra: &[(String, Vec<f64>)],
     options: &InferenceOptions,
     streams: (Stream, Stream),
@@ -169,12 +171,14 @@ fn table2(
     let values = bootstrap_correlations(
         &series,
         drops,
+        clusters,
         options.bootstrap,
         &mut Resampler::new(options.seed, streams.0 as u64),
     );
     let p_values = permutation_p_values(
         &series[..table2_series],
         drops,
+        clusters,
         options.permutations,
         &mut Resampler::new(options.seed, streams.1 as u64),
     );
@@ -201,6 +205,24 @@ impl Report {
     /// Without accuracy for every model there is nothing to correlate: the correlations keep
     /// their reasons and every claim is `undecided`.
     pub fn with_inference(&self, options: &InferenceOptions) -> Result<Report> {
+        let compressed = self
+            .models
+            .iter()
+            .filter(|m| m.name != self.reference)
+            .count();
+        self.with_clustered_inference(options, &Clusters::one(compressed))
+    }
+
+    /// [`Report::with_inference`] with the models other than the reference grouped into
+    /// `clusters` (in report order; the models of one seed's sweep): bootstrap resamples draw
+    /// clusters, then models within each drawn cluster, and permutations shuffle the accuracy
+    /// drops within each cluster ([`Clusters`]). Steiger's test still counts every model as
+    /// independent; the paired bootstrap interval beside it does not.
+    pub(crate) fn with_clustered_inference(
+        &self,
+        options: &InferenceOptions,
+        clusters: &Clusters,
+    ) -> Result<Report> {
         if !(options.stable_drop.is_finite() && options.stable_drop >= 0.0) {
             return Err(RepsError::Option {
                 option: "stable_drop",
@@ -230,6 +252,13 @@ impl Report {
             .iter()
             .filter(|m| m.name != self.reference)
             .collect();
+        if clusters.observations() != compressed.len() {
+            return Err(RepsError::Invalid(format!(
+                "the clusters hold {} models, the report {}",
+                clusters.observations(),
+                compressed.len()
+            )));
+        }
         let scores: Vec<&'static Score> = scores_present(self.user_weights.is_some()).collect();
         let Some(drops) = compressed
             .iter()
@@ -263,6 +292,7 @@ impl Report {
             &scores,
             &compressed,
             &drops,
+            clusters,
             &rows,
             options,
             (Stream::Bootstrap, Stream::Permutation),
@@ -299,6 +329,7 @@ impl Report {
                 &scores,
                 &models,
                 &d,
+                &clusters.restrict(&stable),
                 &[],
                 options,
                 (Stream::StableBootstrap, Stream::StablePermutation),

@@ -803,20 +803,23 @@ fn model_level_statistics(
     );
     let components: Vec<PerComponent<Option<f64>>> =
         compressed.iter().map(|r| r.components()).collect();
-    let (sensitivity, best) = match &drops {
-        Some(d) => (
-            sensitivity_table(&components, d, None),
-            best_weights(&components, d),
-        ),
-        None => (
-            sensitivity_table(&components, &[], None)
-                .into_iter()
-                .map(unknown_accuracy)
-                .collect(),
-            None,
-        ),
-    };
-    (correlations, sensitivity, best)
+    let best = drops.as_ref().and_then(|d| best_weights(&components, d));
+    (correlations, table3(&components, drops.as_deref()), best)
+}
+
+/// Table 3 (without the user's weights) over models with these mean components and drops; every
+/// row without a PLCC when the drops are not known.
+pub(crate) fn table3(
+    components: &[PerComponent<Option<f64>>],
+    drops: Option<&[f64]>,
+) -> Vec<SensitivityRow> {
+    match drops {
+        Some(d) => sensitivity_table(components, d, None),
+        None => sensitivity_table(components, &[], None)
+            .into_iter()
+            .map(unknown_accuracy)
+            .collect(),
+    }
 }
 
 /// The positive values of a descending spectrum.

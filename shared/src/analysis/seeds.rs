@@ -1,11 +1,15 @@
 //! One sweep run with several seeds: each model's accuracy and REPS as mean and standard
-//! deviation over the seeds, and Table 2 (every score against accuracy drop) per seed and pooled.
+//! deviation over the seeds, Table 2 (every score against accuracy drop) per seed and pooled,
+//! and the inference and claims on the pooled models with a cluster bootstrap over seeds.
 
-use super::report::{correlation, Report};
+use super::claims::Claim;
+use super::inference::{InferenceOptions, ScoreComparison, StableCorrelations};
+use super::report::{correlation, table3, Report};
 use super::scores::scores_present;
+use super::sensitivity::SensitivityRow;
 use super::{ModelReport, NamedMap};
 use crate::error::{RepsError, Result};
-use crate::stats::Correlations;
+use crate::stats::{Clusters, Correlations};
 use serde::{Deserialize, Serialize};
 
 /// The mean and standard deviation of one quantity over seeds.
@@ -46,14 +50,17 @@ pub struct SeedModel {
 }
 
 /// Table 2's entry of one score: per seed (in the order of [`SeedSummary::seeds`]) and pooled
-/// (one correlation over the compressed models of every seed together).
+/// (one correlation over the compressed models of every seed together, with its cluster-bootstrap
+/// intervals and within-seed permutation p-values).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeedCorrelations {
     pub per_seed: Vec<Correlations>,
     pub pooled: Correlations,
 }
 
-/// A multi-seed sweep's summary (`summary.json`).
+/// A multi-seed sweep's summary (`summary.json`). The fields after `correlations` are the
+/// inference on the pooled models ([`summarize_seeds`]); a summary written before they existed
+/// reads with them empty.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeedSummary {
     pub seeds: Vec<u64>,
@@ -62,6 +69,21 @@ pub struct SeedSummary {
     pub models: Vec<SeedModel>,
     /// Keyed by score, in Table 2's order.
     pub correlations: NamedMap<SeedCorrelations>,
+    /// The settings of the pooled inference.
+    #[serde(default)]
+    pub inference: Option<InferenceOptions>,
+    /// REPS against every other score on the pooled models, as in a sweep's report.
+    #[serde(default)]
+    pub comparisons: NamedMap<ScoreComparison>,
+    /// Table 2 over the pooled models in the stable regime (named `seed-<s>/<model>`).
+    #[serde(default)]
+    pub correlations_stable: Option<StableCorrelations>,
+    /// Table 3 over the pooled models, with intervals.
+    #[serde(default)]
+    pub sensitivity: Vec<SensitivityRow>,
+    /// The paper's claims checked on the pooled models.
+    #[serde(default)]
+    pub claims: Vec<Claim>,
 }
 
 impl SeedSummary {
@@ -86,9 +108,23 @@ impl SeedSummary {
 
 /// Summarises the reports of one sweep made with each of `seeds` (`reports[i]` with
 /// `seeds[i]`). Models are matched by name; one missing from a seed's report is summarised
-/// over the seeds that have it (its `n` says how many). Errors: no report, a different number
-/// of seeds and reports, a seed given twice, or reports with different references.
-pub fn summarize_seeds(seeds: &[u64], reports: &[Report]) -> Result<SeedSummary> {
+/// over the seeds that have it (its `n` says how many).
+///
+/// The pooled statistics treat the compressed models of every seed as one set of models, each
+/// with the accuracy drop against its own seed's reference, and run a sweep's inference on them
+/// ([`Report::with_inference`] with `options`) with one change: models that share an original
+/// are not independent, so each bootstrap resample draws seeds with replacement and then models
+/// within each drawn seed (a two-stage cluster bootstrap), and each permutation shuffles the
+/// accuracy drops within each seed ([`Clusters`]). With one seed this is exactly the sweep's own
+/// inference: the pooled correlations, comparisons, Table 3 and claims equal its report's.
+///
+/// Errors: no report, a different number of seeds and reports, a seed given twice, reports
+/// with different references or layers, or `options` out of range.
+pub fn summarize_seeds(
+    seeds: &[u64],
+    reports: &[Report],
+    options: &InferenceOptions,
+) -> Result<SeedSummary> {
     let first = reports
         .first()
         .ok_or_else(|| RepsError::Invalid("no report to summarise".into()))?;
@@ -99,18 +135,27 @@ pub fn summarize_seeds(seeds: &[u64], reports: &[Report]) -> Result<SeedSummary>
             reports.len()
         )));
     }
-    if let Some(s) = seeds
-        .iter()
-        .enumerate()
-        .find(|(i, s)| seeds[..*i].contains(s))
-    {
-        return Err(RepsError::Invalid(format!("seed {} is given twice", s.1)));
-    }
-    if let Some(r) = reports.iter().find(|r| r.reference != first.reference) {
+    if let Some((_, again)) = crate::repeats::first_repeat(seeds) {
         return Err(RepsError::Invalid(format!(
-            "the reports have different references ({} and {})",
-            first.reference, r.reference
+            "seed {} is given twice",
+            seeds[again]
         )));
+    }
+    for (seed, r) in seeds.iter().zip(reports) {
+        if r.reference != first.reference {
+            return Err(RepsError::Invalid(format!(
+                "the reports have different references ({} and {})",
+                first.reference, r.reference
+            )));
+        }
+        if r.layers != first.layers {
+            return Err(RepsError::Invalid(format!(
+                "seed {seed} analyses layers {} but seed {} analyses {}",
+                r.layers.join(", "),
+                seeds[0],
+                first.layers.join(", ")
+            )));
+        }
     }
     let over = |name: &str, value: fn(&ModelReport) -> Option<f64>| {
         let v: Vec<f64> = reports
@@ -135,34 +180,90 @@ pub fn summarize_seeds(seeds: &[u64], reports: &[Report]) -> Result<SeedSummary>
             cka: over(&m.name, |r| Some(r.cka)),
         })
         .collect();
-    let compressed: Vec<&ModelReport> = reports
-        .iter()
-        .flat_map(|r| r.models.iter().filter(move |m| m.name != r.reference))
-        .collect();
-    let drops: Option<Vec<f64>> = compressed.iter().map(|m| m.accuracy_drop).collect();
-    let correlations = NamedMap(
-        scores_present(false)
-            .map(|s| {
-                let per_seed = reports
-                    .iter()
-                    .map(|r| {
-                        r.correlations
-                            .get(s.key)
-                            .cloned()
-                            .unwrap_or_else(|| Correlations::undefined("not in this seed's report"))
-                    })
-                    .collect();
-                let pooled = correlation(s, &compressed, drops.as_deref());
-                (s.key.to_string(), SeedCorrelations { per_seed, pooled })
-            })
-            .collect(),
-    );
+    let pooled = pool(seeds, reports).with_clustered_inference(options, &pool_clusters(reports))?;
+    let correlations =
+        NamedMap(
+            scores_present(false)
+                .map(|s| {
+                    let per_seed = reports
+                        .iter()
+                        .map(|r| {
+                            r.correlations.get(s.key).cloned().unwrap_or_else(|| {
+                                Correlations::undefined("not in this seed's report")
+                            })
+                        })
+                        .collect();
+                    let pooled = pooled.correlations.get(s.key).cloned().unwrap_or_else(|| {
+                        Correlations::undefined("not available for every model")
+                    });
+                    (s.key.to_string(), SeedCorrelations { per_seed, pooled })
+                })
+                .collect(),
+        );
     Ok(SeedSummary {
         seeds: seeds.to_vec(),
         reference: first.reference.clone(),
         models,
         correlations,
+        inference: pooled.inference,
+        comparisons: pooled.comparisons,
+        correlations_stable: pooled.correlations_stable,
+        sensitivity: pooled.sensitivity,
+        claims: pooled.claims,
     })
+}
+
+/// The compressed models of every report, seed by seed, named `seed-<s>/<model>`, as one report
+/// without a reference model (its `reference` names the one each seed has).
+fn pool(seeds: &[u64], reports: &[Report]) -> Report {
+    let first = &reports[0];
+    let models: Vec<ModelReport> = seeds
+        .iter()
+        .zip(reports)
+        .flat_map(|(seed, r)| {
+            r.models
+                .iter()
+                .filter(move |m| m.name != r.reference)
+                .map(move |m| ModelReport {
+                    name: format!("seed-{seed}/{}", m.name),
+                    ..m.clone()
+                })
+        })
+        .collect();
+    let all: Vec<&ModelReport> = models.iter().collect();
+    let drops: Option<Vec<f64>> = all.iter().map(|m| m.accuracy_drop).collect();
+    let components: Vec<_> = all.iter().map(|m| m.components()).collect();
+    let sensitivity = table3(&components, drops.as_deref());
+    let correlations = NamedMap(
+        scores_present(false)
+            .map(|s| (s.key.to_string(), correlation(s, &all, drops.as_deref())))
+            .collect(),
+    );
+    Report {
+        reference: first.reference.clone(),
+        label_source: first.label_source,
+        layers: first.layers.clone(),
+        top_m: first.top_m,
+        user_weights: None,
+        models,
+        correlations,
+        sensitivity,
+        best_weights: None,
+        inference: None,
+        correlations_stable: None,
+        comparisons: NamedMap::default(),
+        claims: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
+/// One cluster per report: its compressed models.
+fn pool_clusters(reports: &[Report]) -> Clusters {
+    let sizes: Vec<usize> = reports
+        .iter()
+        .map(|r| r.models.iter().filter(|m| m.name != r.reference).count())
+        .collect();
+    Clusters::of_sizes(&sizes)
 }
 
 #[cfg(test)]
@@ -196,7 +297,7 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_errors() {
-        assert!(summarize_seeds(&[], &[]).is_err());
+        assert!(summarize_seeds(&[], &[], &InferenceOptions::default()).is_err());
         let e = SeedSummary::from_json("x.json", b"{\"seeds\": 3}").unwrap_err();
         assert!(
             e.to_string()

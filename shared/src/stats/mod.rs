@@ -1,10 +1,12 @@
 //! Rank and linear correlations between model-level scores and accuracy drop (Table 2), and the
 //! inference on them: bootstrap intervals, permutation p-values and Steiger's test.
 
+mod clusters;
 mod correlation;
 mod resampling;
 mod steiger;
 
+pub use clusters::Clusters;
 pub use correlation::{
     average_ranks, correlate, kendall_tau_b, pearson, spearman, Correlations, Statistic, Undefined,
 };

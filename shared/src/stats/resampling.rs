@@ -2,6 +2,7 @@
 //! and Monte-Carlo permutation p-values, with the conventions of `scipy.stats` (`bootstrap` with
 //! `method='percentile'`, `permutation_test` with `alternative='two-sided'`).
 
+use super::clusters::Clusters;
 use super::correlation::{average_ranks, kendall_tau_b, pearson, tau_b_of_counts, Statistic};
 use crate::parallel;
 use rand::seq::SliceRandom;
@@ -25,7 +26,12 @@ impl Resampler {
     /// `n` indices drawn uniformly from `0..n` with replacement (one bootstrap resample), into `out`.
     pub fn bootstrap_indices(&mut self, n: usize, out: &mut Vec<usize>) {
         out.clear();
-        out.extend((0..n).map(|_| self.0.random_range(0..n)));
+        out.extend((0..n).map(|_| self.below(n)));
+    }
+
+    /// One index drawn uniformly from `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0.random_range(0..n)
     }
 
     /// Replaces `order` by a uniformly random permutation of itself (Fisher–Yates).
@@ -177,14 +183,14 @@ impl<'a> Prepared<'a> {
     fn resampled_ranks(
         &self,
         idx: &[usize],
-        counts: &[u32],
+        counts: &[i32],
         rank_of: &mut [f64],
         out: &mut Vec<f64>,
     ) {
         let mut before = 0.0;
         for run in &self.runs {
             let members = &self.order[run.clone()];
-            let c: u32 = members.iter().map(|&j| counts[j]).sum();
+            let c: i32 = members.iter().map(|&j| counts[j]).sum();
             let rank = before + (c as f64 + 1.0) / 2.0;
             for &j in members {
                 rank_of[j] = rank;
@@ -193,16 +199,52 @@ impl<'a> Prepared<'a> {
         }
         gather(rank_of, idx, out);
     }
+
+    /// The pairs of a resample with the multiplicities `counts` that are not ties: all
+    /// `m (m − 1) / 2` pairs of its `m` draws less, for each run of equal values holding `c`
+    /// draws (repeats of one index included), its `c (c − 1) / 2` pairs. In O(n).
+    fn resampled_untied(&self, counts: &[i32]) -> i64 {
+        let pairs = |c: i64| c * (c - 1) / 2;
+        let m: i64 = counts.iter().map(|&c| c as i64).sum();
+        let tied: i64 = self
+            .runs
+            .iter()
+            .map(|run| {
+                pairs(
+                    self.order[run.clone()]
+                        .iter()
+                        .map(|&j| counts[j] as i64)
+                        .sum(),
+                )
+            })
+            .sum();
+        pairs(m) - tied
+    }
+}
+
+/// `½ cᵀ T c` for the `n × n` table `T` (symmetric, zero diagonal) of pair products
+/// `sign(x_i − x_j) · sign(y_i − y_j)`: over a resample that draws index `i` `c_i` times, the
+/// sum over its pairs of draws of their sign products, which is Kendall's `n_c − n_d`. Exact in
+/// integers, and a dense product that vectorises (no gathering of pairs).
+fn half_quadratic(table: &[i8], counts: &[i32]) -> i64 {
+    let n = counts.len();
+    let mut total = 0i64;
+    for (i, &ci) in counts.iter().enumerate().filter(|(_, &c)| c != 0) {
+        let row = &table[i * n..(i + 1) * n];
+        let dot: i32 = row.iter().zip(counts).map(|(&t, &c)| t as i32 * c).sum();
+        total += ci as i64 * dot as i64;
+    }
+    total / 2
 }
 
 /// Runs `count` resamples in parallel chunks (in order within each): `shared(b)` computes what
 /// resample `b` gives every series, `each(series, shared)` its three correlations. Returns
 /// `out[s][statistic][b]`.
-fn resample<S>(
+fn resample<T: Sync, S>(
     count: usize,
-    series: &[Prepared<'_>],
+    series: &[T],
     shared: impl Fn(usize) -> S + Sync + Send,
-    each: impl Fn(&Prepared<'_>, &S, &mut Scratch) -> [f64; 3] + Sync + Send,
+    each: impl Fn(&T, &S, &mut Scratch) -> [f64; 3] + Sync + Send,
 ) -> Vec<[Vec<f64>; 3]> {
     let per = count.div_ceil(parallel::threads().max(1)).max(1);
     let chunks: Vec<std::ops::Range<usize>> = (0..count)
@@ -241,78 +283,95 @@ struct Scratch {
 }
 
 /// What one resample of the models gives every series: the drawn indices, their multiplicities,
-/// the drops, their ranks and their pair signs.
+/// the drops, their ranks and their untied pairs.
 struct DrawnModels<'a> {
     idx: &'a [usize],
-    counts: Vec<u32>,
+    counts: Vec<i32>,
     drops: Vec<f64>,
     drop_ranks: Vec<f64>,
-    drop_signs: Vec<i8>,
     untied_drops: i64,
+}
+
+/// One series prepared for the bootstrap, with its table of pair products against the drops
+/// ([`half_quadratic`]).
+struct Paired<'a> {
+    series: Prepared<'a>,
+    concordance: Vec<i8>,
 }
 
 /// Bootstrap distributions of the correlations (PLCC, SRCC, KRCC, in [`Statistic`] order) of each
 /// series with `drops`: `out[s][statistic][i]` over `b` resamples, each drawing the pairs
-/// `(series[s][j], drops[j])` with replacement. Every series is resampled with the same index
-/// sets (paired), so differences between series can be read resample by resample. A resample
-/// that leaves a correlation undefined gives NaN there ([`percentile_interval`] leaves it out).
-/// Each value equals what [`super::correlate`] gives on the resampled pairs.
+/// `(series[s][j], drops[j])` with replacement, by clusters ([`Clusters::bootstrap_indices`]:
+/// clusters first, then pairs within each drawn cluster; [`Clusters::one`] draws pairs alone).
+/// Every series is resampled with the same index sets (paired), so differences between series
+/// can be read resample by resample. A resample that leaves a correlation undefined gives NaN
+/// there ([`percentile_interval`] leaves it out). Each value equals what [`super::correlate`]
+/// gives on the resampled pairs.
 pub fn bootstrap_correlations(
     series: &[Vec<f64>],
     drops: &[f64],
+    clusters: &Clusters,
     b: usize,
     rng: &mut Resampler,
 ) -> Vec<[Vec<f64>; 3]> {
     let n = drops.len();
+    debug_assert_eq!(clusters.observations(), n);
     let sets: Vec<Vec<usize>> = (0..b)
         .map(|_| {
             let mut idx = Vec::with_capacity(n);
-            rng.bootstrap_indices(n, &mut idx);
+            clusters.bootstrap_indices(rng, &mut idx);
             idx
         })
         .collect();
-    let prepared: Vec<Prepared<'_>> = series.iter().map(|x| Prepared::new(x)).collect();
+    let prepared_drops = Prepared::new(drops);
+    let paired: Vec<Paired<'_>> = series
+        .iter()
+        .map(|x| {
+            let series = Prepared::new(x);
+            let concordance = series
+                .signs
+                .iter()
+                .zip(&prepared_drops.signs)
+                .map(|(a, b)| a * b)
+                .collect();
+            Paired {
+                series,
+                concordance,
+            }
+        })
+        .collect();
     resample(
         b,
-        &prepared,
+        &paired,
         |i| {
             let idx = &sets[i];
-            let mut counts = vec![0u32; n];
+            let mut counts = vec![0i32; n];
             for &j in idx {
                 counts[j] += 1;
             }
             let mut d = Vec::new();
             gather(drops, idx, &mut d);
-            let mut drop_signs = Vec::new();
-            let untied_drops = pair_signs(&d, &mut drop_signs);
             DrawnModels {
                 drop_ranks: average_ranks(&d),
+                untied_drops: prepared_drops.resampled_untied(&counts),
                 idx,
                 counts,
                 drops: d,
-                drop_signs,
-                untied_drops,
             }
         },
         |p, m, scratch| {
-            let n = p.x.len();
-            scratch.rank_of.resize(n, 0.0);
-            p.resampled_ranks(m.idx, &m.counts, &mut scratch.rank_of, &mut scratch.ranks);
-            gather(p.x, m.idx, &mut scratch.values);
-            let (mut sum, mut untied, mut k) = (0i64, 0i64, 0);
-            for a in 0..n {
-                let row = &p.signs[m.idx[a] * n..];
-                for &j in &m.idx[a + 1..] {
-                    let sx = row[j] as i64;
-                    sum += sx * m.drop_signs[k] as i64;
-                    untied += sx.abs();
-                    k += 1;
-                }
-            }
+            let x = &p.series;
+            scratch.rank_of.resize(x.x.len(), 0.0);
+            x.resampled_ranks(m.idx, &m.counts, &mut scratch.rank_of, &mut scratch.ranks);
+            gather(x.x, m.idx, &mut scratch.values);
             [
                 pearson(&scratch.values, &m.drops).unwrap_or(f64::NAN),
                 pearson(&scratch.ranks, &m.drop_ranks).unwrap_or(f64::NAN),
-                tau_b(sum, untied, m.untied_drops),
+                tau_b(
+                    half_quadratic(&p.concordance, &m.counts),
+                    x.resampled_untied(&m.counts),
+                    m.untied_drops,
+                ),
             ]
         },
     )
@@ -327,21 +386,24 @@ struct PermutedDrops {
 }
 
 /// Two-sided permutation p-values ([`permutation_p_value`]) of each series' observed correlations
-/// with `drops` (PLCC, SRCC, KRCC), from `p` random permutations of `drops` (`scipy.stats.
-/// permutation_test` with `permutation_type='pairings'`), the same permutations for every series.
-/// `None` where the observed correlation is undefined.
+/// with `drops` (PLCC, SRCC, KRCC), from `p` random permutations of `drops` within each cluster
+/// ([`Clusters::shuffle_within`]; with [`Clusters::one`], `scipy.stats.permutation_test` with
+/// `permutation_type='pairings'`), the same permutations for every series. `None` where the
+/// observed correlation is undefined.
 pub fn permutation_p_values(
     series: &[Vec<f64>],
     drops: &[f64],
+    clusters: &Clusters,
     p: usize,
     rng: &mut Resampler,
 ) -> Vec<[Option<f64>; 3]> {
     let n = drops.len();
+    debug_assert_eq!(clusters.observations(), n);
     // Each permutation shuffles the previous one (any start gives a uniform permutation).
     let mut order: Vec<usize> = (0..n).collect();
     let orders: Vec<Vec<usize>> = (0..p)
         .map(|_| {
-            rng.shuffle(&mut order);
+            clusters.shuffle_within(rng, &mut order);
             order.clone()
         })
         .collect();
@@ -419,8 +481,9 @@ pub fn infer_correlations(
 ) -> super::Correlations {
     let mut c = super::correlate(x, y);
     let series = [x.to_vec()];
-    let boot = bootstrap_correlations(&series, y, resamples, &mut Resampler::new(seed, 0));
-    let p = permutation_p_values(&series, y, permutations, &mut Resampler::new(seed, 1));
+    let one = Clusters::one(y.len());
+    let boot = bootstrap_correlations(&series, y, &one, resamples, &mut Resampler::new(seed, 0));
+    let p = permutation_p_values(&series, y, &one, permutations, &mut Resampler::new(seed, 1));
     c.fill_inference(&boot[0], &p[0], level);
     c
 }
@@ -508,6 +571,7 @@ mod tests {
             let boot = bootstrap_correlations(
                 std::slice::from_ref(&x),
                 &y,
+                &Clusters::one(n),
                 300,
                 &mut Resampler::new(3, 0),
             );
@@ -535,8 +599,13 @@ mod tests {
                 );
             }
 
-            let p =
-                permutation_p_values(std::slice::from_ref(&x), &y, 200, &mut Resampler::new(3, 1));
+            let p = permutation_p_values(
+                std::slice::from_ref(&x),
+                &y,
+                &Clusters::one(n),
+                200,
+                &mut Resampler::new(3, 1),
+            );
             let mut rng = Resampler::new(3, 1);
             let mut null: [Vec<f64>; 3] = Default::default();
             let mut order: Vec<usize> = (0..n).collect();

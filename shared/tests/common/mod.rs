@@ -6,6 +6,7 @@
 pub mod files;
 #[path = "../../../tests/src/json.rs"]
 pub mod json;
+pub mod reports;
 
 use reps::Activations;
 

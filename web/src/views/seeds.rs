@@ -1,11 +1,14 @@
-//! A multi-seed summary (`summary.json` of `train-sweep --seeds`): Table 1 as mean ± standard
-//! deviation over the seeds, Table 2 per seed and pooled, and REPS against accuracy drop with
-//! ±1 standard deviation error bars. Every number carries `data-key` and `data-value` (the mean;
-//! `data-sd` the standard deviation).
+//! A multi-seed summary (`summary.json` of `train-sweep --seeds` or `analyze --pool`): Table 1 as
+//! mean ± standard deviation over the seeds, Table 2 per seed and pooled, REPS against accuracy
+//! drop with ±1 standard deviation error bars, and the inference on the pooled models (intervals
+//! and p-values, the comparisons, Table 3 and the claims). Every number carries `data-key` and
+//! `data-value` (the mean; `data-sd` the standard deviation).
 
 use super::charts::{chart, Chart};
 use super::figures::by_method;
-use reps::analysis::{score, MeanSd, SeedModel, SeedSummary};
+use super::statistics;
+use super::tables::{correlations_table, interval};
+use reps::analysis::{score, MeanSd, NamedMap, SeedModel, SeedSummary};
 use reps::stats::Correlations;
 use yew::prelude::*;
 
@@ -118,6 +121,46 @@ pub fn view(s: &SeedSummary) -> Html {
                 </tbody>
             </table>
             { chart(&figure) }
+            { pooled(s) }
         </section>
+    }
+}
+
+/// The inference on the pooled models, when the summary has it.
+fn pooled(s: &SeedSummary) -> Html {
+    let Some(i) = &s.inference else {
+        return html! {};
+    };
+    let table2 = NamedMap(
+        s.correlations
+            .iter()
+            .map(|(k, c)| (k.to_string(), c.pooled.clone()))
+            .collect(),
+    );
+    html! {
+        <>
+            <h3 id="pooled">{ "Pooled over the seeds, with intervals" }</h3>
+            <p class="note">{ format!("The compressed models of all {} seeds as one set. Under each value: its 95% percentile cluster-bootstrap interval ({} resamples, each drawing seeds with replacement, then models within each drawn seed) and its two-sided p-value from {} permutations of the accuracy drops within each seed; seed {}.", s.seeds.len(), i.bootstrap, i.permutations, i.seed) }</p>
+            { correlations_table(false, &table2, "pooled:") }
+            if !s.sensitivity.is_empty() {
+                <h3>{ "Table 3 on the pooled models: REPS's PLCC for each weight configuration" }</h3>
+                <table id="pooled-table3">
+                    <thead><tr><th>{ "configuration" }</th><th>{ "weights" }</th><th>{ "PLCC" }</th><th>{ "95% interval" }</th></tr></thead>
+                    <tbody>
+                    { for s.sensitivity.iter().map(|r| html! {
+                        <tr>
+                            <td>{ &r.name }</td>
+                            <td>{ r.weights.iter().map(|w| format!("{w:.2}")).collect::<Vec<_>>().join(", ") }</td>
+                            <td class="num" data-key={format!("pooled-table3:{}", r.name)} data-value={r.plcc.map(|p| p.to_string())}>{ r.plcc.map_or("n/a".into(), |p| format!("{p:.4}")) }</td>
+                            <td class="num">{ interval(format!("ci:pooled-table3:{}", r.name), r.plcc_ci) }</td>
+                        </tr>
+                    }) }
+                    </tbody>
+                </table>
+            }
+            { statistics::stable(s.correlations_stable.as_ref(), false) }
+            { statistics::comparisons(&s.comparisons) }
+            { statistics::claims(&s.claims) }
+        </>
     }
 }

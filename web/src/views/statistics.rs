@@ -1,9 +1,10 @@
 //! The statistics of a report: Table 2 in the stable regime, REPS against every other score, and
 //! the paper's claims with their verdicts. All computed in the worker
-//! (`Report::with_inference`, as `native analyze` does); drawn here.
+//! (`Report::with_inference`, as `native analyze` does); drawn here, and for a multi-seed
+//! summary on its pooled models.
 
 use super::tables::{correlations_table, interval};
-use reps::analysis::{score, Report};
+use reps::analysis::{score, Claim, NamedMap, Report, ScoreComparison, StableCorrelations};
 use reps::stats::format_p_value;
 use yew::prelude::*;
 
@@ -11,8 +12,9 @@ fn label(key: &str) -> &str {
     score(key).map_or(key, |s| s.label)
 }
 
-fn stable(r: &Report) -> Html {
-    let Some(s) = &r.correlations_stable else {
+/// Table 2 over the stable regime's models (of a report, or pooled over seeds).
+pub fn stable(stable: Option<&StableCorrelations>, user_weights: bool) -> Html {
+    let Some(s) = stable else {
         return html! {};
     };
     html! {
@@ -22,14 +24,15 @@ fn stable(r: &Report) -> Html {
             if let Some(reason) = &s.reason {
                 <p class="note" id="stable-reason">{ reason }</p>
             } else {
-                { correlations_table(r, &s.correlations, "stable:") }
+                { correlations_table(user_weights, &s.correlations, "stable:") }
             }
         </section>
     }
 }
 
-fn comparisons(r: &Report) -> Html {
-    if r.comparisons.0.is_empty() {
+/// REPS against every other score.
+pub fn comparisons(comparisons: &NamedMap<ScoreComparison>) -> Html {
+    if comparisons.0.is_empty() {
         return html! {};
     }
     html! {
@@ -39,7 +42,7 @@ fn comparisons(r: &Report) -> Html {
             <table>
                 <thead><tr><th>{ "A vs B" }</th><th>{ "Difference" }</th><th>{ "95% interval" }</th><th>{ "Steiger Z" }</th><th>{ "p" }</th></tr></thead>
                 <tbody>
-                { for r.comparisons.iter().map(|(key, c)| html! {
+                { for comparisons.iter().map(|(key, c)| html! {
                     <tr title={c.reason.clone().unwrap_or_default()}>
                         <td>{ format!("{} vs {}", label(&c.a), label(&c.b)) }</td>
                         <td class="num" data-key={format!("diff:{key}")} data-value={c.diff.map(|d| d.to_string())}>{ c.diff.map_or("n/a".into(), |d| format!("{d:+.4}")) }</td>
@@ -54,8 +57,9 @@ fn comparisons(r: &Report) -> Html {
     }
 }
 
-fn claims(r: &Report) -> Html {
-    if r.claims.is_empty() {
+/// The paper's claims with their verdicts and evidence.
+pub fn claims(claims: &[Claim]) -> Html {
+    if claims.is_empty() {
         return html! {};
     }
     html! {
@@ -63,7 +67,7 @@ fn claims(r: &Report) -> Html {
             <h2>{ "The paper's claims on these models" }</h2>
             <p class="note">{ "holds: every interval the claim rests on lies on its side; fails: one lies on the other side; undecided: the intervals straddle the line, or are missing." }</p>
             <ul class="claims">
-            { for r.claims.iter().map(|c| {
+            { for claims.iter().map(|c| {
                 let class = c.verdict.as_str();
                 html! {
                     <li class={classes!("claim", class)} data-claim={c.id.clone()} data-verdict={class}>
@@ -81,9 +85,9 @@ fn claims(r: &Report) -> Html {
 pub fn all(r: &Report) -> Html {
     html! {
         <>
-            { stable(r) }
-            { comparisons(r) }
-            { claims(r) }
+            { stable(r.correlations_stable.as_ref(), r.user_weights.is_some()) }
+            { comparisons(&r.comparisons) }
+            { claims(&r.claims) }
         </>
     }
 }

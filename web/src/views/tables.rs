@@ -70,9 +70,14 @@ fn statistic(key: String, c: &Correlations, s: Statistic) -> Html {
     }
 }
 
-/// Table 2's layout for `correlations` (the report's, or the stable regime's), marking the
-/// strongest |PLCC|; cells keyed `<prefix>plcc:<score>` and so on.
-pub fn correlations_table(r: &Report, correlations: &NamedMap<Correlations>, prefix: &str) -> Html {
+/// Table 2's layout for `correlations` (the report's, the stable regime's, or pooled over seeds),
+/// marking the strongest |PLCC|; cells keyed `<prefix>plcc:<score>` and so on. The row of the
+/// user's weights is shown when `user_weights`.
+pub fn correlations_table(
+    user_weights: bool,
+    correlations: &NamedMap<Correlations>,
+    prefix: &str,
+) -> Html {
     let best = correlations
         .iter()
         .filter_map(|(k, c)| c.plcc.map(|p| (k.to_string(), p.abs())))
@@ -82,7 +87,7 @@ pub fn correlations_table(r: &Report, correlations: &NamedMap<Correlations>, pre
         <table>
             <thead><tr><th>{ "Metric" }</th>{ for Statistic::ALL.iter().map(|s| html! { <th>{ s.label() }</th> }) }</tr></thead>
             <tbody>
-            { for scores_present(r.user_weights.is_some()).filter_map(|s| correlations.get(s.key).map(|c| (s, c))).map(|(s, c)| { let k = s.key; html! {
+            { for scores_present(user_weights).filter_map(|s| correlations.get(s.key).map(|c| (s, c))).map(|(s, c)| { let k = s.key; html! {
                 <tr class={classes!((best.as_deref() == Some(k)).then_some("best"), s.needs_user_weights.then_some("live"))} title={c.reason.clone().unwrap_or_default()}>
                     <td>{ s.label }</td>{ for Statistic::ALL.iter().map(|&st| statistic(format!("{prefix}{}:{k}", st.key()), c, st)) }
                 </tr>
@@ -101,7 +106,7 @@ fn table2(r: &Report) -> Html {
         <section id="table2">
             <h2>{ "Table 2: correlation with accuracy drop" }</h2>
             <p class="note">{ "Signed, over the compressed models: a similarity that falls as the drop grows correlates negatively (the paper prints the opposite sign). The strongest |PLCC| is marked." }{ inference }</p>
-            { correlations_table(r, &r.correlations, "") }
+            { correlations_table(r.user_weights.is_some(), &r.correlations, "") }
         </section>
     }
 }
