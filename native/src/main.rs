@@ -1,21 +1,8 @@
 //! `native`: the reps command line. Parses arguments and hands over to the subcommand modules.
 
-mod analyze;
-mod bench_train;
-mod cli;
-mod compress;
-mod data;
-mod device;
-mod input_file;
-mod interrupt;
-mod model;
-mod output_file;
-mod pack;
-mod sweep;
-mod train;
-
 use anyhow::Context;
 use clap::Parser;
+use native::{analyze, bench_train, cli, device, interrupt, pack, sweep};
 
 /// Training allocates and frees many large tensors; glibc's allocator returns each to the system
 /// and faults it back in (about 15 % of a CPU training step in a profile), mimalloc reuses them.

@@ -1,7 +1,8 @@
 //! The sweep on a real one-node Slurm cluster, started and stopped by
 //! `scripts/slurm/local-cluster.sh`: `scripts/slurm/sweep.sh --shards 3`, with one array task
 //! requeued (`scontrol requeue`) while it trains, merges to the snapshot of one process, byte
-//! for byte. If the daemons cannot start, the test fails with their reason.
+//! for byte. If the daemons cannot start, the test fails with their reason; if Slurm is not
+//! installed, it skips outside `scripts/test.sh` ([`reps_e2e::needs`]).
 
 mod common;
 
@@ -83,6 +84,15 @@ fn wait_for(what: &str, limit: Duration, ready: impl Fn() -> bool, context: impl
 
 #[test]
 fn a_sharded_slurm_sweep_with_a_requeued_task_merges_to_the_one_process_snapshot() {
+    let installed = ["slurmctld", "slurmd", "sbatch", "munged"].iter().all(|p| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {p}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !reps_e2e::needs("Slurm (slurmctld, slurmd, sbatch) and munge", installed) {
+        return;
+    }
     let cluster = Cluster::start();
     let work = tempfile::tempdir().unwrap();
     let (one, sharded) = (work.path().join("one"), work.path().join("sharded"));

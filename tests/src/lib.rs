@@ -27,6 +27,31 @@ pub fn native(args: &[&str]) -> Output {
         .expect("native runs")
 }
 
+/// Whether a test may go on: `present` says whether `tool`, something it needs beyond Rust
+/// (numpy and scipy, Slurm's daemons), is installed. `scripts/test.sh` sets `REPS_ALL_TESTS=1`:
+/// there a missing tool fails the test. Anywhere else (the fast loop: `cargo test -p reps`,
+/// `cargo test -p native`) the test prints that it skips and why, and the caller returns.
+pub fn needs(tool: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    assert!(
+        std::env::var_os("REPS_ALL_TESTS").is_none(),
+        "{tool} is not installed, and scripts/test.sh runs every test"
+    );
+    eprintln!("skipped: needs {tool}, which is not installed (scripts/test.sh installs it)");
+    false
+}
+
+/// [`needs`] numpy and scipy (the independent reference of `tests/python/`).
+pub fn needs_numpy() -> bool {
+    let present = Command::new("python3")
+        .args(["-c", "import numpy, scipy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    needs("python3 with numpy and scipy", present)
+}
+
 /// Runs a Python script of `tests/python/` with arguments; panics with its output on failure.
 pub fn python(script: &str, args: &[&str]) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
