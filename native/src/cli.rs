@@ -639,6 +639,21 @@ pub enum Format {
     Csv,
 }
 
+/// A library error in the command line's terms: an analysis option's name becomes its flag
+/// (`top_m` → `--top-m`), and an exceeded memory budget names `--max-memory`. Other errors pass
+/// as they are.
+pub fn flag_error(e: reps::RepsError) -> anyhow::Error {
+    match e {
+        reps::RepsError::Option { option, reason } => {
+            anyhow::anyhow!("--{}: {reason}", option.replace('_', "-"))
+        }
+        over @ reps::RepsError::OverBudget { .. } => {
+            anyhow::anyhow!("{over}; --max-memory raises the budget")
+        }
+        other => other.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Cli;

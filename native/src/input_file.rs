@@ -2,7 +2,7 @@
 //! pipes and FIFOs are read as bounded streams, and anything else (devices, directories) is
 //! refused, so that no input can hang the command or exhaust the machine.
 
-use crate::analyze::flag_error;
+use crate::cli::flag_error;
 use anyhow::{bail, Context, Result};
 use reps::formats::{human_bytes, ReadBudget};
 use std::io::Read;

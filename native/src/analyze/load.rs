@@ -1,7 +1,7 @@
 //! Reading `analyze`'s input files into a `reps::AnalysisInput` (the logic is `reps`'s, shared with
 //! the viewer), within a memory budget.
 
-use super::flag_error;
+use crate::cli::flag_error;
 use crate::input_file::{open_source, read_input};
 use anyhow::Result;
 use reps::analysis::{open_files, open_snapshot, OpenedFiles};

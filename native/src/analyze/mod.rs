@@ -8,7 +8,7 @@ pub mod table;
 
 pub use load::load_inputs;
 
-use crate::cli::{AnalyzeArgs, Format};
+use crate::cli::{flag_error, AnalyzeArgs, Format};
 use crate::output_file::{write_output, Written};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -120,19 +120,4 @@ fn emit(args: &AnalyzeArgs, text: &str) -> Result<()> {
         None => print!("{text}"),
     }
     Ok(())
-}
-
-/// A library error in the command line's terms: an analysis option's name becomes its flag
-/// (`top_m` → `--top-m`), and an exceeded memory budget names `--max-memory`. Other errors pass
-/// as they are.
-pub fn flag_error(e: reps::RepsError) -> anyhow::Error {
-    match e {
-        reps::RepsError::Option { option, reason } => {
-            anyhow::anyhow!("--{}: {reason}", option.replace('_', "-"))
-        }
-        over @ reps::RepsError::OverBudget { .. } => {
-            anyhow::anyhow!("{over}; --max-memory raises the budget")
-        }
-        other => other.into(),
-    }
 }

@@ -1,7 +1,7 @@
 //! `analyze --stream` / `--tokens`: per-model files read in row chunks from disk
 //! (`reps::analysis::compare_models_streamed`), never whole.
 
-use super::flag_error;
+use crate::cli::flag_error;
 use crate::cli::AnalyzeArgs;
 use crate::input_file::open_source;
 use anyhow::{bail, Result};
