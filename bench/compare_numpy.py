@@ -15,7 +15,7 @@ the streamed analysis (`time_report --stream`, the path of `native analyze --str
 and numpy takes its best route there too (covariance, not Gram; each X^T X computed once).
 
 Usage: python3 bench/compare_numpy.py [--repeats 5] [--shapes 200x8192,200x10,2000x2048,16384x4096s]
-OPENBLAS_CORETYPE is unset for the numpy timing (see the README's benchmark section).
+OPENBLAS_CORETYPE is unset for the numpy timing (see docs/BENCHMARKS.md).
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 import numpy as np

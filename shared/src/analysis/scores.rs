@@ -4,7 +4,7 @@
 //! Table 2 (the correlations), the JSON and CSV outputs, the terminal tables and the browser's
 //! tables all iterate [`SCORES`]; none lists scores by hand. Adding a score means computing it
 //! (a field of [`super::Baselines`], of [`crate::metrics::LayerComparison`] or of
-//! [`ModelReport`]) and adding its descriptor here; see "Adding a score" in the README.
+//! [`ModelReport`]) and adding its descriptor here; see "Adding a score" in docs/CONTRIBUTING.md.
 
 use super::report::ModelReport;
 use crate::metrics::{LayerComparison, RepsWeights, EQUAL, WEIGHTED};

@@ -1,4 +1,4 @@
-//! The `.reps` snapshot (the README's "The snapshot format"): the 8-byte magic `REPSSNAP`, a u16 little-endian
+//! The `.reps` snapshot (docs/GUIDE.md, "The snapshot format"): the 8-byte magic `REPSSNAP`, a u16 little-endian
 //! format version, then the version's layout.
 //!
 //! This build writes version 4 and reads versions 1 ([`v1`], translated on reading) to 4.
