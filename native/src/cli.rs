@@ -499,8 +499,8 @@ pub struct AnalyzeArgs {
     pub inputs: Vec<PathBuf>,
 
     /// Pool sweeps that differ only in --seed: each INPUT is a finished `train-sweep` directory
-    /// (with results.json and config.json) or a `train-sweep --seeds` directory (its seed-<s>/
-    /// sweeps). Prints what `train-sweep --seeds` writes to summary.md (summary.json with
+    /// (its results.json) or a `train-sweep --seeds` directory (its seed-<s>/ sweeps), pooled in
+    /// ascending order of seed. Prints what `train-sweep --seeds` writes to summary.md (summary.json with
     /// --format json): each model over the seeds, Table 2 per seed and pooled, and on the pooled
     /// models the intervals (a cluster bootstrap: seeds drawn with replacement, then models
     /// within each), p-values (drops permuted within each seed), the comparisons of REPS with

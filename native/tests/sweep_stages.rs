@@ -388,30 +388,31 @@ fn a_multi_seed_sweep_summarises_its_seeds() {
     let copy = |from: &str, to: &str| {
         let to = dir.path().join(to);
         std::fs::create_dir_all(&to).unwrap();
-        for f in ["config.json", "results.json"] {
-            std::fs::copy(s.join(from).join(f), to.join(f)).unwrap();
-        }
+        std::fs::copy(s.join(from).join("results.json"), to.join("results.json")).unwrap();
         to
     };
     let other = copy("seed-43", "other");
-    let config = String::from_utf8(read(&other.join("config.json"))).unwrap();
-    std::fs::write(
-        other.join("config.json"),
-        config.replace("\"width\": 4,", "\"width\": 8,"),
-    )
-    .unwrap();
+    let mut results: serde_json::Value =
+        serde_json::from_slice(&read(&other.join("results.json"))).unwrap();
+    assert_eq!(results["config"]["width"], 4);
+    results["config"]["width"] = 8.into();
+    std::fs::write(other.join("results.json"), results.to_string()).unwrap();
     let e = analyze(&["s/seed-42", "other"]);
     assert!(
         !e.status.success()
-            && stderr(&e).contains("other was made with --width 8")
-            && stderr(&e).contains("may differ only in --seed"),
+            && stderr(&e).contains(
+                "other/results.json: made with width 8, but s/seed-42/results.json with width 4"
+            )
+            && stderr(&e).contains("may differ only in their seed"),
         "{}",
         text(&e)
     );
     copy("seed-42", "again");
     let e = analyze(&["s/seed-42", "again"]);
     assert!(
-        !e.status.success() && stderr(&e).contains("are both made with --seed 42"),
+        !e.status.success()
+            && stderr(&e)
+                .contains("again/results.json: made with seed 42, as s/seed-42/results.json is"),
         "{}",
         text(&e)
     );

@@ -250,3 +250,52 @@ fn reports_that_cannot_be_pooled_are_refused() {
         reps::analysis::SeedSummary::from_json("old.json", old.to_string().as_bytes()).unwrap();
     assert!(back.inference.is_none() && back.claims.is_empty());
 }
+
+/// `results.json` files pooled: in the order of their seeds whatever order they come in, and
+/// refused, naming the file and the setting, when more than the seed differs.
+#[test]
+fn results_files_pool_in_seed_order_and_other_settings_are_refused() {
+    let results = |seed: u64, width: u64, r: &Report| {
+        serde_json::to_vec(&serde_json::json!({
+            "config": { "seed": seed, "width": width, "epochs": 5 },
+            "report": r,
+        }))
+        .unwrap()
+    };
+    let (a, b) = (sweep(0), sweep(1));
+    let (ra, rb) = (results(43, 16, &a), results(42, 16, &b));
+    let opts = InferenceOptions {
+        bootstrap: 500,
+        permutations: 500,
+        ..InferenceOptions::default()
+    };
+    let pooled = reps::analysis::pool_results(&[("a.json", &ra), ("b.json", &rb)], &opts).unwrap();
+    let reversed =
+        reps::analysis::pool_results(&[("b.json", &rb), ("a.json", &ra)], &opts).unwrap();
+    assert_eq!(pooled, reversed);
+    assert_eq!(
+        pooled,
+        summarize_seeds(&[42, 43], &[b, a.clone()], &opts).unwrap()
+    );
+
+    let wide = results(44, 32, &a);
+    let e = reps::analysis::pool_results(&[("a.json", &ra), ("w.json", &wide)], &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("w.json: made with width 32, but a.json with width 16"),
+        "{e}"
+    );
+    let again = results(43, 16, &a);
+    let e = reps::analysis::pool_results(&[("a.json", &ra), ("c.json", &again)], &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("c.json: made with seed 43, as a.json is"), "{e}");
+    let e = reps::analysis::pool_results(&[("x.json", b"{\"report\": 1}")], &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("x.json: not the results.json of a sweep"),
+        "{e}"
+    );
+}

@@ -331,6 +331,44 @@ test('?snapshot=URL opens that snapshot, and a missing one is a clear error', as
   await page.close();
 });
 
+test('sweeps\' results.json files dropped together are pooled over their seeds: the numbers of native analyze --pool', async () => {
+  const out = join(data, 'vit-seeds');
+  execFileSync(native, ['train-sweep', '--width', '4', '--epochs', '1', '--train-size', '200', '--test-size', '100',
+    '--samples', '20', '--batch-size', '32', '--fractions', '0.5,0.1', '--ratios', '0.5,0.9', '--bits', '8,2',
+    '--seeds', '2,1', '--out', out], { stdio: 'ignore' });
+  const want = JSON.parse(execFileSync(native, ['analyze', '--pool', out, '--format', 'json'], { encoding: 'utf8' }));
+  assert.deepEqual(want.seeds, [1, 2]);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
+  // In the order opposite to the seeds': the page pools in seed order, as native does.
+  await page.setInputFiles('input[type=file]', [join(out, 'seed-2', 'results.json'), join(out, 'seed-1', 'results.json')]);
+  await page.waitForSelector('#pooled', { timeout: 60000 });
+  let checked = 0;
+  for (const [key, c] of Object.entries(want.correlations)) {
+    for (const stat of ['plcc', 'srcc', 'krcc']) {
+      const shown = await page.$(`[data-key="pooled:${stat}:${key}"]`);
+      if (c.pooled[stat] === null || !shown) continue;
+      assert.equal(Number(await shown.getAttribute('data-value')), c.pooled[stat], `${key} ${stat}`);
+      const ci = c.pooled[`${stat}_ci`];
+      if (ci) {
+        const e = await page.$(`[data-key="ci:pooled:${stat}:${key}"]`);
+        assert.deepEqual([Number(await e.getAttribute('data-lo')), Number(await e.getAttribute('data-hi'))], ci, `${key} ${stat} interval`);
+      }
+      checked += 1;
+    }
+  }
+  assert.ok(checked >= 20, `only ${checked} pooled numbers checked`);
+  for (const c of want.claims) {
+    assert.equal(await page.getAttribute(`[data-claim="${c.id}"]`, 'data-verdict'), c.verdict, c.id);
+  }
+  // A results.json and a summary.json together are not sweeps to pool: refused, naming the file.
+  await page.setInputFiles('input[type=file]', [join(out, 'seed-1', 'results.json'), join(out, 'summary.json')]);
+  await page.waitForSelector('#error', { timeout: 10000 });
+  assert.match(await page.textContent('#error'), /summary\.json: not the results\.json of a sweep/);
+  await page.close();
+});
+
 test('a Vision Transformer sweep with every method: the page analyses its default layers and lists every method, with the numbers of native analyze', async () => {
   const out = join(data, 'vit');
   execFileSync(native, ['train-sweep', '--arch', 'vit-tiny', '--methods', 'all', '--width', '8', '--epochs', '1',

@@ -747,7 +747,7 @@ pub fn app() -> Html {
             <header>
                 <h1>{ "reps viewer" }</h1>
                 <button id="theme" class="theme" onclick={on_theme} aria-pressed={(*theme == Theme::Dark).to_string()}>{ if *theme == Theme::Dark { "light mode" } else { "dark mode" } }</button>
-                <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, one .npz / .npy / .safetensors activation file per model (the first is the reference), or the summary.json of a multi-seed sweep, anywhere on the page. Everything is computed in your browser, in a background worker; no data leaves your machine. The address bar keeps the view (reference, layers, weights, pinned models, threshold, theme): copy it to share." }</p>
+                <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, one .npz / .npy / .safetensors activation file per model (the first is the reference), the summary.json of a multi-seed sweep, or the results.json of sweeps that differ only in their seed (pooled here), anywhere on the page. Everything is computed in your browser, in a background worker; no data leaves your machine. The address bar keeps the view (reference, layers, weights, pinned models, threshold, theme): copy it to share." }</p>
                 <label class="picker">{ "Open files…" }
                     // Visually hidden (the label is the button), still reachable by keyboard.
                     <input class="visually-hidden" type="file" multiple=true accept=".reps,.npz,.npy,.safetensors,.json" {onchange} />

@@ -11,7 +11,7 @@ use crate::protocol::{decode, encode, Analysis, Request, Response, Side, Timings
 use futures::channel::mpsc;
 use futures::StreamExt;
 use js_sys::{Array, Uint8Array};
-use reps::analysis::{open_files, OpenedFiles, Progress, SeedSummary};
+use reps::analysis::{open_files, InferenceOptions, OpenedFiles, Progress, SeedSummary};
 use reps::formats::stream::{list_entries, ByteSource, ATTENTION_MASK};
 use reps::formats::ReadBudget;
 use wasm_bindgen::prelude::*;
@@ -173,8 +173,13 @@ async fn handle(
             let list: Vec<web_sys::File> = files.iter().map(|f| f.unchecked_into()).collect();
             let total: f64 = list.iter().map(|f| f.size()).sum();
             // Large files, and token files (whose axes only the row reader interprets), are read
-            // in row chunks.
-            if total > stream_above as f64 || tokens == Some(true) || has_attention_mask(&list) {
+            // in row chunks; JSON (summaries, sweeps' results) is read whole.
+            let json = list.iter().all(|f| f.name().ends_with(".json"));
+            if !json
+                && (total > stream_above as f64
+                    || tokens == Some(true)
+                    || has_attention_mask(&list))
+            {
                 let keep = (side == Side::A).then_some(state);
                 let read = Streaming { list, tokens };
                 return analyse_blobs(scope, job, keep, read, None, started);
@@ -226,10 +231,10 @@ async fn handle(
         }
     };
     let read = seconds_since(started);
-    // A multi-seed summary, opened alone, is shown as it is: nothing to analyse.
-    if let Ok(Some([(name, bytes)])) = files.as_ref().map(Option::as_deref) {
-        if name.ends_with(".json") {
-            let response = match SeedSummary::from_json(name, bytes) {
+    // A multi-seed summary is shown as it is; sweeps' results.json files are pooled first.
+    if let Ok(Some(list)) = files.as_ref().map(Option::as_deref) {
+        if !list.is_empty() && list.iter().all(|(name, _)| name.ends_with(".json")) {
+            let response = match summary_of(list) {
                 Ok(s) => Response::Seeds {
                     job,
                     summary: Box::new(s),
@@ -369,9 +374,28 @@ fn index_preview(file: &web_sys::File) -> Option<Box<crate::protocol::Preview>> 
     preview_of_index(&name, index).ok().map(Box::new)
 }
 
-/// Whether `files` is a multi-seed summary (one `.json` file), which is shown, not analysed.
+/// Whether `files` are JSON (a multi-seed summary, or sweeps' results to pool), which are
+/// summarised, not analysed.
 fn is_summary(files: &Sources) -> bool {
-    matches!(files.as_slice(), [(name, _)] if name.ends_with(".json"))
+    !files.is_empty() && files.iter().all(|(name, _)| name.ends_with(".json"))
+}
+
+/// The summary the JSON files make: one `summary.json` as it is, else the sweeps'
+/// `results.json` files pooled over their seeds (with `native analyze --pool`'s defaults).
+fn summary_of(files: &[(String, Vec<u8>)]) -> reps::Result<SeedSummary> {
+    let is_results = |bytes: &[u8]| {
+        serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| v.get("report").is_some())
+    };
+    match files {
+        [(name, bytes)] if !is_results(bytes) => SeedSummary::from_json(name, bytes),
+        _ => {
+            let list: Vec<(&str, &[u8])> = files
+                .iter()
+                .map(|(n, b)| (n.as_str(), b.as_slice()))
+                .collect();
+            reps::analysis::pool_results(&list, &InferenceOptions::default())
+        }
+    }
 }
 
 /// `bytes` as a Blob (a copy), for the helpers.

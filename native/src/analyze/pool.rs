@@ -1,18 +1,10 @@
 //! `analyze --pool`: several finished sweeps that differ only in their seed, summarised and
-//! pooled as `train-sweep --seeds` does ([`reps::analysis::summarize_seeds`]).
+//! pooled as `train-sweep --seeds` does ([`reps::analysis::pool_results`]).
 
-use crate::sweep::config::SweepConfig;
-use crate::sweep::seeds::read_report;
 use crate::sweep::summary;
 use anyhow::{bail, Context, Result};
 use reps::analysis::{InferenceOptions, SeedSummary};
-use std::path::{Path, PathBuf};
-
-/// One sweep to pool: its directory and settings.
-struct Sweep {
-    dir: PathBuf,
-    config: SweepConfig,
-}
+use std::path::PathBuf;
 
 /// The sweep directories `inputs` name: a finished sweep (it has `results.json`) is itself; a
 /// `train-sweep --seeds` directory stands for its `seed-<s>/` sweeps, in the order of their seeds.
@@ -49,52 +41,23 @@ fn sweep_dirs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn read_sweep(dir: &Path) -> Result<Sweep> {
-    let path = dir.join("config.json");
-    let text = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let config = serde_json::from_slice(&text)
-        .with_context(|| format!("{}: not a sweep's settings", path.display()))?;
-    Ok(Sweep {
-        dir: dir.to_path_buf(),
-        config,
-    })
-}
-
-/// Reads the sweeps `inputs` name, checks that their settings differ in the seed alone, and
-/// summarises them with `options`.
+/// Reads the `results.json` of the sweeps `inputs` name and pools them
+/// ([`reps::analysis::pool_results`]: settings that differ in the seed alone, ordered by seed).
 pub fn summarize(inputs: &[PathBuf], options: &InferenceOptions) -> Result<SeedSummary> {
-    let sweeps = sweep_dirs(inputs)?
+    let files = sweep_dirs(inputs)?
         .iter()
-        .map(|d| read_sweep(d))
-        .collect::<Result<Vec<Sweep>>>()?;
-    let first = &sweeps[0];
-    for s in &sweeps[1..] {
-        let same_seed = SweepConfig {
-            seed: first.config.seed,
-            ..s.config.clone()
-        };
-        if let Some((name, here, there)) = same_seed.first_difference(&first.config) {
-            bail!(
-                "{} was made with --{name} {here}, {} with --{name} {there}: pooled sweeps may differ only in --seed",
-                s.dir.display(),
-                first.dir.display()
-            );
-        }
-    }
-    let seeds: Vec<u64> = sweeps.iter().map(|s| s.config.seed).collect();
-    if let Some((a, b)) = reps::repeats::first_repeat(&seeds) {
-        bail!(
-            "{} and {} are both made with --seed {}: each seed may be pooled once",
-            sweeps[a].dir.display(),
-            sweeps[b].dir.display(),
-            seeds[a]
-        );
-    }
-    let reports = sweeps
+        .map(|d| {
+            let path = d.join("results.json");
+            std::fs::read(&path)
+                .with_context(|| format!("cannot read {}", path.display()))
+                .map(|bytes| (path.display().to_string(), bytes))
+        })
+        .collect::<Result<Vec<(String, Vec<u8>)>>>()?;
+    let borrowed: Vec<(&str, &[u8])> = files
         .iter()
-        .map(|s| read_report(&s.dir))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(reps::analysis::summarize_seeds(&seeds, &reports, options)?)
+        .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+        .collect();
+    Ok(reps::analysis::pool_results(&borrowed, options)?)
 }
 
 /// The output of `analyze --pool` in `json` or Markdown form: what `train-sweep --seeds` writes

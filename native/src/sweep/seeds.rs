@@ -77,7 +77,7 @@ fn write_summary(out: &Path, seeds: &[u64]) -> Result<()> {
 }
 
 /// The analysis report in a finished sweep's `results.json`.
-pub fn read_report(dir: &Path) -> Result<Report> {
+fn read_report(dir: &Path) -> Result<Report> {
     let path = dir.join("results.json");
     let text = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut v: serde_json::Value =

@@ -33,7 +33,9 @@ pub use report::{
 };
 pub use sample_bootstrap::sample_bootstrap;
 pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};
-pub use seeds::{mean_sd, summarize_seeds, MeanSd, SeedCorrelations, SeedModel, SeedSummary};
+pub use seeds::{
+    mean_sd, pool_results, summarize_seeds, MeanSd, SeedCorrelations, SeedModel, SeedSummary,
+};
 pub use sensitivity::{
     best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, TABLE3, USER_ROW,
 };

@@ -213,6 +213,79 @@ pub fn summarize_seeds(
     })
 }
 
+/// Pools finished sweeps from their `results.json` files (`(file, bytes)` pairs, as
+/// `native train-sweep` writes them: the settings under `config`, the report under `report`):
+/// [`summarize_seeds`] over them in ascending order of seed, so that the order the files come in
+/// does not matter.
+///
+/// Errors name the file: not a sweep's results, settings without a seed, settings that differ
+/// in more than the seed (naming the first setting that differs), or a seed given twice.
+pub fn pool_results(files: &[(&str, &[u8])], options: &InferenceOptions) -> Result<SeedSummary> {
+    let file_error = |file: &str, reason: String| RepsError::File {
+        file: file.into(),
+        reason,
+    };
+    let mut sweeps = Vec::with_capacity(files.len());
+    for &(file, bytes) in files {
+        let mut v: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| file_error(file, format!("not JSON: {e}")))?;
+        let report: Report = serde_json::from_value(v["report"].take()).map_err(|e| {
+            file_error(
+                file,
+                format!("not the results.json of a sweep (no report in it: {e})"),
+            )
+        })?;
+        let mut config = match v["config"].take() {
+            serde_json::Value::Object(c) => c,
+            _ => {
+                return Err(file_error(
+                    file,
+                    "a sweep's results without its settings (config)".into(),
+                ))
+            }
+        };
+        let seed = config
+            .remove("seed")
+            .and_then(|s| s.as_u64())
+            .ok_or_else(|| file_error(file, "the sweep's settings have no seed".into()))?;
+        sweeps.push((file, seed, config, report));
+    }
+    sweeps.sort_by_key(|s| s.1);
+    let Some((first_file, _, first, _)) = sweeps.first() else {
+        return Err(RepsError::Invalid("no sweep to pool".into()));
+    };
+    for (file, _, config, _) in &sweeps[1..] {
+        let differs = config
+            .keys()
+            .chain(first.keys().filter(|k| !config.contains_key(*k)))
+            .find(|k| config.get(*k) != first.get(*k));
+        if let Some(key) = differs {
+            let shown =
+                |v: Option<&serde_json::Value>| v.map_or("absent".into(), |v| v.to_string());
+            return Err(file_error(
+                file,
+                format!(
+                    "made with {key} {}, but {first_file} with {key} {}: pooled sweeps may differ only in their seed",
+                    shown(config.get(key)),
+                    shown(first.get(key))
+                ),
+            ));
+        }
+    }
+    if let Some(w) = sweeps.windows(2).find(|w| w[0].1 == w[1].1) {
+        return Err(file_error(
+            w[1].0,
+            format!(
+                "made with seed {}, as {} is: each seed may be pooled once",
+                w[1].1, w[0].0
+            ),
+        ));
+    }
+    let seeds: Vec<u64> = sweeps.iter().map(|s| s.1).collect();
+    let reports: Vec<Report> = sweeps.into_iter().map(|s| s.3).collect();
+    summarize_seeds(&seeds, &reports, options)
+}
+
 /// The compressed models of every report, seed by seed, named `seed-<s>/<model>`, as one report
 /// without a reference model (its `reference` names the one each seed has).
 fn pool(seeds: &[u64], reports: &[Report]) -> Report {
