@@ -359,6 +359,13 @@ test('sweeps\' results.json files dropped together are pooled over their seeds: 
     }
   }
   assert.ok(checked >= 20, `only ${checked} pooled numbers checked`);
+  // Accuracy drop by level, one chart per method: the mean drop at each level, in level order.
+  for (const method of ['coreset', 'prune', 'quant']) {
+    const titles = await page.$$eval(`#seeds-drop-${method} circle title`, (ts) => ts.map((t) => t.textContent));
+    const models = want.models.filter((m) => m.method === method).sort((a, b) => a.parameter - b.parameter);
+    assert.equal(models.length, 2);
+    assert.deepEqual(titles, models.map((m) => `${m.name} (${method}): (${m.parameter.toFixed(4)}, ${m.accuracy_drop.mean.toFixed(4)})`));
+  }
   for (const c of want.claims) {
     assert.equal(await page.getAttribute(`[data-claim="${c.id}"]`, 'data-verdict'), c.verdict, c.id);
   }

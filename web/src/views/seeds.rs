@@ -121,9 +121,65 @@ pub fn view(s: &SeedSummary) -> Html {
                 </tbody>
             </table>
             { chart(&figure) }
+            { for drop_by_level(s).iter().map(chart) }
             { pooled(s) }
         </section>
     }
+}
+
+/// One chart per method whose models have a parameter: the accuracy drop (mean ± sd over the
+/// seeds) against the level, in ascending order of the parameter (where stable-then-cliff shows).
+fn drop_by_level(s: &SeedSummary) -> Vec<Chart> {
+    let mut charts: Vec<Chart> = Vec::new();
+    for m in s.models.iter().filter(|m| m.name != s.reference) {
+        let (Some(p), Some(drop)) = (m.parameter, m.accuracy_drop.mean) else {
+            continue;
+        };
+        let id = format!("seeds-drop-{}", m.method);
+        let at = match charts.iter().position(|c| c.id == id) {
+            Some(at) => at,
+            None => {
+                let param = m.parameter_name.as_deref().unwrap_or("parameter");
+                charts.push(Chart {
+                    id,
+                    title: format!(
+                        "{}: accuracy drop by {param}, mean ± sd over {} seeds",
+                        m.method,
+                        s.seeds.len()
+                    ),
+                    x_label: param.to_string(),
+                    y_label: "accuracy drop (mean ± sd)".into(),
+                    series: vec![super::charts::Series {
+                        name: m.method.clone(),
+                        line: true,
+                        whisker_label: "mean ± 1 sd",
+                        ..Default::default()
+                    }],
+                    log: false,
+                    log_switch: false,
+                    regression: false,
+                    x_names: Vec::new(),
+                });
+                charts.len() - 1
+            }
+        };
+        let series = &mut charts[at].series[0];
+        series.points.push((p, drop));
+        series.point_models.push(m.name.clone());
+        series
+            .whiskers
+            .push(m.accuracy_drop.sd.map(|sd| (drop - sd, drop + sd)));
+    }
+    for c in &mut charts {
+        // In ascending order of the level, so that the line joins neighbouring levels.
+        let s = &mut c.series[0];
+        let mut order: Vec<usize> = (0..s.points.len()).collect();
+        order.sort_by(|&a, &b| s.points[a].0.total_cmp(&s.points[b].0));
+        s.points = order.iter().map(|&i| s.points[i]).collect();
+        s.point_models = order.iter().map(|&i| s.point_models[i].clone()).collect();
+        s.whiskers = order.iter().map(|&i| s.whiskers[i]).collect();
+    }
+    charts
 }
 
 /// The inference on the pooled models, when the summary has it.
