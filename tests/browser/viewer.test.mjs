@@ -368,6 +368,15 @@ test('sweeps\' results.json files dropped together are pooled over their seeds: 
   }
   for (const c of want.claims) {
     assert.equal(await page.getAttribute(`[data-claim="${c.id}"]`, 'data-verdict'), c.verdict, c.id);
+    assert.equal(await page.getAttribute(`[data-key="verdict:${c.id}:pooled"]`, 'data-verdict'), c.verdict, c.id);
+  }
+  // Each seed's verdicts, as its own results.json has them.
+  for (const seed of [1, 2]) {
+    const own = JSON.parse(await readFile(join(out, `seed-${seed}`, 'results.json'), 'utf8')).report.claims;
+    assert.ok(own.length > 0);
+    for (const c of own) {
+      assert.equal(await page.getAttribute(`[data-key="verdict:${c.id}:${seed}"]`, 'data-verdict'), c.verdict, `${c.id} seed ${seed}`);
+    }
   }
   // A results.json and a summary.json together are not sweeps to pool: refused, naming the file.
   await page.setInputFiles('input[type=file]', [join(out, 'seed-1', 'results.json'), join(out, 'summary.json')]);

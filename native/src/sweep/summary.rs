@@ -164,6 +164,7 @@ fn pooled_inference(s: &SeedSummary, i: &reps::analysis::InferenceOptions) -> St
         }
     }
     if !s.claims.is_empty() {
+        md += &verdicts_table(s);
         md += "\n### The paper's claims on the pooled models\n\n";
         for c in &s.claims {
             let _ = writeln!(
@@ -174,6 +175,30 @@ fn pooled_inference(s: &SeedSummary, i: &reps::analysis::InferenceOptions) -> St
                 c.evidence
             );
         }
+    }
+    md
+}
+
+/// Each claim's verdict per seed and pooled, one row per claim of the pooled models.
+fn verdicts_table(s: &SeedSummary) -> String {
+    let mut md = String::from("\n### Verdicts per seed and pooled\n\n| claim |");
+    for x in &s.seeds {
+        let _ = write!(md, " seed {x} |");
+    }
+    md += " pooled |\n|---|";
+    md += &"---|".repeat(s.seeds.len() + 1);
+    md += "\n";
+    for c in &s.claims {
+        let _ = write!(md, "| `{}` |", c.id);
+        for seed in 0..s.seeds.len() {
+            let v = s
+                .claims_per_seed
+                .get(seed)
+                .and_then(|cs| cs.iter().find(|x| x.id == c.id))
+                .map_or("–", |x| x.verdict.as_str());
+            let _ = write!(md, " {v} |");
+        }
+        let _ = writeln!(md, " **{}** |", c.verdict.as_str());
     }
     md
 }

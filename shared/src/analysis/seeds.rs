@@ -84,6 +84,9 @@ pub struct SeedSummary {
     /// The paper's claims checked on the pooled models.
     #[serde(default)]
     pub claims: Vec<Claim>,
+    /// Each seed's own claims (its sweep's report), in the order of `seeds`.
+    #[serde(default)]
+    pub claims_per_seed: Vec<Vec<Claim>>,
 }
 
 impl SeedSummary {
@@ -210,6 +213,7 @@ pub fn summarize_seeds(
         correlations_stable: pooled.correlations_stable,
         sensitivity: pooled.sensitivity,
         claims: pooled.claims,
+        claims_per_seed: reports.iter().map(|r| r.claims.clone()).collect(),
     })
 }
 

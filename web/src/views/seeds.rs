@@ -216,7 +216,44 @@ fn pooled(s: &SeedSummary) -> Html {
             }
             { statistics::stable(s.correlations_stable.as_ref(), false) }
             { statistics::comparisons(&s.comparisons) }
+            { verdicts(s) }
             { statistics::claims(&s.claims) }
+        </>
+    }
+}
+
+/// Each claim's verdict per seed and pooled (`data-verdict` on every cell).
+fn verdicts(s: &SeedSummary) -> Html {
+    if s.claims_per_seed.is_empty() {
+        return html! {};
+    }
+    let per_seed = |c: &str, seed: usize| {
+        s.claims_per_seed
+            .get(seed)
+            .and_then(|cs| cs.iter().find(|x| x.id == c))
+            .map(|x| x.verdict.as_str())
+    };
+    html! {
+        <>
+            <h3>{ "The paper's claims per seed and pooled" }</h3>
+            <table id="seeds-verdicts">
+                <thead><tr><th>{ "claim" }</th>
+                    { for s.seeds.iter().map(|x| html! { <th>{ format!("seed {x}") }</th> }) }
+                    <th>{ "pooled" }</th>
+                </tr></thead>
+                <tbody>
+                { for s.claims.iter().map(|c| html! {
+                    <tr>
+                        <td><code>{ &c.id }</code></td>
+                        { for (0..s.seeds.len()).map(|k| {
+                            let v = per_seed(&c.id, k);
+                            html! { <td class={classes!("verdict-cell", v)} data-key={format!("verdict:{}:{}", c.id, s.seeds[k])} data-verdict={v}>{ v.unwrap_or("–") }</td> }
+                        }) }
+                        <td class={classes!("verdict-cell", c.verdict.as_str())} data-key={format!("verdict:{}:pooled", c.id)} data-verdict={c.verdict.as_str()}><strong>{ c.verdict.as_str() }</strong></td>
+                    </tr>
+                }) }
+                </tbody>
+            </table>
         </>
     }
 }
