@@ -385,6 +385,25 @@ test('sweeps\' results.json files dropped together are pooled over their seeds: 
   await page.close();
 });
 
+test('the replication summaries of docs/replication open from the site\'s links (?snapshot=replication/...) with their verdicts', async () => {
+  const { readdir } = await import('node:fs/promises');
+  const settings = await readdir(join(root, 'docs', 'replication'));
+  assert.ok(settings.length >= 2, `${settings}`);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  for (const setting of settings) {
+    const file = JSON.parse(await readFile(join(root, 'docs', 'replication', setting, 'summary.json'), 'utf8'));
+    await page.goto(`${base}?snapshot=replication/${setting}/summary.json`);
+    await page.waitForSelector('#pooled', { timeout: 60000 });
+    assert.equal(Number(await page.getAttribute('[data-key="pooled:plcc:reps_weighted"]', 'data-value')),
+      file.correlations.reps_weighted.pooled.plcc, setting);
+    assert.ok(file.claims.length >= 4, setting);
+    for (const c of file.claims) {
+      assert.equal(await page.getAttribute(`[data-claim="${c.id}"]`, 'data-verdict'), c.verdict, `${setting} ${c.id}`);
+    }
+  }
+  await page.close();
+});
+
 test('a Vision Transformer sweep with every method: the page analyses its default layers and lists every method, with the numbers of native analyze', async () => {
   const out = join(data, 'vit');
   execFileSync(native, ['train-sweep', '--arch', 'vit-tiny', '--methods', 'all', '--width', '8', '--epochs', '1',
