@@ -30,6 +30,7 @@ pub mod metrics;
 mod parallel;
 pub mod repeats;
 pub mod stats;
+pub mod tolerances;
 
 pub use activations::{Activations, Buffer, Values};
 pub use analysis::{analyze, AnalysisInput, AnalysisOptions, Report};

@@ -26,7 +26,7 @@ pub const LEVEL: f64 = 0.95;
 /// Whether an accuracy drop is within `max_drop`, allowing 1e-9 for the rounding of accuracy
 /// differences (0.90 − 0.85 is 0.05000000000000004 in floating point).
 pub fn is_stable(drop: f64, max_drop: f64) -> bool {
-    drop <= max_drop + 1e-9
+    drop <= max_drop + crate::tolerances::DROP_ROUNDING
 }
 
 /// The most bootstrap resamples or permutations one inference draws (each is kept in memory).

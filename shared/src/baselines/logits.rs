@@ -156,7 +156,9 @@ fn softmax_clamped(row: &[f64]) -> Vec<f64> {
     let max = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let exps: Vec<f64> = row.iter().map(|x| (x - max).exp()).collect();
     let sum: f64 = exps.iter().sum();
-    exps.iter().map(|e| (e / sum).max(1e-12)).collect()
+    exps.iter()
+        .map(|e| (e / sum).max(crate::tolerances::PROBABILITY_FLOOR))
+        .collect()
 }
 
 /// Mean over samples of `KL(softmax(ref) ‖ softmax(model)) = Σ_k p_k ln(p_k / q_k)`, natural log,

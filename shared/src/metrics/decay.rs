@@ -14,12 +14,15 @@ pub struct DecayFit {
     pub points: u32,
 }
 
-/// Fits the decay of descending eigenvalues: `k = #{λ_i > 1e-12 · λ₁}`, `m = min(top_m, k)`,
+/// Fits the decay of descending eigenvalues: `k = #{λ_i > ε · λ₁}` (ε = [`crate::tolerances::DECAY_FLOOR`]), `m = min(top_m, k)`,
 /// least squares of `ln λ_i` on `ln i` for i = 1..m, `δ = −slope`. With `m < 2`, `δ = 0`.
 pub fn decay_fit(eigenvalues_desc: &[f64], top_m: usize) -> DecayFit {
     let l1 = eigenvalues_desc.first().copied().unwrap_or(0.0);
     let k = if l1 > 0.0 {
-        eigenvalues_desc.iter().filter(|&&l| l > 1e-12 * l1).count()
+        eigenvalues_desc
+            .iter()
+            .filter(|&&l| l > crate::tolerances::DECAY_FLOOR * l1)
+            .count()
     } else {
         0
     };

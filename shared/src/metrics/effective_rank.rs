@@ -14,7 +14,7 @@ pub fn effective_rank(eigenvalues: &[f64]) -> f64 {
     let entropy: f64 = s
         .iter()
         .map(|&si| si / total)
-        .filter(|&p| p > 1e-12)
+        .filter(|&p| p > crate::tolerances::ENTROPY_SHARE_FLOOR)
         .map(|p| -p * p.ln())
         .sum();
     entropy.exp()

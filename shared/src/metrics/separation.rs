@@ -127,7 +127,7 @@ pub(crate) fn separation_from_parts(
     if d_inter == 0.0 {
         return 0.0;
     }
-    d_inter / (d_intra + 1e-12 * max_abs)
+    d_inter / (d_intra + crate::tolerances::SEPARATION_EPSILON * max_abs)
 }
 
 /// The separation score `s_s = min(r_s / r_s⁰, 1)`, and 1 when the reference's `r_s⁰ = 0`.

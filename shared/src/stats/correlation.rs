@@ -57,7 +57,7 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Result<f64, Undefined> {
     // A series whose spread is at the rounding level of its values is treated as constant.
     let flat = |s: f64, v: &[f64]| {
         let scale = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-        s <= n * (1e-12 * scale).powi(2)
+        s <= n * (crate::tolerances::CONSTANT_SERIES * scale).powi(2)
     };
     if flat(sxx, x) {
         return Err(Undefined::Constant("score"));
