@@ -16,6 +16,7 @@ pub mod builds;
 pub mod helpers;
 pub mod load;
 pub mod protocol;
+pub mod state;
 pub mod view_state;
 pub mod views;
 pub mod worker;
