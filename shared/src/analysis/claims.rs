@@ -2,8 +2,8 @@
 //! inference ([`super::inference`]) and the evidence behind it.
 
 use super::inference::{is_stable, sensitivity_key, Distributions, InferenceOptions, LEVEL};
-use super::report::Report;
 use super::scores::score;
+use super::types::Report;
 use crate::metrics::COMPONENTS;
 use crate::stats::{p_label, Statistic};
 use serde::{Deserialize, Serialize};

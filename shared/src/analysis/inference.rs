@@ -9,9 +9,10 @@
 //! same index sets, so intervals of differences are paired.
 
 use super::claims::claims;
+use super::model_level::{correlation, score_values, NO_ACCURACY};
 use super::named_map::NamedMap;
-use super::report::{correlation, score_values, ModelReport, Report, NO_ACCURACY};
 use super::scores::{scores_present, Score};
+use super::types::{ModelReport, Report};
 use crate::error::{RepsError, Result};
 use crate::metrics::{PerComponent, RepsWeights};
 use crate::stats::{

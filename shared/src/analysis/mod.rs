@@ -5,6 +5,7 @@ mod claims;
 mod inference;
 mod input;
 mod methods;
+mod model_level;
 mod named_map;
 mod open;
 mod report;
@@ -12,7 +13,9 @@ mod sample_bootstrap;
 mod scores;
 mod seeds;
 mod sensitivity;
+mod setup;
 mod streamed;
+mod types;
 
 pub use claims::{Claim, Verdict, PARAMETER_DIRECTIONS, ROBUST_PLCC};
 pub use inference::{
@@ -28,8 +31,7 @@ pub use named_map::NamedMap;
 pub use open::{model_name, open_files, open_snapshot, OpenedFiles};
 pub use report::{
     analyze, analyze_with_progress, compare_layers_of, compare_models, compare_models_with,
-    Baselines, Comparisons, LabelSource, LayerResults, ModelComparisons, ModelLayers, ModelReport,
-    Progress, Report,
+    Comparisons, LayerResults, ModelComparisons, ModelLayers,
 };
 pub use sample_bootstrap::sample_bootstrap;
 pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};
@@ -40,3 +42,4 @@ pub use sensitivity::{
     best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, TABLE3, USER_ROW,
 };
 pub use streamed::{chunk_rows_for, compare_models_streamed, StreamedModel};
+pub use types::{Baselines, LabelSource, ModelReport, Progress, Report};

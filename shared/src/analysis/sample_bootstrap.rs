@@ -3,7 +3,8 @@
 
 use super::inference::{Stream, LEVEL};
 use super::input::{AnalysisInput, AnalysisOptions};
-use super::report::{compare_models, Report};
+use super::report::compare_models;
+use super::types::Report;
 use crate::error::{RepsError, Result};
 use crate::metrics::WEIGHTED;
 use crate::stats::{percentile_interval, Resampler};

@@ -6,7 +6,7 @@
 //! (a field of [`super::Baselines`], of [`crate::metrics::LayerComparison`] or of
 //! [`ModelReport`]) and adding its descriptor here; see "Adding a score" in docs/CONTRIBUTING.md.
 
-use super::report::ModelReport;
+use super::types::ModelReport;
 use crate::metrics::{LayerComparison, RepsWeights, EQUAL, WEIGHTED};
 
 /// The family a score belongs to.

@@ -4,10 +4,11 @@
 
 use super::claims::Claim;
 use super::inference::{InferenceOptions, ScoreComparison, StableCorrelations};
-use super::report::{correlation, table3, Report};
+use super::model_level::{correlation, table3};
 use super::scores::scores_present;
 use super::sensitivity::SensitivityRow;
-use super::{ModelReport, NamedMap};
+use super::types::{ModelReport, Report};
+use super::NamedMap;
 use crate::error::{RepsError, Result};
 use crate::stats::{Clusters, Correlations};
 use serde::{Deserialize, Serialize};

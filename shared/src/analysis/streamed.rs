@@ -18,10 +18,9 @@
 
 use super::input::{check_models, AnalysisOptions, ModelInput};
 use super::named_map::NamedMap;
-use super::report::{
-    assemble, choose_labels, choose_layers, in_layer, positive, reference_index, Assembly,
-    Baselines, Comparisons, Progress,
-};
+use super::report::{assemble, Assembly, Comparisons};
+use super::setup::{choose_labels, choose_layers, in_layer, positive, reference_index};
+use super::types::{Baselines, Progress};
 use crate::activations::{argmax, read_all_rows, Activations, RowSource};
 use crate::baselines::{wasserstein_logits, LogitSums, StreamedLogitBaselines};
 use crate::error::{RepsError, Result};
