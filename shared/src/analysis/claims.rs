@@ -1,47 +1,12 @@
 //! The paper's claims, checked on the data at hand: each gets a verdict from the intervals of the
 //! inference ([`super::inference`]) and the evidence behind it.
 
-use super::inference::{is_stable, sensitivity_key, Distributions, InferenceOptions, LEVEL};
+use super::distributions::{is_stable, sensitivity_key, Distributions, LEVEL};
 use super::scores::score;
-use super::types::Report;
+use super::types::{Claim, InferenceOptions, Report, Verdict};
 use crate::metrics::COMPONENTS;
 use crate::stats::{p_label, Statistic};
-use serde::{Deserialize, Serialize};
 use std::fmt::Write;
-
-/// What the data say about a claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Every interval the claim rests on lies on its side.
-    Holds,
-    /// An interval lies entirely on the other side.
-    Fails,
-    /// The intervals decide nothing (they straddle the line, or are missing).
-    Undecided,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Holds => "holds",
-            Verdict::Fails => "fails",
-            Verdict::Undecided => "undecided",
-        }
-    }
-}
-
-/// One claim of the paper and what the data say about it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Claim {
-    /// A stable identifier (`reps_strongest_plcc`, `stable_then_cliff:prune`, ...).
-    pub id: String,
-    /// The claim in words.
-    pub statement: String,
-    pub verdict: Verdict,
-    /// The numbers behind the verdict.
-    pub evidence: String,
-}
 
 /// A claim that `a` beats each `b`: holds when every interval of `a − b` lies above 0, fails when
 /// one lies below 0, else undecided (also when an interval is missing).

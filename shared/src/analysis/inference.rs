@@ -9,56 +9,23 @@
 //! same index sets, so intervals of differences are paired.
 
 use super::claims::claims;
+use super::distributions::{is_stable, sensitivity_key, Distributions, LEVEL};
 use super::model_level::{correlation, score_values, NO_ACCURACY};
 use super::named_map::NamedMap;
 use super::scores::{scores_present, Score};
-use super::types::{ModelReport, Report};
+use super::types::{InferenceOptions, ModelReport, Report, ScoreComparison, StableCorrelations};
 use crate::error::{RepsError, Result};
 use crate::metrics::{PerComponent, RepsWeights};
 use crate::stats::{
     bootstrap_correlations, pearson, percentile_interval, permutation_p_values, steiger_z,
     Clusters, Correlations, Resampler, Statistic,
 };
-use serde::{Deserialize, Serialize};
-
-/// The confidence level of every interval.
-pub const LEVEL: f64 = 0.95;
-
-/// Whether an accuracy drop is within `max_drop`, allowing 1e-9 for the rounding of accuracy
-/// differences (0.90 − 0.85 is 0.05000000000000004 in floating point).
-pub fn is_stable(drop: f64, max_drop: f64) -> bool {
-    drop <= max_drop + crate::tolerances::DROP_ROUNDING
-}
 
 /// The most bootstrap resamples or permutations one inference draws (each is kept in memory).
 pub const MAX_RESAMPLES: usize = 1_000_000;
 
 /// The fewest models a stable-regime table is computed on.
 pub const MIN_STABLE_MODELS: usize = 4;
-
-/// How the inference is run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InferenceOptions {
-    /// Bootstrap resamples over models (0: no intervals; at most [`MAX_RESAMPLES`]).
-    pub bootstrap: usize,
-    /// Random permutations of the accuracy drops (0: no p-values; at most [`MAX_RESAMPLES`]).
-    pub permutations: usize,
-    /// Seed of the generator: the same seed gives the same numbers on every platform.
-    pub seed: u64,
-    /// The stable regime: models whose accuracy drop is at most this.
-    pub stable_drop: f64,
-}
-
-impl Default for InferenceOptions {
-    fn default() -> Self {
-        InferenceOptions {
-            bootstrap: 10_000,
-            permutations: 10_000,
-            seed: 0,
-            stable_drop: 0.05,
-        }
-    }
-}
 
 /// The independent random streams of one seed, one per use.
 #[derive(Clone, Copy)]
@@ -70,77 +37,8 @@ pub(crate) enum Stream {
     Samples = 4,
 }
 
-/// Table 2 over the models in the stable regime.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct StableCorrelations {
-    /// The largest accuracy drop counted as stable.
-    pub max_drop: f64,
-    /// The models used (accuracy drop at most `max_drop`), in report order.
-    pub models: Vec<String>,
-    /// Why there are no correlations (fewer than [`MIN_STABLE_MODELS`] models, unknown accuracy).
-    pub reason: Option<String>,
-    /// One entry per score, as in `Report::correlations`.
-    pub correlations: NamedMap<Correlations>,
-}
-
-/// Score `a` against score `b`: which correlates more strongly (PLCC) with accuracy drop?
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScoreComparison {
-    pub a: String,
-    pub b: String,
-    /// `|PLCC_a| − |PLCC_b|` on all compressed models.
-    pub diff: Option<f64>,
-    /// Its paired percentile bootstrap interval.
-    pub diff_ci: Option<[f64; 2]>,
-    /// Steiger's Z of the oriented correlations (each score times its expected sign, so that
-    /// tracking damage is positive; equal to the absolute correlations when both scores move the
-    /// expected way), and its two-sided p-value.
-    pub steiger_z: Option<f64>,
-    pub steiger_p: Option<f64>,
-    /// Why a value is missing.
-    pub reason: Option<String>,
-}
-
 /// The scores REPS is compared with every other score for ([`ScoreComparison`]).
 pub const COMPARED: [&str; 2] = ["reps_weighted", "reps_equal"];
-
-/// Bootstrap distributions of the three correlations of each series against accuracy drop, and
-/// their names: what the claims read intervals of differences from.
-pub(crate) struct Distributions {
-    pub keys: Vec<String>,
-    /// `values[s][statistic][b]`: NaN where resample b leaves the statistic undefined.
-    pub values: Vec<[Vec<f64>; 3]>,
-}
-
-impl Distributions {
-    fn of(&self, key: &str) -> Option<&[Vec<f64>; 3]> {
-        self.keys
-            .iter()
-            .position(|k| k == key)
-            .map(|i| &self.values[i])
-    }
-
-    /// The interval of `|statistic|` of `key` over the resamples.
-    pub fn abs_interval(&self, key: &str, statistic: Statistic) -> Option<[f64; 2]> {
-        let abs: Vec<f64> = self.of(key)?[statistic as usize]
-            .iter()
-            .map(|x| x.abs())
-            .collect();
-        percentile_interval(&abs, LEVEL)
-    }
-
-    /// The interval of `|stat_a| − |stat_b|` over the paired resamples.
-    pub fn diff_interval(&self, a: &str, b: &str, statistic: Statistic) -> Option<[f64; 2]> {
-        let (da, db) = (self.of(a)?, self.of(b)?);
-        let s = statistic as usize;
-        let diffs: Vec<f64> = da[s]
-            .iter()
-            .zip(&db[s])
-            .map(|(x, y)| x.abs() - y.abs())
-            .collect();
-        percentile_interval(&diffs, LEVEL)
-    }
-}
 
 /// Table 2 over `models` (each with its drop, grouped by `clusters`) with intervals and
 /// p-values, and the bootstrap distributions behind them. `streams` are the bootstrap's and the
@@ -345,11 +243,6 @@ impl Report {
         r.claims = claims(&r, Some(&dist), options);
         Ok(r)
     }
-}
-
-/// The key of a Table 3 row among the resampled series (apart from the score keys).
-pub(crate) fn sensitivity_key(row: &str) -> String {
-    format!("table3:{row}")
 }
 
 /// Each of [`COMPARED`] against every other score with a defined PLCC (each pair once).

@@ -2,6 +2,7 @@
 //! correlations with accuracy drop (Table 2) and the weight sensitivity (Table 3).
 
 mod claims;
+mod distributions;
 mod inference;
 mod input;
 mod methods;
@@ -17,11 +18,9 @@ mod setup;
 mod streamed;
 mod types;
 
-pub use claims::{Claim, Verdict, PARAMETER_DIRECTIONS, ROBUST_PLCC};
-pub use inference::{
-    is_stable, InferenceOptions, ScoreComparison, StableCorrelations, COMPARED, LEVEL,
-    MIN_STABLE_MODELS,
-};
+pub use claims::{PARAMETER_DIRECTIONS, ROBUST_PLCC};
+pub use distributions::{is_stable, LEVEL};
+pub use inference::{COMPARED, MIN_STABLE_MODELS};
 pub use input::{
     default_layers, shared_layers, AnalysisInput, AnalysisOptions, ModelInput, DEFAULT_LAYER_PAIRS,
     PAPER_LAYERS,
@@ -38,8 +37,9 @@ pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};
 pub use seeds::{
     mean_sd, pool_results, summarize_seeds, MeanSd, SeedCorrelations, SeedModel, SeedSummary,
 };
-pub use sensitivity::{
-    best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, TABLE3, USER_ROW,
-};
+pub use sensitivity::{best_weights, sensitivity_row, sensitivity_table, TABLE3, USER_ROW};
 pub use streamed::{chunk_rows_for, compare_models_streamed, StreamedModel};
-pub use types::{Baselines, LabelSource, ModelReport, Progress, Report};
+pub use types::{
+    Baselines, BestWeights, Claim, InferenceOptions, LabelSource, ModelReport, Progress, Report,
+    ScoreComparison, SensitivityRow, StableCorrelations, Verdict,
+};

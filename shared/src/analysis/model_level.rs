@@ -4,10 +4,8 @@
 
 use super::named_map::NamedMap;
 use super::scores::{scores_present, Score};
-use super::sensitivity::{
-    best_weights, sensitivity_row, sensitivity_table, BestWeights, SensitivityRow, USER_ROW,
-};
-use super::types::{ModelReport, Report};
+use super::sensitivity::{best_weights, sensitivity_row, sensitivity_table, USER_ROW};
+use super::types::{BestWeights, ModelReport, Report, SensitivityRow};
 use crate::metrics::{PerComponent, RepsWeights};
 use crate::stats::{correlate, Correlations};
 

@@ -1,7 +1,8 @@
 //! Per-model uncertainty: how much would a model's REPS move with another draw of the analysed
 //! samples?
 
-use super::inference::{Stream, LEVEL};
+use super::distributions::LEVEL;
+use super::inference::Stream;
 use super::input::{AnalysisInput, AnalysisOptions};
 use super::report::compare_models;
 use super::types::Report;

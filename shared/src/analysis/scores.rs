@@ -7,7 +7,7 @@
 //! [`ModelReport`]) and adding its descriptor here; see "Adding a score" in docs/CONTRIBUTING.md.
 
 use super::types::ModelReport;
-use crate::metrics::{LayerComparison, RepsWeights, EQUAL, WEIGHTED};
+use crate::metrics::{LayerComparison, PerComponent, RepsWeights, COMPONENTS, EQUAL, WEIGHTED};
 
 /// The family a score belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,6 +238,14 @@ impl Score {
             Some(f) => f(layer, user_weights),
             None => (self.of_model)(model),
         }
+    }
+}
+
+impl ModelReport {
+    /// The model-level component scores in `metrics::COMPONENTS` order (their model-level
+    /// scores in the registry).
+    pub fn components(&self) -> PerComponent<Option<f64>> {
+        std::array::from_fn(|k| score(COMPONENTS[k].key).and_then(|s| (s.of_model)(self)))
     }
 }
 

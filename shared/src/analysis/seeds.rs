@@ -2,12 +2,12 @@
 //! deviation over the seeds, Table 2 (every score against accuracy drop) per seed and pooled,
 //! and the inference and claims on the pooled models with a cluster bootstrap over seeds.
 
-use super::claims::Claim;
-use super::inference::{InferenceOptions, ScoreComparison, StableCorrelations};
 use super::model_level::{correlation, table3};
 use super::scores::scores_present;
-use super::sensitivity::SensitivityRow;
-use super::types::{ModelReport, Report};
+use super::types::{
+    Claim, InferenceOptions, ModelReport, Report, ScoreComparison, SensitivityRow,
+    StableCorrelations,
+};
 use super::NamedMap;
 use crate::error::{RepsError, Result};
 use crate::stats::{Clusters, Correlations};

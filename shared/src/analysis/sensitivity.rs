@@ -1,8 +1,8 @@
 //! Sensitivity of REPS to its component weights (paper Table 3), and the best weights on the simplex.
 
+use super::types::{BestWeights, SensitivityRow};
 use crate::metrics::{PerComponent, RepsWeights, COMPONENT_COUNT};
 use crate::stats::pearson;
-use serde::{Deserialize, Serialize};
 
 /// The six weight configurations of the paper's Table 3, in its order.
 pub const TABLE3: [(&str, PerComponent<f64>); 6] = [
@@ -13,19 +13,6 @@ pub const TABLE3: [(&str, PerComponent<f64>); 6] = [
     ("Decay-heavy", [0.10, 0.10, 0.20, 0.60]),
     ("No aliveness", [0.20, 0.00, 0.40, 0.40]),
 ];
-
-/// One row of Table 3: a weight configuration and the PLCC of model-level REPS against accuracy drop.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SensitivityRow {
-    pub name: String,
-    pub weights: PerComponent<f64>,
-    pub plcc: Option<f64>,
-    /// Why `plcc` is missing, when it is.
-    pub reason: Option<String>,
-    /// The percentile bootstrap interval of `plcc` over models, after inference
-    /// (`Report::with_inference`).
-    pub plcc_ci: Option<[f64; 2]>,
-}
 
 /// Model-level REPS for weights `w` from each model's mean components (REPS is linear in the
 /// components, so the mean over layers of `REPS^l` equals REPS of the mean components).
@@ -73,19 +60,6 @@ pub fn sensitivity_table(
         .chain(user.map(|w| (USER_ROW, w)))
         .map(|(name, w)| sensitivity_row(name, &w, components, drops))
         .collect()
-}
-
-/// The best weights on the simplex and an honest estimate of how well they generalise.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BestWeights {
-    /// Weights (α, β, γ, δ) on the grid of step 0.05 with the most negative PLCC against drop
-    /// (REPS is a similarity, so a strong predictor correlates negatively with accuracy drop).
-    pub weights: PerComponent<f64>,
-    /// Their in-sample PLCC (optimistic: chosen on the same models).
-    pub plcc: f64,
-    /// Leave-one-model-out PLCC: each model's REPS computed with the weights chosen on the other
-    /// models, then correlated with the drops. `None` with fewer than 4 models.
-    pub loo_plcc: Option<f64>,
 }
 
 /// Every weight vector on the simplex whose entries are multiples of `1 / steps`, in

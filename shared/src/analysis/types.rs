@@ -1,14 +1,12 @@
 //! The report of an analysis and its parts (the JSON schema of docs/DESIGN.md §4): what one
 //! model's comparison with the reference gives, the baselines, where the labels came from, and
-//! the progress of a running analysis.
+//! the progress of a running analysis; the claims, the inference's settings and results, and
+//! Table 3's rows. Data only: this module imports nothing of `analysis` but the method grouping
+//! and the named map, so that every other module can use it without import circles.
 
-use super::claims::Claim;
-use super::inference::{InferenceOptions, ScoreComparison, StableCorrelations};
 use super::methods::{method_groups, model_identity_from_fields, MethodGroup};
 use super::named_map::NamedMap;
-use super::scores::score;
-use super::sensitivity::{BestWeights, SensitivityRow};
-use crate::metrics::{LayerComparison, PerComponent, COMPONENTS};
+use crate::metrics::{LayerComparison, PerComponent};
 use crate::stats::Correlations;
 use serde::{Deserialize, Serialize};
 
@@ -122,14 +120,6 @@ impl Report {
 
 model_identity_from_fields!([] ModelReport);
 
-impl ModelReport {
-    /// The model-level component scores in `metrics::COMPONENTS` order (their model-level
-    /// scores in the registry).
-    pub fn components(&self) -> PerComponent<Option<f64>> {
-        std::array::from_fn(|k| score(COMPONENTS[k].key).and_then(|s| (s.of_model)(self)))
-    }
-}
-
 /// Progress of a running analysis: `done` of `total` (model, layer) steps, and the current step.
 #[derive(Clone, Debug)]
 pub struct Progress<'a> {
@@ -137,4 +127,119 @@ pub struct Progress<'a> {
     pub total: usize,
     pub model: &'a str,
     pub layer: &'a str,
+}
+
+/// What the data say about a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every interval the claim rests on lies on its side.
+    Holds,
+    /// An interval lies entirely on the other side.
+    Fails,
+    /// The intervals decide nothing (they straddle the line, or are missing).
+    Undecided,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Fails => "fails",
+            Verdict::Undecided => "undecided",
+        }
+    }
+}
+
+/// One claim of the paper and what the data say about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    /// A stable identifier (`reps_strongest_plcc`, `stable_then_cliff:prune`, ...).
+    pub id: String,
+    /// The claim in words.
+    pub statement: String,
+    pub verdict: Verdict,
+    /// The numbers behind the verdict.
+    pub evidence: String,
+}
+
+/// How the inference is run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InferenceOptions {
+    /// Bootstrap resamples over models (0: no intervals; at most [`MAX_RESAMPLES`]).
+    pub bootstrap: usize,
+    /// Random permutations of the accuracy drops (0: no p-values; at most [`MAX_RESAMPLES`]).
+    pub permutations: usize,
+    /// Seed of the generator: the same seed gives the same numbers on every platform.
+    pub seed: u64,
+    /// The stable regime: models whose accuracy drop is at most this.
+    pub stable_drop: f64,
+}
+
+impl Default for InferenceOptions {
+    fn default() -> Self {
+        InferenceOptions {
+            bootstrap: 10_000,
+            permutations: 10_000,
+            seed: 0,
+            stable_drop: 0.05,
+        }
+    }
+}
+
+/// Table 2 over the models in the stable regime.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StableCorrelations {
+    /// The largest accuracy drop counted as stable.
+    pub max_drop: f64,
+    /// The models used (accuracy drop at most `max_drop`), in report order.
+    pub models: Vec<String>,
+    /// Why there are no correlations (fewer than [`MIN_STABLE_MODELS`] models, unknown accuracy).
+    pub reason: Option<String>,
+    /// One entry per score, as in `Report::correlations`.
+    pub correlations: NamedMap<Correlations>,
+}
+
+/// Score `a` against score `b`: which correlates more strongly (PLCC) with accuracy drop?
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreComparison {
+    pub a: String,
+    pub b: String,
+    /// `|PLCC_a| − |PLCC_b|` on all compressed models.
+    pub diff: Option<f64>,
+    /// Its paired percentile bootstrap interval.
+    pub diff_ci: Option<[f64; 2]>,
+    /// Steiger's Z of the oriented correlations (each score times its expected sign, so that
+    /// tracking damage is positive; equal to the absolute correlations when both scores move the
+    /// expected way), and its two-sided p-value.
+    pub steiger_z: Option<f64>,
+    pub steiger_p: Option<f64>,
+    /// Why a value is missing.
+    pub reason: Option<String>,
+}
+
+/// One row of Table 3: a weight configuration and the PLCC of model-level REPS against accuracy drop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SensitivityRow {
+    pub name: String,
+    pub weights: PerComponent<f64>,
+    pub plcc: Option<f64>,
+    /// Why `plcc` is missing, when it is.
+    pub reason: Option<String>,
+    /// The percentile bootstrap interval of `plcc` over models, after inference
+    /// (`Report::with_inference`).
+    pub plcc_ci: Option<[f64; 2]>,
+}
+
+/// The best weights on the simplex and an honest estimate of how well they generalise.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BestWeights {
+    /// Weights (α, β, γ, δ) on the grid of step 0.05 with the most negative PLCC against drop
+    /// (REPS is a similarity, so a strong predictor correlates negatively with accuracy drop).
+    pub weights: PerComponent<f64>,
+    /// Their in-sample PLCC (optimistic: chosen on the same models).
+    pub plcc: f64,
+    /// Leave-one-model-out PLCC: each model's REPS computed with the weights chosen on the other
+    /// models, then correlated with the drops. `None` with fewer than 4 models.
+    pub loo_plcc: Option<f64>,
 }
