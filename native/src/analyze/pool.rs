@@ -44,20 +44,7 @@ fn sweep_dirs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// Reads the `results.json` of the sweeps `inputs` name and pools them
 /// ([`reps::analysis::pool_results`]: settings that differ in the seed alone, ordered by seed).
 pub fn summarize(inputs: &[PathBuf], options: &InferenceOptions) -> Result<SeedSummary> {
-    let files = sweep_dirs(inputs)?
-        .iter()
-        .map(|d| {
-            let path = d.join("results.json");
-            std::fs::read(&path)
-                .with_context(|| format!("cannot read {}", path.display()))
-                .map(|bytes| (path.display().to_string(), bytes))
-        })
-        .collect::<Result<Vec<(String, Vec<u8>)>>>()?;
-    let borrowed: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
-        .collect();
-    Ok(reps::analysis::pool_results(&borrowed, options)?)
+    crate::sweep::seeds::pool_dirs(&sweep_dirs(inputs)?, options)
 }
 
 /// The output of `analyze --pool` in `json` or Markdown form: what `train-sweep --seeds` writes

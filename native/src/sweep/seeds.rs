@@ -1,6 +1,6 @@
 //! `--seeds`: one sub-sweep per seed under `DIR/seed-<s>/` (each made, sharded and merged like
 //! any sweep), and their summary `DIR/summary.json` and `DIR/summary.md`
-//! ([`reps::analysis::summarize_seeds`]).
+//! ([`reps::analysis::pool_results`]).
 
 use super::config::SweepConfig;
 use super::summary;
@@ -8,7 +8,7 @@ use super::Stage;
 use crate::output_file::write_atomic;
 use anyhow::{Context, Result};
 use candle_core::Device;
-use reps::analysis::{InferenceOptions, Report};
+use reps::analysis::{InferenceOptions, SeedSummary};
 use std::path::{Path, PathBuf};
 
 /// The directory of `seed`'s sweep.
@@ -54,13 +54,12 @@ pub fn run(
     Ok(())
 }
 
-/// Reads every seed's `results.json` and writes `summary.json` and `summary.md`.
+/// Reads every seed's `results.json` and writes `summary.json` and `summary.md`: the pooling of
+/// `analyze --pool` ([`reps::analysis::pool_results`], in ascending order of seed), so that the
+/// two always agree.
 fn write_summary(out: &Path, seeds: &[u64]) -> Result<()> {
-    let reports = seeds
-        .iter()
-        .map(|&s| read_report(&seed_dir(out, s)))
-        .collect::<Result<Vec<Report>>>()?;
-    let summary = reps::analysis::summarize_seeds(seeds, &reports, &InferenceOptions::default())?;
+    let dirs: Vec<PathBuf> = seeds.iter().map(|&s| seed_dir(out, s)).collect();
+    let summary = pool_dirs(&dirs, &InferenceOptions::default())?;
     write_atomic(
         &out.join("summary.json"),
         summary::json(&summary)?.as_bytes(),
@@ -76,12 +75,21 @@ fn write_summary(out: &Path, seeds: &[u64]) -> Result<()> {
     Ok(())
 }
 
-/// The analysis report in a finished sweep's `results.json`.
-fn read_report(dir: &Path) -> Result<Report> {
-    let path = dir.join("results.json");
-    let text = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    serde_json::from_value::<Report>(v["report"].take())
-        .with_context(|| format!("{}: no sweep report in it", path.display()))
+/// The finished sweeps in `dirs` pooled from their `results.json`
+/// ([`reps::analysis::pool_results`]).
+pub fn pool_dirs(dirs: &[PathBuf], options: &InferenceOptions) -> Result<SeedSummary> {
+    let files = dirs
+        .iter()
+        .map(|d| {
+            let path = d.join("results.json");
+            std::fs::read(&path)
+                .with_context(|| format!("cannot read {}", path.display()))
+                .map(|bytes| (path.display().to_string(), bytes))
+        })
+        .collect::<Result<Vec<(String, Vec<u8>)>>>()?;
+    let borrowed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+        .collect();
+    Ok(reps::analysis::pool_results(&borrowed, options)?)
 }
