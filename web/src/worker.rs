@@ -174,8 +174,7 @@ async fn handle(
             let total: f64 = list.iter().map(|f| f.size()).sum();
             // Large files, and token files (whose axes only the row reader interprets), are read
             // in row chunks; JSON (summaries, sweeps' results) is read whole.
-            let json = list.iter().all(|f| f.name().ends_with(".json"));
-            if !json
+            if !all_json(list.iter().map(|f| f.name()))
                 && (total > stream_above as f64
                     || tokens == Some(true)
                     || has_attention_mask(&list))
@@ -233,7 +232,7 @@ async fn handle(
     let read = seconds_since(started);
     // A multi-seed summary is shown as it is; sweeps' results.json files are pooled first.
     if let Ok(Some(list)) = files.as_ref().map(Option::as_deref) {
-        if !list.is_empty() && list.iter().all(|(name, _)| name.ends_with(".json")) {
+        if all_json(list.iter().map(|(name, _)| name)) {
             let response = match summary_of(list) {
                 Ok(s) => Response::Seeds {
                     job,
@@ -377,7 +376,19 @@ fn index_preview(file: &web_sys::File) -> Option<Box<crate::protocol::Preview>> 
 /// Whether `files` are JSON (a multi-seed summary, or sweeps' results to pool), which are
 /// summarised, not analysed.
 fn is_summary(files: &Sources) -> bool {
-    !files.is_empty() && files.iter().all(|(name, _)| name.ends_with(".json"))
+    all_json(files.iter().map(|(name, _)| name))
+}
+
+/// Whether there is at least one name and every one is a `.json` file's.
+fn all_json<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> bool {
+    let mut any = false;
+    for name in names {
+        if !name.as_ref().ends_with(".json") {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// The summary the JSON files make: one `summary.json` as it is, else the sweeps'

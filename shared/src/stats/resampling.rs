@@ -135,15 +135,13 @@ fn tau_b(concordant_minus_discordant: i64, untied_x: i64, untied_y: i64) -> f64 
 }
 
 /// What every resample of one series reuses: its values, average ranks, the order of its values
-/// with runs of equal values, and the signs of all its pairs (`n × n`).
+/// with runs of equal values, and the signs of its pairs in sample order.
 struct Prepared<'a> {
     x: &'a [f64],
     ranks: Vec<f64>,
     /// Indices in ascending order of value, and the runs of equal values in that order.
     order: Vec<usize>,
     runs: Vec<std::ops::Range<usize>>,
-    /// `signs[i n + j] = sign(x[i] − x[j])`.
-    signs: Vec<i8>,
     /// The pair signs in sample order ([`pair_signs`]) and how many are not ties.
     pairs: Vec<i8>,
     untied: i64,
@@ -162,7 +160,6 @@ impl<'a> Prepared<'a> {
                 start = i;
             }
         }
-        let signs = (0..n * n).map(|k| sign(x[k / n], x[k % n])).collect();
         let mut pairs = Vec::new();
         let untied = pair_signs(x, &mut pairs);
         Prepared {
@@ -170,7 +167,6 @@ impl<'a> Prepared<'a> {
             ranks: average_ranks(x),
             order,
             runs,
-            signs,
             pairs,
             untied,
         }
@@ -292,6 +288,18 @@ struct DrawnModels<'a> {
     untied_drops: i64,
 }
 
+/// The `n × n` table of pair products `sign(x_i − x_j) · sign(y_i − y_j)` (symmetric, zero
+/// diagonal) that [`half_quadratic`] weighs with a resample's draw counts.
+fn concordance(x: &[f64], y: &[f64]) -> Vec<i8> {
+    let n = x.len();
+    (0..n * n)
+        .map(|k| {
+            let (i, j) = (k / n, k % n);
+            sign(x[i], x[j]) * sign(y[i], y[j])
+        })
+        .collect()
+}
+
 /// One series prepared for the bootstrap, with its table of pair products against the drops
 /// ([`half_quadratic`]).
 struct Paired<'a> {
@@ -328,12 +336,7 @@ pub fn bootstrap_correlations(
         .iter()
         .map(|x| {
             let series = Prepared::new(x);
-            let concordance = series
-                .signs
-                .iter()
-                .zip(&prepared_drops.signs)
-                .map(|(a, b)| a * b)
-                .collect();
+            let concordance = concordance(x, drops);
             Paired {
                 series,
                 concordance,
