@@ -68,6 +68,27 @@ pub enum Command {
     )]
     TrainSweep(Box<TrainSweepArgs>),
 
+    /// Compress a sweep's original layer by layer, guided by REPS without labels, against rival allocations at the same budget.
+    ///
+    /// Each weight tensor gets its own level of --method (prune, quant, lowrank, channel-prune)
+    /// from a ladder. Candidates are measured against the original on --calibration training
+    /// images: REPS of the architecture's two default layers (pseudo-labels from the original),
+    /// every component, CKA and prediction agreement. First every layer is moved alone to every
+    /// level (the sensitivity pass); then the greedy search moves, one step at a time, the layer
+    /// whose next level costs the least score per unit of budget, measures the whole candidate
+    /// again, and refreshes its estimates every --refresh steps, until --budget is reached (or,
+    /// with --min-reps, while REPS stays above the threshold). The same greedy search driven by
+    /// prediction agreement, CKA or calibration accuracy (labels), one level for every layer
+    /// (uniform) and the method's global threshold (global) are the rivals. Every strategy's model
+    /// is evaluated on the test set; the paired bootstrap interval of its accuracy minus
+    /// uniform's decides whether REPS guidance helps. Writes search.json, search.md,
+    /// recipe-<strategy>.json, checkpoints/<strategy>.safetensors and search.reps into --out; a
+    /// stopped search continues from its last finished step when rerun.
+    #[command(
+        after_help = "Examples:\n  native search --from runs/quick --method prune --budget 0.9 --out runs/search-prune-0.9\n  native search --from runs/quick --method quant --budget 3 --strategies reps,uniform --out runs/q3\n  native search --from runs/quick --method prune --min-reps 0.9 --confidence 0.95 --out runs/p-reps90\n  native search --from runs/quick --apply runs/search-prune-0.9/recipe-reps.json --out rebuilt"
+    )]
+    Search(Box<crate::search::SearchArgs>),
+
     /// Measure training speed: a training step (ResNet-18 by default) on candle's convolution and
     /// on the im2col + GEMM path, against the machine's GEMM rate (the best of two measurements,
     /// before and after the training steps).

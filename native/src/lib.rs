@@ -1,5 +1,5 @@
 //! The reps command line as a library: the subcommands (`analyze`, `pack`, `train-sweep`,
-//! `bench-train`), the models, compression methods and training they use, and the sweep's
+//! `search`, `bench-train`), the models, compression methods and training they use, and the sweep's
 //! staging. `main.rs` parses the arguments and calls in here; the unit tests run with
 //! `cargo test -p native --lib`, which needs nothing but Rust.
 
@@ -14,5 +14,6 @@ pub mod interrupt;
 pub mod model;
 pub mod output_file;
 pub mod pack;
+pub mod search;
 pub mod sweep;
 pub mod train;

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use native::{analyze, bench_train, cli, device, interrupt, pack, sweep};
+use native::{analyze, bench_train, cli, device, interrupt, pack, search, sweep};
 
 /// Training allocates and frees many large tensors; glibc's allocator returns each to the system
 /// and faults it back in (about 15 % of a CPU training step in a profile), mimalloc reuses them.
@@ -28,6 +28,9 @@ fn main() -> std::process::ExitCode {
         cli::Command::Analyze(args) => analyze::run(&args),
         cli::Command::Pack(args) => pack::run(&args),
         cli::Command::TrainSweep(args) => train_sweep(&args),
+        cli::Command::Search(args) => interrupt::install()
+            .context("cannot install the signal handlers")
+            .and_then(|()| search::run(&args)),
         cli::Command::BenchTrain(args) => {
             device::select(args.device).and_then(|d| bench_train::run(&args, &d))
         }

@@ -29,6 +29,7 @@ pub use linalg::{gram, product_kernels};
 pub mod metrics;
 mod parallel;
 pub mod repeats;
+pub mod search;
 pub mod stats;
 pub mod tolerances;
 

@@ -1,9 +1,10 @@
 //! Structured pruning: whole output channels of convolutions and rows of linear layers (Li et al.
 //! 2017's L1-norm filter pruning), under one global threshold, without fine-tuning.
 
-use super::{unit_interval, CompressionMethod, Make, MethodSettings};
+use super::{unit_interval, zeroed_share, CompressionMethod, LayerSearch, Make, MethodSettings};
 use crate::model::WeightTensor;
 use anyhow::Result;
+use reps::search::Direction;
 
 /// `channel-prune`: zero the given share of all output channels, those of smallest mean |w|.
 pub const METHOD: CompressionMethod = CompressionMethod {
@@ -13,11 +14,36 @@ pub const METHOD: CompressionMethod = CompressionMethod {
     grid: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9],
     check: unit_interval,
     make: Make::Weights(apply),
+    search: Some(LayerSearch {
+        ladder: &[
+            0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8,
+            0.85, 0.9,
+        ],
+        budget: "sparsity",
+        direction: Direction::Increases,
+        amount: |dims, ratio| zeroed_share(dims.first().copied().unwrap_or(0), ratio),
+        global: Some(zero_channel_share),
+    }),
 };
 
 fn apply(weights: &mut [WeightTensor], ratio: f64, _: &MethodSettings) -> Result<()> {
     prune_channels(weights, ratio);
     Ok(())
+}
+
+/// The share of `w`'s output channels (rows along its first axis) that are all zero.
+pub fn zero_channel_share(w: &WeightTensor) -> f64 {
+    let rows = w.dims.first().copied().unwrap_or(0);
+    if rows == 0 {
+        return 0.0;
+    }
+    let per = w.values.len() / rows;
+    let zero = w
+        .values
+        .chunks(per.max(1))
+        .filter(|c| c.iter().all(|&v| v == 0.0))
+        .count();
+    zero as f64 / rows as f64
 }
 
 /// Zeroes exactly `round(ratio · C)` of the `C` output channels of all `weights` (the first axis:

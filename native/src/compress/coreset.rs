@@ -17,6 +17,7 @@ pub const METHOD: CompressionMethod = CompressionMethod {
     about: "train from scratch on a fraction of the training set, chosen by CRAIG or at random",
     grid: [0.8, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01],
     check: positive_fraction,
+    search: None,
     make: Make::Train(select),
 };
 

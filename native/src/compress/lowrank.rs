@@ -1,10 +1,11 @@
 //! Low-rank compression: each weight matrix replaced by its truncated singular value
 //! decomposition (Denton et al. 2014), without fine-tuning.
 
-use super::{positive_fraction, CompressionMethod, Make, MethodSettings};
+use super::{positive_fraction, CompressionMethod, LayerSearch, Make, MethodSettings};
 use crate::model::WeightTensor;
 use anyhow::{Context, Result};
 use faer::Mat;
+use reps::search::Direction;
 
 /// `lowrank`: keep a fraction of each weight matrix's rank.
 pub const METHOD: CompressionMethod = CompressionMethod {
@@ -14,6 +15,16 @@ pub const METHOD: CompressionMethod = CompressionMethod {
     grid: [0.9, 0.7, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05],
     check: positive_fraction,
     make: Make::Weights(apply),
+    search: Some(LayerSearch {
+        ladder: &[
+            0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2,
+            0.15, 0.1, 0.05,
+        ],
+        budget: "kept share",
+        direction: Direction::Decreases,
+        amount: kept_share,
+        global: None,
+    }),
 };
 
 fn apply(weights: &mut [WeightTensor], keep: f64, _: &MethodSettings) -> Result<()> {
@@ -26,6 +37,22 @@ fn apply(weights: &mut [WeightTensor], keep: f64, _: &MethodSettings) -> Result<
 /// The rank kept of an `m × n` matrix: `round(keep · min(m, n))`, at least 1.
 pub fn kept_rank(m: usize, n: usize, keep: f64) -> usize {
     ((keep * m.min(n) as f64).round() as usize).clamp(1, m.min(n).max(1))
+}
+
+/// The share of the parameters of a weight of shape `dims` (an `m × n` matrix, `m` its first
+/// axis) that its rank-`r` factors `U (m × r)` and `V (r × n)` keep: `min(r (m + n), m n) / (m n)`
+/// with `r` = [`kept_rank`] (1 untouched: the matrix itself is kept when the factors would be
+/// larger).
+pub fn kept_share(dims: &[usize], keep: Option<f64>) -> f64 {
+    let m = dims.first().copied().unwrap_or(0);
+    let n: usize = dims.iter().skip(1).product();
+    match keep {
+        Some(k) if m > 0 && n > 0 => {
+            let r = kept_rank(m, n, k);
+            (r * (m + n)).min(m * n) as f64 / (m * n) as f64
+        }
+        _ => 1.0,
+    }
 }
 
 /// Replaces `w`, read as an `m × n` matrix (`m` = its first axis, `n` = the rest: a convolution's

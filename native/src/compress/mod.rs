@@ -82,6 +82,28 @@ pub struct CompressionMethod {
     /// Why `value` is not a valid parameter, if it is not.
     pub check: fn(f64) -> Option<String>,
     pub make: Make,
+    /// How `native search` allocates it layer by layer; `None` for a method it cannot search
+    /// (one that trains).
+    pub search: Option<LayerSearch>,
+}
+
+/// What `native search` needs of a method it applies one weight tensor at a time.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerSearch {
+    /// The default ladder of levels, from least to most compressed (the untouched layer comes
+    /// before the first).
+    pub ladder: &'static [f64],
+    /// What the model's budget measures (`sparsity`, `average bits`, `kept share`).
+    pub budget: &'static str,
+    pub direction: reps::search::Direction,
+    /// The budget's amount per parameter of a tensor of shape `dims` at `level`, or untouched
+    /// (`None`): the share of its weights zeroed, its bits per weight, the share of its
+    /// parameters kept.
+    pub amount: fn(dims: &[usize], level: Option<f64>) -> f64,
+    /// For a method with a rule of its own over all layers at once (a global threshold), which
+    /// the search compares as the strategy `global`: the value that, applied to a layer alone,
+    /// reproduces what the rule made of it (the share of its weights or channels it zeroed).
+    pub global: Option<fn(&WeightTensor) -> f64>,
 }
 
 impl CompressionMethod {
@@ -99,4 +121,15 @@ pub fn unit_interval(v: f64) -> Option<String> {
 /// `check` for a parameter in (0, 1].
 pub fn positive_fraction(v: f64) -> Option<String> {
     (!(v > 0.0 && v <= 1.0)).then(|| format!("{v} is not in (0, 1]"))
+}
+
+/// The share of `count` items a ratio zeroes, as the pruning methods count them:
+/// `min(round(ratio · count), count) / count` (0 untouched or without items).
+pub fn zeroed_share(count: usize, ratio: Option<f64>) -> f64 {
+    match ratio {
+        Some(r) if count > 0 => {
+            ((r.clamp(0.0, 1.0) * count as f64).round() as usize).min(count) as f64 / count as f64
+        }
+        _ => 0.0,
+    }
 }

@@ -1,8 +1,9 @@
 //! Global unstructured L1-magnitude pruning (Han et al. 2015), without fine-tuning.
 
-use super::{unit_interval, CompressionMethod, Make, MethodSettings};
+use super::{unit_interval, zeroed_share, CompressionMethod, LayerSearch, Make, MethodSettings};
 use crate::model::WeightTensor;
 use anyhow::Result;
+use reps::search::Direction;
 
 /// `prune`: zero the smallest-magnitude share of all weights (the paper's ratios).
 pub const METHOD: CompressionMethod = CompressionMethod {
@@ -12,6 +13,16 @@ pub const METHOD: CompressionMethod = CompressionMethod {
     grid: [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9],
     check: unit_interval,
     make: Make::Weights(apply),
+    search: Some(LayerSearch {
+        ladder: &[
+            0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8,
+            0.85, 0.9, 0.95,
+        ],
+        budget: "sparsity",
+        direction: Direction::Increases,
+        amount: |dims, ratio| zeroed_share(dims.iter().product(), ratio),
+        global: Some(|w| zero_count(&w.values) as f64 / w.values.len().max(1) as f64),
+    }),
 };
 
 fn apply(weights: &mut [WeightTensor], ratio: f64, _: &MethodSettings) -> Result<()> {
@@ -24,6 +35,11 @@ fn apply(weights: &mut [WeightTensor], ratio: f64, _: &MethodSettings) -> Result
         w.values = t;
     }
     Ok(())
+}
+
+/// How many of `values` are zero.
+pub fn zero_count(values: &[f32]) -> usize {
+    values.iter().filter(|&&v| v == 0.0).count()
 }
 
 /// Zeroes exactly `round(ratio · total)` of all the given weights: those of smallest magnitude,

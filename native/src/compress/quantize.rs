@@ -1,9 +1,10 @@
 //! Post-training uniform weight quantization (normalisation layers, biases and embeddings stay in
 //! float).
 
-use super::{CompressionMethod, Make, MethodSettings};
+use super::{CompressionMethod, LayerSearch, Make, MethodSettings};
 use crate::model::WeightTensor;
 use anyhow::Result;
+use reps::search::Direction;
 use serde::{Deserialize, Serialize};
 
 /// `quant`: round every weight tensor to `2^bits` levels (the paper's bit widths).
@@ -16,6 +17,13 @@ pub const METHOD: CompressionMethod = CompressionMethod {
         (!(b.fract() == 0.0 && (1.0..=16.0).contains(&b))).then(|| format!("{b} is not in 1..=16"))
     },
     make: Make::Weights(apply),
+    search: Some(LayerSearch {
+        ladder: &[8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0],
+        budget: "average bits",
+        direction: Direction::Decreases,
+        amount: |_, bits| bits.unwrap_or(32.0),
+        global: None,
+    }),
 };
 
 fn apply(weights: &mut [WeightTensor], bits: f64, settings: &MethodSettings) -> Result<()> {

@@ -3,8 +3,54 @@
 
 use crate::data::Images;
 use crate::model::{Captured, Network, Reduce};
+use crate::train::correct_per_image;
 use anyhow::Result;
-use reps::formats::snapshot::{Reduction, SnapshotLayer};
+use reps::formats::snapshot::{Reduction, SnapshotLayer, SnapshotModel};
+use reps::histogram::{shared_range, weight_histogram, FINE_BINS};
+
+use super::config::EVAL_BATCH;
+
+/// What a snapshot says of how a model was made.
+pub struct Described<'a> {
+    pub name: &'a str,
+    pub method: &'a str,
+    /// The parameter's name and value.
+    pub parameter: Option<(&'a str, f64)>,
+}
+
+/// A model as a sweep's snapshot holds it: its accuracy on all of `test`, its weight similarity
+/// with the `reference` weights (all weights in name order), its own fine weight histogram (the
+/// snapshot's shared-range histograms are made from these at the end, without reading the
+/// checkpoints again), and its activations on the test images `samples`; with whether it
+/// classifies each test image correctly.
+pub fn describe(
+    net: &Network,
+    what: Described,
+    test: &Images,
+    samples: &[usize],
+    no_pool: bool,
+    reference: &[f32],
+) -> Result<(SnapshotModel, Vec<bool>)> {
+    let correct = correct_per_image(net, test, EVAL_BATCH)?;
+    let accuracy = correct.iter().filter(|&&c| c).count() as f64 / test.len() as f64;
+    let layers = extract(net, test, samples, no_pool, EVAL_BATCH)?;
+    let flat = net.flat_weights()?;
+    let (lo, hi) = shared_range([flat.as_slice()]);
+    let histogram = weight_histogram(&flat, lo, hi, FINE_BINS)?;
+    let weight_similarity = reps::baselines::weight_similarity(reference, &flat)?;
+    let model = SnapshotModel {
+        name: what.name.to_string(),
+        method: what.method.to_string(),
+        parameter: what.parameter.map(|(_, p)| p),
+        parameter_name: what.parameter.map(|(n, _)| n.to_string()),
+        accuracy: Some(accuracy),
+        weight_similarity: Some(weight_similarity),
+        histogram: Some(histogram),
+        layers,
+        logits: Some(net.arch.logits().into()),
+    };
+    Ok((model, correct))
+}
 
 /// The reduction a capture point gets: its declared one, pooling (over positions or tokens)
 /// replaced by flattening with `no_pool`. Pooling over tokens is stored as `Pooled`: a mean over

@@ -12,9 +12,9 @@
 //! byte-identical to those of one process.
 
 pub mod config;
-mod extract;
-mod lock;
-mod manifest;
+pub(crate) mod extract;
+pub(crate) mod lock;
+pub(crate) mod manifest;
 mod outputs;
 mod plan;
 pub mod seeds;
@@ -28,7 +28,7 @@ use crate::data::{balanced_test_indices, cifar, synthetic, Dataset};
 use crate::interrupt;
 use crate::model::{Architecture, Captured, Kernels, NetConfig, Network};
 use crate::output_file::{temporary_file_pid, write_atomic};
-use crate::train::{evaluate, train, Subset, TrainOutcome, TrainState};
+use crate::train::{train, Subset, TrainOutcome, TrainState};
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use config::{DatasetChoice, SweepConfig, EVAL_BATCH};
@@ -37,7 +37,6 @@ use lock::SweepLock;
 use manifest::{Manifest, Unusable};
 use plan::ModelSpec;
 use reps::formats::snapshot::{self, Snapshot, SnapshotModel};
-use reps::histogram::{shared_range, weight_histogram, FINE_BINS};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -45,17 +44,17 @@ use std::time::Instant;
 
 /// Where a sweep writes. Files are named by their path relative to the root, `/`-separated, as
 /// the manifest records them.
-struct Paths {
+pub(crate) struct Paths {
     root: PathBuf,
     /// `sweep.log`, or a shard's own log under `logs/`.
     log_file: PathBuf,
 }
 
 impl Paths {
-    fn model(name: &str) -> String {
+    pub(crate) fn model(name: &str) -> String {
         format!("models/{name}.reps")
     }
-    fn checkpoint(name: &str) -> String {
+    pub(crate) fn checkpoint(name: &str) -> String {
         format!("checkpoints/{name}.safetensors")
     }
     /// The mid-training checkpoint of a training stopped by a signal.
@@ -317,67 +316,69 @@ impl Run<'_> {
             None => self.train_fresh(&spec.name, &all_train, None)?,
         };
         let checkpoint = net.save(&self.paths.path(&Paths::checkpoint(&spec.name)))?;
-        let accuracy = evaluate(&net, &self.data.test, EVAL_BATCH)?;
-        let layers = extract::extract(
-            &net,
-            &self.data.test,
-            &self.samples,
-            self.cfg.no_pool,
-            EVAL_BATCH,
-        )?;
-        let flat = net.flat_weights()?;
-        // The model's own fine histogram: the snapshot's shared-range histograms are made from
-        // these at the end, without reading the checkpoints again.
-        let (lo, hi) = shared_range([flat.as_slice()]);
-        let histogram = weight_histogram(&flat, lo, hi, FINE_BINS)?;
         if spec.is_original() {
-            self.original_weights = Some(flat.clone());
-            self.original = Some(net);
+            self.original_weights = Some(net.flat_weights()?);
         }
         let reference = self
             .original_weights
             .as_deref()
             .context("the original model's weights")?;
-        let weight_similarity = reps::baselines::weight_similarity(reference, &flat)?;
+        let (model, _) = extract::describe(
+            &net,
+            extract::Described {
+                name: &spec.name,
+                method: spec.method_name(),
+                parameter: spec.made_by.map(|(m, p)| (m.parameter, p)),
+            },
+            &self.data.test,
+            &self.samples,
+            self.cfg.no_pool,
+            reference,
+        )?;
+        if spec.is_original() {
+            self.original = Some(net);
+        }
         self.paths.log(&format!(
-            "{}: accuracy {accuracy:.4}, weight similarity {weight_similarity:.4}, {:.1} s",
+            "{}: accuracy {:.4}, weight similarity {:.4}, {:.1} s",
             spec.name,
+            model.accuracy.unwrap_or(f64::NAN),
+            model.weight_similarity.unwrap_or(f64::NAN),
             started.elapsed().as_secs_f64()
         ))?;
-        let model = SnapshotModel {
-            name: spec.name.clone(),
-            method: spec.method_name().into(),
-            parameter: spec.made_by.map(|(_, p)| p),
-            parameter_name: spec.made_by.map(|(m, _)| m.parameter.to_string()),
-            accuracy: Some(accuracy),
-            weight_similarity: Some(weight_similarity),
-            histogram: Some(histogram),
-            layers,
-            logits: Some(self.arch.logits().into()),
-        };
         Ok((model, checkpoint))
     }
 
     /// A snapshot of `models` with this run's metadata.
     fn snapshot(&self, models: Vec<SnapshotModel>) -> Snapshot {
-        Snapshot {
-            producer: "reps native train-sweep".into(),
-            producer_version: env!("CARGO_PKG_VERSION").into(),
-            dataset: self.data.name.clone(),
-            architecture: self.arch.name.into(),
-            width: Some(self.cfg.width as u32),
-            seed: Some(self.cfg.seed),
-            preset: format!("{:?}", self.cfg.preset).to_lowercase(),
-            sample_indices: self.samples.iter().map(|&i| i as u32).collect(),
-            labels: Some(
-                self.samples
-                    .iter()
-                    .map(|&i| self.data.test.labels[i] as u32)
-                    .collect(),
-            ),
-            class_names: self.data.class_names.clone(),
-            models,
-        }
+        snapshot_of(self.cfg, &self.data, &self.samples, models)
+    }
+}
+
+/// A snapshot of `models` with the metadata of a sweep of `cfg` on `data`, analysing the test
+/// images `samples`.
+pub(crate) fn snapshot_of(
+    cfg: &SweepConfig,
+    data: &Dataset,
+    samples: &[usize],
+    models: Vec<SnapshotModel>,
+) -> Snapshot {
+    Snapshot {
+        producer: "reps native train-sweep".into(),
+        producer_version: env!("CARGO_PKG_VERSION").into(),
+        dataset: data.name.clone(),
+        architecture: cfg.arch.clone(),
+        width: Some(cfg.width as u32),
+        seed: Some(cfg.seed),
+        preset: format!("{:?}", cfg.preset).to_lowercase(),
+        sample_indices: samples.iter().map(|&i| i as u32).collect(),
+        labels: Some(
+            samples
+                .iter()
+                .map(|&i| data.test.labels[i] as u32)
+                .collect(),
+        ),
+        class_names: data.class_names.clone(),
+        models,
     }
 }
 
@@ -398,8 +399,9 @@ impl std::fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 /// The test hook of the preemption tests: with `REPS_TEST_SIGNAL_AT=<model>:<step>` the process
-/// sends itself SIGTERM when the training of that model has done that many steps.
-fn stop_hook(model: &str) -> Option<usize> {
+/// sends itself SIGTERM when the training of that model has done that many steps (`search:<n>`:
+/// when a search has measured n candidates).
+pub(crate) fn stop_hook(model: &str) -> Option<usize> {
     let spec = std::env::var("REPS_TEST_SIGNAL_AT").ok()?;
     let (name, step) = spec.rsplit_once(':')?;
     (name == model).then(|| step.parse().ok())?

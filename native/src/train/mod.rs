@@ -249,19 +249,23 @@ pub fn train(
 
 /// Accuracy of `net` on all of `data` (BatchNorm in evaluation mode).
 pub fn evaluate(net: &Network, data: &Images, batch_size: usize) -> Result<f64> {
+    let correct = correct_per_image(net, data, batch_size)?;
+    Ok(correct.iter().filter(|&&c| c).count() as f64 / data.len() as f64)
+}
+
+/// Whether `net` (in evaluation mode) classifies each image of `data` correctly (its argmax is
+/// the label), in order.
+pub fn correct_per_image(net: &Network, data: &Images, batch_size: usize) -> Result<Vec<bool>> {
     ensure!(!data.is_empty(), "empty test set");
-    let mut correct = 0usize;
     let all: Vec<usize> = (0..data.len()).collect();
+    let mut correct = Vec::with_capacity(data.len());
     for chunk in all.chunks(batch_size.max(1)) {
         let (x, y) = data.batch(chunk, None, net.device())?;
         let pred = net.model.forward(&x, false, None)?.argmax(D::Minus1)?;
-        correct += pred
-            .eq(&y)?
-            .to_dtype(candle_core::DType::F32)?
-            .sum_all()?
-            .to_scalar::<f32>()? as usize;
+        let hits = pred.eq(&y)?.to_vec1::<u8>()?;
+        correct.extend(hits.into_iter().map(|h| h != 0));
     }
-    Ok(correct as f64 / data.len() as f64)
+    Ok(correct)
 }
 
 #[cfg(test)]

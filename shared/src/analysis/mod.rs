@@ -9,6 +9,7 @@ mod methods;
 mod model_level;
 mod named_map;
 mod open;
+mod reference;
 mod report;
 mod sample_bootstrap;
 mod scores;
@@ -28,11 +29,12 @@ pub use input::{
 pub use methods::{method_groups, MethodGroup, ModelIdentity};
 pub use named_map::NamedMap;
 pub use open::{model_name, open_files, open_snapshot, OpenedFiles};
+pub use reference::Reference;
 pub use report::{
     analyze, analyze_with_progress, compare_layers_of, compare_models, compare_models_with,
     Comparisons, LayerResults, ModelComparisons, ModelLayers,
 };
-pub use sample_bootstrap::sample_bootstrap;
+pub use sample_bootstrap::{sample_bootstrap, sample_bootstrap_at};
 pub use scores::{score, scores_present, Score, ScoreGroup, Worse, SCORES};
 pub use seeds::{
     mean_sd, pool_results, summarize_seeds, MeanSd, SeedCorrelations, SeedModel, SeedSummary,

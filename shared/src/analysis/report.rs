@@ -367,6 +367,49 @@ impl ModelComparisons {
         v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
     }
 
+    /// The model's report row over `layers` (each one compared): every model-level score is the
+    /// mean over those layers of its per-layer value ([`ModelComparisons::mean_over`]; REPS with
+    /// the paper's weighted and equal weights), `accuracy_drop = reference_accuracy − accuracy`
+    /// when both are known. The components and CKA are 0 when a layer lacks them (they never do
+    /// for a compared layer).
+    pub fn model_report(&self, layers: &[String], reference_accuracy: Option<f64>) -> ModelReport {
+        let mean = |f: &dyn Fn(&LayerComparison) -> Option<f64>| self.mean_over(layers, f);
+        ModelReport {
+            name: self.name.clone(),
+            kind: self.method.clone(),
+            method: self.method.clone(),
+            parameter: self.parameter,
+            parameter_name: self.parameter_name.clone(),
+            accuracy: self.accuracy,
+            accuracy_drop: match (reference_accuracy, self.accuracy) {
+                (Some(r), Some(a)) => Some(r - a),
+                _ => None,
+            },
+            reps_weighted: mean(&|c| c.reps(&WEIGHTED)),
+            reps_equal: mean(&|c| c.reps(&EQUAL)),
+            reps_user: None,
+            reps_ci: None,
+            effective_rank: mean(&|c| Some(c.effective_rank)).unwrap_or(0.0),
+            alive: mean(&|c| Some(c.alive)).unwrap_or(0.0),
+            separation: mean(&|c| c.separation),
+            decay: mean(&|c| Some(c.decay)).unwrap_or(0.0),
+            cka: mean(&|c| Some(c.cka)).unwrap_or(0.0),
+            cka_debiased: mean(&|c| c.cka_debiased),
+            layers: NamedMap(
+                layers
+                    .iter()
+                    .map(|l| {
+                        (
+                            l.clone(),
+                            self.layers.get(l).expect("a compared layer").clone(),
+                        )
+                    })
+                    .collect(),
+            ),
+            baselines: self.baselines.clone(),
+        }
+    }
+
     /// The value of `score` on layer `layer` (`score.of_layer` without user weights); `None`
     /// for a layer that was not compared, a score without per-layer values (the baselines) or a
     /// value that is missing there (separation without labels).
@@ -438,38 +481,7 @@ impl Comparisons {
         let reports: Vec<ModelReport> = self
             .models
             .iter()
-            .map(|m| {
-                let mean = |f: &dyn Fn(&LayerComparison) -> Option<f64>| m.mean_over(layers, f);
-                ModelReport {
-                    name: m.name.clone(),
-                    kind: m.method.clone(),
-                    method: m.method.clone(),
-                    parameter: m.parameter,
-                    parameter_name: m.parameter_name.clone(),
-                    accuracy: m.accuracy,
-                    accuracy_drop: match (ref_acc, m.accuracy) {
-                        (Some(r), Some(a)) => Some(r - a),
-                        _ => None,
-                    },
-                    reps_weighted: mean(&|c| c.reps(&WEIGHTED)),
-                    reps_equal: mean(&|c| c.reps(&EQUAL)),
-                    reps_user: None,
-                    reps_ci: None,
-                    effective_rank: mean(&|c| Some(c.effective_rank)).unwrap_or(0.0),
-                    alive: mean(&|c| Some(c.alive)).unwrap_or(0.0),
-                    separation: mean(&|c| c.separation),
-                    decay: mean(&|c| Some(c.decay)).unwrap_or(0.0),
-                    cka: mean(&|c| Some(c.cka)).unwrap_or(0.0),
-                    cka_debiased: mean(&|c| c.cka_debiased),
-                    layers: NamedMap(
-                        layers
-                            .iter()
-                            .map(|l| (l.clone(), m.layers.get(l).expect("checked").clone()))
-                            .collect(),
-                    ),
-                    baselines: m.baselines.clone(),
-                }
-            })
+            .map(|m| m.model_report(layers, ref_acc))
             .collect();
         let (correlations, sensitivity, best_weights) = model_level_statistics(&reports, ref_index);
         let report = Report {

@@ -25,6 +25,24 @@ pub fn sample_bootstrap(
     seed: u64,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<()> {
+    sample_bootstrap_at(input, report, resamples, seed, LEVEL, progress)
+}
+
+/// [`sample_bootstrap`] at another `level` (in (0, 1)) than [`LEVEL`].
+pub fn sample_bootstrap_at(
+    input: &AnalysisInput,
+    report: &mut Report,
+    resamples: usize,
+    seed: u64,
+    level: f64,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<()> {
+    if !(level > 0.0 && level < 1.0) {
+        return Err(RepsError::Option {
+            option: "level",
+            reason: format!("the interval's level must be in (0, 1), not {level}"),
+        });
+    }
     if resamples == 0 {
         return Err(RepsError::Option {
             option: "sample_bootstrap",
@@ -62,7 +80,7 @@ pub fn sample_bootstrap(
         progress(b + 1, resamples);
     }
     for (m, v) in report.models.iter_mut().zip(&values) {
-        m.reps_ci = m.reps_weighted.and_then(|_| percentile_interval(v, LEVEL));
+        m.reps_ci = m.reps_weighted.and_then(|_| percentile_interval(v, level));
     }
     Ok(())
 }
