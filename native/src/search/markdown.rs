@@ -11,7 +11,10 @@ fn opt(v: Option<f64>) -> String {
 /// the time went.
 pub fn render(r: &SearchResult) -> String {
     let mut s = String::new();
-    let setting = |k: &str| r.settings[k].to_string();
+    let setting = |k: &str| match &r.settings[k] {
+        serde_json::Value::Null => "–".to_string(),
+        v => v.to_string(),
+    };
     let _ = writeln!(
         s,
         "# Compression search: {} from {}\n",

@@ -61,7 +61,7 @@ pub struct SearchResult {
     pub models: Vec<FinalModel>,
     pub claims: Vec<Claim>,
     pub timing: Timing,
-    /// Seconds of the whole search, this run and the earlier ones it continued.
+    /// Seconds of this run (a resumed search counts only its last run).
     pub seconds: f64,
 }
 

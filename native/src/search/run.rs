@@ -211,13 +211,16 @@ fn greedy(
     s: &Strategy,
     target: Target,
 ) -> Result<Allocation> {
-    let value = |x: &Measurement| {
-        s.drive
-            .value(x)
-            .expect("every measurement holds the driving scores")
-    };
+    // A candidate without the score (none is expected once the original has it) ranks last.
+    let value = |x: &Measurement| s.drive.value(x).unwrap_or(f64::NEG_INFINITY);
     let bound = |x: &Measurement| x.reps_lower.or(x.reps()).unwrap_or(f64::NEG_INFINITY);
     let untouched = table.untouched.as_ref().expect("measured first");
+    if s.drive.value(untouched).is_none() {
+        bail!(
+            "strategy {}: the score is not defined on the calibration images",
+            s.name
+        );
+    }
     let sensitivity: Vec<Vec<f64>> = table
         .rows
         .iter()
