@@ -186,6 +186,67 @@ fn search_meets_the_budget_rebuilds_resumes_and_agrees_with_analyze() {
 }
 
 #[test]
+fn a_reps_threshold_sets_every_strategys_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let o = sweep_in(root, &[&SWEEP[..], &["--out", "sweep"]].concat(), &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = search(
+        root,
+        &[
+            "--from",
+            "sweep",
+            "--method",
+            "quant",
+            "--min-reps",
+            "0.9",
+            "--ladder",
+            "8,4,2",
+            "--calibration",
+            "16",
+            "--strategies",
+            "uniform,reps",
+            "--resamples",
+            "20",
+            "--out",
+            "t",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let r = json(&root.join("t/search.json"));
+    let reps = &r["allocations"][1];
+    assert_eq!(reps["strategy"], "reps");
+    let greedy = &reps["greedy"];
+    // Every step kept stays at or above the threshold on the calibration images; the search
+    // ended on the threshold (the step that crossed it is recorded) or with every layer at 2 bits.
+    for step in greedy["steps"].as_array().unwrap() {
+        assert!(
+            step["measurement"]["scores"]["reps_weighted"]
+                .as_f64()
+                .unwrap()
+                >= 0.9
+        );
+    }
+    match greedy["ended"].as_str().unwrap() {
+        "threshold" => {
+            let crossed = &greedy["rejected"]["measurement"]["scores"]["reps_weighted"];
+            assert!(crossed.as_f64().unwrap() < 0.9);
+        }
+        ended => assert_eq!(ended, "exhausted"),
+    }
+    // Uniform is searched at the budget REPS reached: its average bits are no more.
+    let (b_reps, b_uniform) = (
+        reps["budget"].as_f64().unwrap(),
+        r["allocations"][0]["budget"].as_f64().unwrap(),
+    );
+    assert!(
+        b_uniform <= b_reps + 1e-9,
+        "uniform {b_uniform}, reps {b_reps}"
+    );
+}
+
+#[test]
 fn bad_flags_are_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

@@ -74,6 +74,26 @@ pub fn prune_global(tensors: &mut [Vec<f32>], ratio: f64) -> f32 {
 mod tests {
     use super::*;
 
+    /// What the search's `global` strategy relies on: each tensor pruned alone at the share
+    /// of its weights the global threshold zeroed gives the same tensor, ties included.
+    #[test]
+    fn the_global_threshold_is_reproduced_layer_by_layer() {
+        let original = vec![
+            vec![0.5, -0.1, 0.3, 0.2, 0.2],
+            vec![-0.2, 0.4, 0.05, -0.6, 0.2, 0.0],
+        ];
+        let mut global = original.clone();
+        prune_global(&mut global, 6.0 / 11.0);
+        for (alone, expected) in original.iter().zip(&global) {
+            let share = zero_count(expected) as f64 / expected.len() as f64;
+            let mut one = [alone.clone()];
+            prune_global(&mut one, share);
+            assert_eq!(&one[0], expected);
+        }
+        // The threshold 0.2 is tied four times; two of the ties fall in the first tensor.
+        assert_eq!(global[0], vec![0.5, 0.0, 0.3, 0.0, 0.0]);
+    }
+
     #[test]
     fn exact_sparsity_with_one_global_threshold() {
         let mut t = vec![vec![0.5, -0.1, 0.3], vec![-0.2, 0.4, 0.05, -0.6]];
