@@ -385,6 +385,45 @@ test('sweeps\' results.json files dropped together are pooled over their seeds: 
   await page.close();
 });
 
+test('a search.json dropped on the page shows the Search view: every strategy\'s numbers and verdicts as search.json has them, its path and its levels per layer', async () => {
+  const sweep = join(data, 'search-sweep');
+  const out = join(data, 'search-out');
+  execFileSync(native, ['train-sweep', '--width', '4', '--epochs', '1', '--train-size', '64', '--test-size', '40',
+    '--samples', '20', '--batch-size', '32', '--stage', 'original', '--out', sweep], { stdio: 'ignore' });
+  execFileSync(native, ['search', '--from', sweep, '--method', 'prune', '--budget', '0.5', '--ladder', '0.25,0.5,0.75',
+    '--calibration', '16', '--resamples', '50', '--out', out], { stdio: 'ignore' });
+  const want = JSON.parse(await readFile(join(out, 'search.json'), 'utf8'));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
+  await page.setInputFiles('input[type=file]', [join(out, 'search.json')]);
+  await page.waitForSelector('#search', { timeout: 30000 });
+  const shown = await pageNumbers(page);
+  assert.equal(want.models.length, 6);
+  for (const m of want.models) {
+    const k = (c) => `search:${m.strategy}:${c}`;
+    assert.equal(shown[k('accuracy')], m.accuracy, m.strategy);
+    assert.equal(shown[k('budget')], m.budget, m.strategy);
+    assert.equal(shown[k('reps')], m.reps, m.strategy);
+    assert.equal(shown[k('calibration_reps')], m.calibration.scores.reps_weighted, m.strategy);
+    assert.equal(shown[k('vs_uniform')], m.vs_uniform ? m.vs_uniform.difference : null, m.strategy);
+    // Each layer's bar: the strategy's level, or the untouched amount (0) for a layer it left.
+    want.space.layers.forEach((l, i) => {
+      assert.equal(shown[`search-level:${m.strategy}:${l.name}`], m.levels[i] ?? 0, `${m.strategy} ${l.name}`);
+    });
+  }
+  for (const c of want.claims) {
+    assert.equal(await page.getAttribute(`[data-key="search-claim:${c.id}"]`, 'data-verdict'), c.verdict, c.id);
+  }
+  // The REPS path of each greedy strategy: the untouched model, then one point per step.
+  for (const a of want.allocations.filter((a) => a.greedy)) {
+    const points = await page.$$eval(`#search-path-reps g[data-model="${a.strategy}"] circle`, (cs) => cs.length);
+    assert.equal(points, a.greedy.steps.length + 1, a.strategy);
+  }
+  await page.screenshot({ path: join(shots, 'search.png'), fullPage: true });
+  await page.close();
+});
+
 test('the replication summaries of docs/replication open from the site\'s links (?snapshot=replication/...) with their verdicts', async () => {
   const { readdir } = await import('node:fs/promises');
   const settings = await readdir(join(root, 'docs', 'replication'));

@@ -549,6 +549,8 @@ pub fn app() -> Html {
             }
             if let Some(p) = state.current_preview() {
                 { preview_view(p) }
+            } else if let Some((_, result)) = state.search.as_ref() {
+                { views::search::view(result) }
             } else if let Some((_, summary)) = state.seeds.as_ref() {
                 { views::seeds::view(summary) }
             } else if let Some((_, a)) = shown.as_ref() {

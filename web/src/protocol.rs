@@ -4,6 +4,7 @@
 
 use reps::analysis::{Comparisons, LayerResults, ModelInput, Report, SeedSummary};
 use reps::histogram::WeightHistogram;
+use reps::search::SearchResult;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +101,9 @@ pub enum Response {
     /// The job opened a multi-seed summary (`summary.json` of `train-sweep --seeds`); it
     /// replaces what the page shows.
     Seeds { job: u32, summary: Box<SeedSummary> },
+    /// The job opened a compression search's `search.json` (`native search`); it replaces what
+    /// the page shows.
+    Search { job: u32, result: Box<SearchResult> },
     /// A helper worker's share of a [`Request::Part`].
     Part {
         job: u32,

@@ -4,6 +4,7 @@
 
 use crate::protocol::{Analysis, Preview, Response, Side};
 use reps::analysis::{Report, SeedSummary};
+use reps::search::SearchResult;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -35,6 +36,8 @@ pub struct ViewerState {
     pub(crate) preview: Option<(u32, Rc<Preview>)>,
     /// A multi-seed summary opened after it, with its job number: shown instead.
     pub(crate) seeds: Option<(u32, Rc<SeedSummary>)>,
+    /// A compression search's result, when that is what the page shows.
+    pub(crate) search: Option<(u32, Rc<SearchResult>)>,
     /// Progress of the latest job: step, done, total.
     pub(crate) progress: Option<(String, usize, usize)>,
     pub(crate) status: Option<String>,
@@ -167,6 +170,20 @@ impl Reducible for ViewerState {
                 s.status = None;
                 s.error = Some("B: a multi-seed summary cannot be compared; open a snapshot or activation files as B".into());
             }
+            Action::Worker(Response::Search { job, .. }) if s.b_jobs.contains(&job) => {
+                s.status = None;
+                s.error = Some("B: a search's search.json cannot be compared; open a snapshot or activation files as B".into());
+            }
+            Action::Worker(Response::Search { job, result }) => {
+                if s.newest_shown() > job {
+                    return self;
+                }
+                s.search = Some((job, Rc::new(*result)));
+                s.seeds = None;
+                if job == s.latest {
+                    s.settle();
+                }
+            }
             Action::Worker(Response::Done { job, analysis }) if s.b_jobs.contains(&job) => {
                 if s.shown_b.as_ref().is_some_and(|(j, _)| *j > job) {
                     return self;
@@ -181,6 +198,7 @@ impl Reducible for ViewerState {
                     return self;
                 }
                 s.seeds = Some((job, Rc::new(*summary)));
+                s.search = None;
                 if job == s.latest {
                     s.settle();
                 }
@@ -197,6 +215,7 @@ impl Reducible for ViewerState {
                     .find(|(j, _)| *j == job)
                     .and_then(|(_, u)| u.clone());
                 s.seeds = None;
+                s.search = None;
                 if job == s.latest {
                     s.settle();
                 }
@@ -233,7 +252,9 @@ impl ViewerState {
     /// The job number of what the page shows (0: nothing yet).
     pub(crate) fn newest_shown(&self) -> u32 {
         let analysis = self.shown.as_ref().map_or(0, |(j, _)| *j);
-        self.seeds.as_ref().map_or(analysis, |(j, _)| *j)
+        let seeds = self.seeds.as_ref().map_or(0, |(j, _)| *j);
+        let search = self.search.as_ref().map_or(0, |(j, _)| *j);
+        analysis.max(seeds).max(search)
     }
 
     /// The preview of files still being analysed, when it is newer than what is shown.
@@ -358,6 +379,33 @@ mod tests {
         let s = s.reduce(done(3, &a));
         assert_eq!(s.shown.as_ref().map(|(j, _)| *j), Some(3));
         assert!(s.status.is_none() && s.error.is_none());
+    }
+
+    #[test]
+    fn a_search_replaces_the_analysis_until_a_newer_job_answers() {
+        let text = r#"{"settings": {}, "budget_name": "sparsity",
+            "space": {"layers": [{"name": "w", "parameters": 4, "amounts": [0.0, 0.5]}], "direction": "increases"},
+            "original_accuracy": 0.9, "sensitivity": {"untouched": null, "rows": []},
+            "allocations": [], "models": [], "claims": [],
+            "timing": {"candidates": 0, "compress_s": 0, "forward_s": 0, "analysis_s": 0}, "seconds": 0}"#;
+        let result = reps::search::SearchResult::from_json("search.json", text.as_bytes()).unwrap();
+        let search = |job| {
+            Action::Worker(Response::Search {
+                job,
+                result: Box::new(result.clone()),
+            })
+        };
+        let s = sent(sent(Rc::new(ViewerState::default()), 1), 2);
+        let s = s.reduce(search(2));
+        assert_eq!(s.search.as_ref().map(|(j, _)| *j), Some(2));
+        assert!(s.status.is_none());
+        // An older job's analysis arriving late does not replace it; a newer one does.
+        let a = analysis();
+        let late = s.clone().reduce(done(1, &a));
+        assert!(Rc::ptr_eq(&late, &s));
+        let s = sent(s, 3).reduce(done(3, &a));
+        assert!(s.search.is_none());
+        assert_eq!(s.shown.as_ref().map(|(j, _)| *j), Some(3));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use js_sys::{Array, Uint8Array};
 use reps::analysis::{open_files, InferenceOptions, OpenedFiles, Progress, SeedSummary};
 use reps::formats::stream::{list_entries, ByteSource, ATTENTION_MASK};
 use reps::formats::ReadBudget;
+use reps::search::SearchResult;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -232,6 +233,18 @@ async fn handle(
     let read = seconds_since(started);
     // A multi-seed summary is shown as it is; sweeps' results.json files are pooled first.
     if let Ok(Some(list)) = files.as_ref().map(Option::as_deref) {
+        if let [(name, bytes)] = list {
+            if SearchResult::is_search(bytes) {
+                let response = match SearchResult::from_json(name, bytes) {
+                    Ok(r) => Response::Search {
+                        job,
+                        result: Box::new(r),
+                    },
+                    Err(e) => failed(job, e),
+                };
+                return post(scope, &response);
+            }
+        }
         if all_json(list.iter().map(|(name, _)| name)) {
             let response = match summary_of(list) {
                 Ok(s) => Response::Seeds {

@@ -1,6 +1,6 @@
 //! `search.md`: the tables of a search for people.
 
-use super::outputs::SearchResult;
+use reps::search::SearchResult;
 use std::fmt::Write;
 
 fn opt(v: Option<f64>) -> String {

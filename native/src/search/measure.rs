@@ -10,7 +10,7 @@ use crate::sweep::Interrupted;
 use anyhow::{Context, Result};
 use reps::activations::{Activations, Values};
 use reps::analysis::{sample_bootstrap_at, AnalysisInput, AnalysisOptions, ModelInput, Reference};
-use reps::search::Measurement;
+use reps::search::{Measurement, Timing};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -32,19 +32,6 @@ pub fn compress_layer(
     apply(&mut one, v, settings).with_context(|| format!("{} {v} on {}", method.name, w.name))?;
     let [w] = one;
     Ok(w.values)
-}
-
-/// Where the time of a search goes.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
-pub struct Timing {
-    /// Candidates measured.
-    pub candidates: usize,
-    /// Compressing layers (each layer and level once).
-    pub compress_s: f64,
-    /// Forward passes on the calibration images.
-    pub forward_s: f64,
-    /// The analysis of their activations (REPS, CKA, baselines; the bootstrap with a confidence).
-    pub analysis_s: f64,
 }
 
 /// The per-layer values of a candidate: `None` untouched, else the method's parameter.

@@ -1,8 +1,8 @@
 //! A search's final models and files: each strategy's checkpoint and recipe, their evaluation on
 //! the test set, `search.reps`, `search.json`, `search.md` and the manifest.
 
-use super::measure::{Measurer, Timing};
-use super::run::{Allocation, Plan, Sensitivity};
+use super::measure::Measurer;
+use super::run::Plan;
 use super::source::Source;
 use crate::output_file::write_atomic;
 use crate::sweep::extract::{describe, Described};
@@ -11,7 +11,9 @@ use crate::sweep::snapshot_of;
 use anyhow::{Context, Result};
 use reps::analysis::{analyze, open_files, AnalysisOptions, Claim};
 use reps::formats::{snapshot, ReadBudget};
-use reps::search::{more_accurate, paired_accuracy_difference, BudgetSpace, PairedDifference};
+use reps::search::{
+    more_accurate, paired_accuracy_difference, Allocation, FinalModel, SearchResult, Sensitivity,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,45 +26,6 @@ pub struct Recipe {
     pub budget: f64,
     /// Each weight tensor's value (`null`: untouched).
     pub layers: BTreeMap<String, Option<f64>>,
-}
-
-/// One strategy's final model, evaluated.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FinalModel {
-    pub strategy: String,
-    pub budget: f64,
-    /// Each weight tensor's value, in the order of `layers` (`null`: untouched).
-    pub levels: Vec<Option<f64>>,
-    /// On the full test set.
-    pub accuracy: f64,
-    /// On the sweep's analysed test images, as `native analyze search.reps` gives them.
-    pub reps: Option<f64>,
-    pub reps_equal: Option<f64>,
-    pub cka: f64,
-    pub prediction_agreement: Option<f64>,
-    /// The last candidate on the calibration images.
-    pub calibration: reps::search::Measurement,
-    /// `accuracy − uniform's accuracy` on the test images, with its paired bootstrap interval.
-    pub vs_uniform: Option<PairedDifference>,
-}
-
-/// Everything `search.json` holds.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SearchResult {
-    pub settings: serde_json::Value,
-    /// What the budget measures.
-    pub budget_name: String,
-    /// The searched layers with their parameter counts and ladder amounts.
-    pub space: BudgetSpace,
-    pub original_accuracy: f64,
-    pub sensitivity: Sensitivity,
-    /// Every strategy's allocation (the greedy ones with all their steps).
-    pub allocations: Vec<Allocation>,
-    pub models: Vec<FinalModel>,
-    pub claims: Vec<Claim>,
-    pub timing: Timing,
-    /// Seconds of this run (a resumed search counts only its last run).
-    pub seconds: f64,
 }
 
 /// The files of a finished search, by name relative to `OUT`.

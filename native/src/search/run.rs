@@ -7,7 +7,8 @@ use crate::output_file::write_atomic;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use reps::search::{
-    BudgetSpace, Drive, Ended, Greedy, GreedyState, LayerLadder, Measurement, Strategy, Target,
+    Allocation, BudgetSpace, Drive, Ended, Greedy, GreedyState, LayerLadder, Measurement,
+    Sensitivity, Strategy, Target,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -50,29 +51,6 @@ impl Plan {
             .map(|&k| k.checked_sub(1).map(|i| self.ladder[i]))
             .collect()
     }
-}
-
-/// The sensitivity pass: every layer moved alone to every ladder step.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Sensitivity {
-    /// The untouched model measured against itself.
-    pub untouched: Option<Measurement>,
-    /// `rows[i][k − 1]`: layer `i` alone at level `k`; one row per finished layer.
-    pub rows: Vec<Vec<Measurement>>,
-}
-
-/// One strategy's allocation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Allocation {
-    pub strategy: String,
-    /// The greedy search's state (its steps), for the greedy strategies.
-    pub greedy: Option<GreedyState<Measurement>>,
-    /// The final per-layer values (`None`: untouched).
-    pub values: Vec<Option<f64>>,
-    /// The final budget.
-    pub budget: f64,
-    /// The final candidate measured on the calibration images.
-    pub measurement: Measurement,
 }
 
 /// The files of a search's progress under `OUT/state/`.

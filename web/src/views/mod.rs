@@ -7,6 +7,7 @@ pub mod heatmap;
 pub mod linked;
 pub mod pinned;
 pub mod report;
+pub mod search;
 pub mod seeds;
 pub mod statistics;
 pub mod tables;
