@@ -11,15 +11,12 @@ fn opt(v: Option<f64>) -> String {
 /// the time went.
 pub fn render(r: &SearchResult) -> String {
     let mut s = String::new();
-    let setting = |k: &str| match &r.settings[k] {
-        serde_json::Value::Null => "–".to_string(),
-        v => v.to_string(),
-    };
+    let setting = |k: &str| r.setting(k);
     let _ = writeln!(
         s,
         "# Compression search: {} from {}\n",
-        r.settings["method"].as_str().unwrap_or("?"),
-        r.settings["from"].as_str().unwrap_or("?")
+        setting("method"),
+        setting("from")
     );
     let _ = writeln!(
         s,

@@ -98,6 +98,15 @@ impl SearchResult {
         Ok(r)
     }
 
+    /// The setting `key` as text: a string as it is, a number or list as JSON, "–" when absent.
+    pub fn setting(&self, key: &str) -> String {
+        match &self.settings[key] {
+            serde_json::Value::Null => "–".to_string(),
+            serde_json::Value::String(s) => s.clone(),
+            v => v.to_string(),
+        }
+    }
+
     /// Why the result is inconsistent, if it is.
     fn check(&self) -> std::result::Result<(), String> {
         let space = BudgetSpace::new(self.space.layers.clone(), self.space.direction)

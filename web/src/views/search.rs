@@ -118,11 +118,7 @@ fn levels_chart(r: &SearchResult) -> Html {
 
 /// The whole search.
 pub fn view(r: &SearchResult) -> Html {
-    let setting = |k: &str| match &r.settings[k] {
-        serde_json::Value::Null => "–".to_string(),
-        serde_json::Value::String(s) => s.clone(),
-        v => v.to_string(),
-    };
+    let setting = |k: &str| r.setting(k);
     let reps_path = path_chart(
         r,
         "search-path-reps",
