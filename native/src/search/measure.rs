@@ -159,7 +159,16 @@ impl<'a> Measurer<'a> {
         self.set(values)?;
         let input = self
             .calibration
-            .activations(self.net, "candidate", &mut self.timing)?;
+            .activations(self.net, "candidate", &mut self.timing)
+            .with_context(|| {
+                let moved: Vec<String> = self
+                    .original
+                    .iter()
+                    .zip(values)
+                    .filter_map(|(w, v)| v.map(|v| format!("{} at {v}", w.name)))
+                    .collect();
+                format!("the candidate with {}", moved.join(", "))
+            })?;
         let started = Instant::now();
         let report = self.reference.compare(&input)?;
         let lower = match self.confidence {
