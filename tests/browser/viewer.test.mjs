@@ -397,7 +397,8 @@ test('a search.json dropped on the page shows the Search view: every strategy\'s
   await page.goto(base);
   await page.waitForSelector('[data-key="plcc:reps_equal"]', { timeout: 30000 });
   await page.setInputFiles('input[type=file]', [join(out, 'search.json')]);
-  await page.waitForSelector('#search', { timeout: 30000 });
+  await page.waitForSelector('#search, #error', { timeout: 30000 });
+  assert.equal(await page.$('#error'), null, await page.textContent('#error').catch(() => ''));
   const shown = await pageNumbers(page);
   assert.equal(want.models.length, 6);
   for (const m of want.models) {

@@ -383,7 +383,9 @@ mod tests {
 
     #[test]
     fn a_search_replaces_the_analysis_until_a_newer_job_answers() {
-        let text = r#"{"settings": {}, "budget_name": "sparsity",
+        let text = r#"{"settings": {"from": "s", "sweep_settings_sha256": "00", "method": "prune",
+            "budget": 0.5, "min_reps": null, "confidence": null, "ladder": [0.5], "calibration": 16,
+            "strategies": [], "refresh": 0, "resamples": 10}, "budget_name": "sparsity",
             "space": {"layers": [{"name": "w", "parameters": 4, "amounts": [0.0, 0.5]}], "direction": "increases"},
             "original_accuracy": 0.9, "sensitivity": {"untouched": null, "rows": []},
             "allocations": [], "models": [], "claims": [],

@@ -25,7 +25,9 @@ use crate::sweep::lock::SweepLock;
 use anyhow::{anyhow, bail, Context, Result};
 use measure::{compress_layer, Calibration, Measurer};
 use outputs::Recipe;
-use reps::search::{strategy, strategy_names, Drive, Strategy, Target, DEFAULT_STRATEGIES};
+use reps::search::{
+    strategy, strategy_names, Drive, SearchSettings, Strategy, Target, DEFAULT_STRATEGIES,
+};
 use run::{Plan, StateFiles};
 use source::Source;
 use std::io::Write;
@@ -88,7 +90,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         Ok(())
     };
     let _lock = SweepLock::acquire(out, &mut log)?;
-    let settings = settings_json(args, &plan, &source)?;
+    let settings = settings_of(args, &plan, &source)?;
     pin_settings(out, &settings)?;
     log(&format!(
         "search of {} ({} layers, {} strategies) on {}",
@@ -221,28 +223,29 @@ fn strategies_of(
 }
 
 /// The settings a search directory is pinned to.
-fn settings_json(args: &SearchArgs, plan: &Plan, source: &Source) -> Result<serde_json::Value> {
-    Ok(serde_json::json!({
-        "from": args.from.display().to_string(),
-        "sweep_settings_sha256": crate::sweep::manifest::sha256_hex(
-            &crate::sweep::manifest::settings_json(&source.cfg)?
+fn settings_of(args: &SearchArgs, plan: &Plan, source: &Source) -> Result<SearchSettings> {
+    Ok(SearchSettings {
+        from: args.from.display().to_string(),
+        sweep_settings_sha256: crate::sweep::manifest::sha256_hex(
+            &crate::sweep::manifest::settings_json(&source.cfg)?,
         ),
-        "method": plan.method.name,
-        "budget": args.budget,
-        "min_reps": args.min_reps,
-        "confidence": args.confidence,
-        "ladder": plan.ladder,
-        "calibration": args.calibration,
-        "strategies": plan.strategies.iter().map(|s| s.name).collect::<Vec<_>>(),
-        "refresh": plan.refresh,
-        "resamples": args.resamples,
-    }))
+        method: plan.method.name.to_string(),
+        budget: args.budget,
+        min_reps: args.min_reps,
+        confidence: args.confidence,
+        ladder: plan.ladder.clone(),
+        calibration: args.calibration,
+        strategies: plan.strategies.iter().map(|s| s.name.to_string()).collect(),
+        refresh: plan.refresh,
+        resamples: args.resamples,
+    })
 }
 
 /// Pins `settings` to `out` (`search-settings.json`), or refuses when `out` holds a search with
 /// other settings, naming the first that differs.
-fn pin_settings(out: &Path, settings: &serde_json::Value) -> Result<()> {
+fn pin_settings(out: &Path, settings: &SearchSettings) -> Result<()> {
     let path = out.join("search-settings.json");
+    let settings = serde_json::to_value(settings)?;
     if let Ok(bytes) = std::fs::read(&path) {
         let stored: serde_json::Value = serde_json::from_slice(&bytes)
             .with_context(|| format!("{}: not a search's settings", path.display()))?;
@@ -260,7 +263,7 @@ fn pin_settings(out: &Path, settings: &serde_json::Value) -> Result<()> {
         }
         return Ok(());
     }
-    write_atomic(&path, &serde_json::to_vec_pretty(settings)?)
+    write_atomic(&path, &serde_json::to_vec_pretty(&settings)?)
 }
 
 /// `--apply`: rebuilds a recipe's model from the sweep's original and writes its checkpoint.

@@ -12,7 +12,8 @@ use anyhow::{Context, Result};
 use reps::analysis::{analyze, open_files, AnalysisOptions, Claim};
 use reps::formats::{snapshot, ReadBudget};
 use reps::search::{
-    more_accurate, paired_accuracy_difference, Allocation, FinalModel, SearchResult, Sensitivity,
+    more_accurate, paired_accuracy_difference, Allocation, FinalModel, SearchResult,
+    SearchSettings, Sensitivity,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -36,7 +37,7 @@ pub struct Searched {
     pub table: Sensitivity,
     pub allocations: Vec<Allocation>,
     /// The settings the output directory is pinned to.
-    pub settings: serde_json::Value,
+    pub settings: SearchSettings,
     /// Seconds this run took.
     pub seconds: f64,
 }
@@ -133,7 +134,7 @@ pub fn write(
             Some(u) if u != i => Some(paired_accuracy_difference(
                 &correct[i],
                 &correct[u],
-                plan_resamples(&settings),
+                settings.resamples,
                 reps::analysis::LEVEL,
                 source.cfg.seed,
             )?),
@@ -182,17 +183,13 @@ pub fn write(
     Ok(result)
 }
 
-fn plan_resamples(settings: &serde_json::Value) -> usize {
-    settings["resamples"].as_u64().unwrap_or(2000) as usize
-}
-
 /// "REPS-guided allocation keeps more test accuracy than X at the same budget", for X uniform
 /// and agreement-guided, from the paired interval of the accuracy difference.
 fn claims(
     finals: &[FinalModel],
     correct: &[Vec<bool>],
     allocations: &[Allocation],
-    settings: &serde_json::Value,
+    settings: &SearchSettings,
     seed: u64,
 ) -> Result<Vec<Claim>> {
     let at = |name: &str| allocations.iter().position(|a| a.strategy == name);
@@ -207,7 +204,7 @@ fn claims(
             _ => paired_accuracy_difference(
                 &correct[reps],
                 &correct[r],
-                plan_resamples(settings),
+                settings.resamples,
                 reps::analysis::LEVEL,
                 seed,
             )?,

@@ -12,7 +12,7 @@ mod strategy;
 pub use budget::{BudgetSpace, Direction, LayerLadder};
 pub use greedy::{Ended, Greedy, GreedyState, Step, Target};
 pub use paired::{more_accurate, paired_accuracy_difference, PairedDifference};
-pub use result::{Allocation, FinalModel, SearchResult, Sensitivity, Timing};
+pub use result::{Allocation, FinalModel, SearchResult, SearchSettings, Sensitivity, Timing};
 pub use strategy::{
     strategy, strategy_names, Drive, Measurement, NamedDrive, Strategy, DEFAULT_STRATEGIES, NAMED,
 };

@@ -67,11 +67,28 @@ pub struct Timing {
     pub analysis_s: f64,
 }
 
+/// The settings of a search (its flags), which its output directory is pinned to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchSettings {
+    /// The sweep directory, as given.
+    pub from: String,
+    /// SHA-256 of the sweep's settings.
+    pub sweep_settings_sha256: String,
+    pub method: String,
+    pub budget: Option<f64>,
+    pub min_reps: Option<f64>,
+    pub confidence: Option<f64>,
+    pub ladder: Vec<f64>,
+    pub calibration: usize,
+    pub strategies: Vec<String>,
+    pub refresh: usize,
+    pub resamples: usize,
+}
+
 /// Everything `search.json` holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchResult {
-    /// The settings the search's directory is pinned to (flags by name).
-    pub settings: serde_json::Value,
+    pub settings: SearchSettings,
     /// What the budget measures.
     pub budget_name: String,
     /// The searched layers with their parameter counts and ladder amounts.
@@ -100,7 +117,8 @@ impl SearchResult {
 
     /// The setting `key` as text: a string as it is, a number or list as JSON, "–" when absent.
     pub fn setting(&self, key: &str) -> String {
-        match &self.settings[key] {
+        let all = serde_json::to_value(&self.settings).unwrap_or_default();
+        match &all[key] {
             serde_json::Value::Null => "–".to_string(),
             serde_json::Value::String(s) => s.clone(),
             v => v.to_string(),
@@ -158,7 +176,10 @@ mod tests {
 
     #[test]
     fn an_inconsistent_search_json_is_refused_with_the_file_name() {
-        let text = r#"{"settings": {}, "budget_name": "sparsity",
+        let text = r#"{"settings": {"from": "runs/quick", "sweep_settings_sha256": "00",
+            "method": "prune", "budget": 0.5, "min_reps": null, "confidence": null, "ladder": [0.5],
+            "calibration": 16, "strategies": ["reps"], "refresh": 0, "resamples": 10},
+            "budget_name": "sparsity",
             "space": {"layers": [{"name": "w", "parameters": 4, "amounts": [0.0, 0.5]}], "direction": "increases"},
             "original_accuracy": 0.9, "sensitivity": {"untouched": null, "rows": []},
             "allocations": [], "models": [{"strategy": "reps", "budget": 0.5, "levels": [],
@@ -175,7 +196,15 @@ mod tests {
             "{e}"
         );
         let fixed = text.replace(r#""levels": []"#, r#""levels": [0.5]"#);
-        assert!(SearchResult::from_json("s.json", fixed.as_bytes()).is_ok());
+        let r = SearchResult::from_json("s.json", fixed.as_bytes()).unwrap();
+        assert_eq!(
+            (
+                r.setting("from"),
+                r.setting("budget"),
+                r.setting("min_reps")
+            ),
+            ("runs/quick".into(), "0.5".into(), "–".into())
+        );
         assert!(!SearchResult::is_search(b"{\"seeds\": []}"));
     }
 }

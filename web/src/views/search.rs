@@ -110,7 +110,7 @@ fn levels_chart(r: &SearchResult) -> Html {
                 }) }
             </svg>
             <p class="legend">{ for r.models.iter().enumerate().map(|(m, f)| html! {
-                <span><span class="swatch" style={format!("background:{}", PALETTE[m % PALETTE.len()])}></span>{ format!(" {} ", f.strategy) }</span>
+                <span><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill={PALETTE[m % PALETTE.len()]} /></svg>{ format!(" {}  ", f.strategy) }</span>
             }) }</p>
         </figure>
     }
