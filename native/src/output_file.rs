@@ -9,6 +9,17 @@ use std::path::{Path, PathBuf};
 /// The prefix and infix of temporary files: `.<name>.tmp<pid>`.
 const TMP_INFIX: &str = ".tmp";
 
+/// Appends `line` and a newline to the log file `path` (created when missing).
+pub fn append_line(path: &Path, line: &str) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    writeln!(f, "{line}")?;
+    Ok(())
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     replace_atomic(path, |tmp| {

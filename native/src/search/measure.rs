@@ -12,7 +12,7 @@ use reps::activations::{Activations, Values};
 use reps::analysis::{sample_bootstrap_at, AnalysisInput, AnalysisOptions, ModelInput, Reference};
 use reps::search::{Measurement, Timing};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// `w` compressed alone with `method`'s parameter `v`: the method applied to it as to a model of
 /// one weight tensor (the values of a search's candidate and of a recipe's model).
@@ -203,13 +203,6 @@ impl<'a> Measurer<'a> {
             .reps_ci
             .map(|[lo, _]| lo)
             .context("the bootstrap gave no interval for REPS")
-    }
-
-    /// The time spent so far.
-    pub fn elapsed(&self) -> Duration {
-        Duration::from_secs_f64(
-            self.timing.compress_s + self.timing.forward_s + self.timing.analysis_s,
-        )
     }
 }
 

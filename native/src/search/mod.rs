@@ -20,7 +20,7 @@ pub use args::SearchArgs;
 
 use crate::compress::{self, CompressionMethod, LayerSearch};
 use crate::device;
-use crate::output_file::write_atomic;
+use crate::output_file::{append_line, write_atomic};
 use crate::sweep::lock::SweepLock;
 use anyhow::{anyhow, bail, Context, Result};
 use measure::{compress_layer, Calibration, Measurer};
@@ -30,7 +30,6 @@ use reps::search::{
 };
 use run::{Plan, StateFiles};
 use source::Source;
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -81,14 +80,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         .and_then(|()| std::fs::create_dir_all(out.join("checkpoints")))
         .with_context(|| format!("cannot create {}", out.display()))?;
     let log_path = out.join("search.log");
-    let mut log = |line: &str| -> Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)?;
-        writeln!(f, "{line}")?;
-        Ok(())
-    };
+    let mut log = |line: &str| append_line(&log_path, line);
     let _lock = SweepLock::acquire(out, &mut log)?;
     let settings = settings_of(args, &plan, &source)?;
     pin_settings(out, &settings)?;

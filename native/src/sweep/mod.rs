@@ -38,7 +38,6 @@ use manifest::{Manifest, Unusable};
 use plan::ModelSpec;
 use reps::formats::snapshot::{self, Snapshot, SnapshotModel};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -68,12 +67,7 @@ impl Paths {
         manifest::path_of(&self.root, relative)
     }
     fn log(&self, line: &str) -> Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log_file)?;
-        writeln!(f, "{line}")?;
-        Ok(())
+        crate::output_file::append_line(&self.log_file, line)
     }
 }
 

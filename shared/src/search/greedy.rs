@@ -226,11 +226,6 @@ impl<M: Clone> Greedy<'_, M> {
         state.since_refresh = 0;
         Ok(())
     }
-
-    /// The levels of the result: those of the last step kept.
-    pub fn result(state: &GreedyState<M>) -> &[usize] {
-        &state.levels
-    }
 }
 
 #[cfg(test)]
