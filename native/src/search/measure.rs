@@ -1,11 +1,11 @@
 //! Candidates of a search and their measurement: the original with some layers compressed, run
 //! on the calibration images and compared with the original's activations there.
 
+use super::trace::{Inputs, Traces};
 use crate::compress::{CompressionMethod, Make, MethodSettings};
 use crate::data::Images;
 use crate::interrupt;
 use crate::model::{Network, WeightTensor};
-use crate::sweep::extract::extract;
 use crate::sweep::Interrupted;
 use anyhow::{Context, Result};
 use reps::activations::{Activations, Values};
@@ -56,6 +56,8 @@ pub struct Measurer<'a> {
     /// Compressed tensors by layer and parameter bits (each computed once).
     cache: HashMap<(usize, u64), Vec<f32>>,
     calibration: Calibration<'a>,
+    /// Earlier candidates' forward passes, to start each one where it differs.
+    traces: Traces,
     reference: Reference,
     /// With `--confidence`: the level and resamples of REPS's sample bootstrap.
     confidence: Option<(f64, usize, u64)>,
@@ -82,11 +84,16 @@ impl<'a> Measurer<'a> {
         confidence: Option<(f64, u64)>,
     ) -> Result<Self> {
         let mut timing = Timing::default();
-        let input = calibration.activations(net, "original", &mut timing)?;
+        let original = net.weights()?;
+        let names: Vec<String> = original.iter().map(|w| w.name.clone()).collect();
+        let mut traces = Traces::new(net, &names)?;
+        let none = vec![None; original.len()];
+        let input = calibration.activations(net, &mut traces, &none, "original", &mut timing)?;
         let top_m = AnalysisOptions::default().top_m;
         Ok(Measurer {
             net,
-            original: net.weights()?,
+            original,
+            traces,
             method,
             settings,
             cache: HashMap::new(),
@@ -159,7 +166,13 @@ impl<'a> Measurer<'a> {
         self.set(values)?;
         let input = self
             .calibration
-            .activations(self.net, "candidate", &mut self.timing)
+            .activations(
+                self.net,
+                &mut self.traces,
+                values,
+                "candidate",
+                &mut self.timing,
+            )
             .with_context(|| {
                 let moved: Vec<String> = self
                     .original
@@ -207,17 +220,26 @@ impl<'a> Measurer<'a> {
 }
 
 impl Calibration<'_> {
-    /// The compared layers of `net` as it is, on the calibration images, with its accuracy there
-    /// (from their true labels). The time of the forward passes is added to `timing`.
-    fn activations(&self, net: &Network, name: &str, timing: &mut Timing) -> Result<ModelInput> {
+    /// The compared layers of `net` as it is (the candidate `values`), on the calibration
+    /// images, with its accuracy there (from their true labels); the forward passes start where
+    /// `values` differs from a run in `traces`, and their time is added to `timing`.
+    fn activations(
+        &self,
+        net: &Network,
+        traces: &mut Traces,
+        values: &LayerValues,
+        name: &str,
+        timing: &mut Timing,
+    ) -> Result<ModelInput> {
         let started = Instant::now();
-        let captured = extract(
-            net,
-            self.images,
-            self.indices,
-            self.no_pool,
-            CALIBRATION_BATCH,
-        )?;
+        let inputs = Inputs {
+            images: self.images,
+            indices: self.indices,
+            batch: CALIBRATION_BATCH,
+            no_pool: self.no_pool,
+            layers: &self.layers,
+        };
+        let captured = traces.run(net, values, &inputs, timing)?;
         timing.forward_s += started.elapsed().as_secs_f64();
         let mut layers = Vec::new();
         for wanted in &self.layers {

@@ -15,6 +15,7 @@ pub mod measure;
 pub mod outputs;
 pub mod run;
 pub mod source;
+mod trace;
 
 pub use args::SearchArgs;
 
@@ -122,9 +123,11 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         seconds,
     };
     let result = outputs::write(out, &source, &plan, &mut m, searched)?;
+    let t = &result.timing;
     log(&format!(
-        "finished: {} candidates, forward {:.1} s, analysis {:.1} s, compression {:.1} s, {seconds:.1} s in all",
-        result.timing.candidates, result.timing.forward_s, result.timing.analysis_s, result.timing.compress_s
+        "finished: {} candidates, forward {:.1} s ({} segments run, {} taken from earlier passes), \
+         analysis {:.1} s, compression {:.1} s, {seconds:.1} s in all",
+        t.candidates, t.forward_s, t.segments_run, t.segments_reused, t.analysis_s, t.compress_s
     ))?;
     print!("{}", markdown::render(&result));
     eprintln!("wrote {}", out.join("search.json").display());

@@ -77,32 +77,44 @@ pub fn extract(
         let (x, _) = test.batch(chunk, None, net.device())?;
         let mut cap = Captured::default();
         net.model.forward(&x, false, Some(&mut cap))?;
-        for (name, t) in cap.0 {
-            let original_shape: Vec<u32> = t.dims()[1..].iter().map(|&d| d as u32).collect();
-            let reduce = reduction(net.arch.reduction(&name), no_pool);
-            let t = match reduce {
-                Reduce::Pool => t.mean((2, 3))?,
-                Reduce::TokenMean => t.mean(1)?,
-                Reduce::Flatten => t.flatten_from(1)?,
-                Reduce::Keep => t,
-            };
-            let values = t.flatten_all()?.to_vec1::<f32>()?;
-            match layers.iter_mut().find(|l| l.name == name) {
-                Some(l) => l.values.extend(values),
-                None => layers.push(SnapshotLayer {
-                    name,
-                    original_shape,
-                    reduction: match reduce {
-                        Reduce::Pool | Reduce::TokenMean => Reduction::Pooled,
-                        Reduce::Flatten => Reduction::Flattened,
-                        Reduce::Keep => Reduction::AsIs,
-                    },
-                    sample_shape: t.dims()[1..].iter().map(|&d| d as u32).collect(),
-                    values,
-                }),
-            }
-        }
+        append_captured(net, cap, no_pool, &mut layers)?;
     }
     layers.sort_by_key(|l| net.arch.capture_index(&l.name));
     Ok(layers)
+}
+
+/// Appends one batch's captured activations, each reduced as its capture point declares, to the
+/// rows of `layers` (a new layer for a capture point not yet there; not sorted).
+pub fn append_captured(
+    net: &Network,
+    cap: Captured,
+    no_pool: bool,
+    layers: &mut Vec<SnapshotLayer>,
+) -> Result<()> {
+    for (name, t) in cap.0 {
+        let original_shape: Vec<u32> = t.dims()[1..].iter().map(|&d| d as u32).collect();
+        let reduce = reduction(net.arch.reduction(&name), no_pool);
+        let t = match reduce {
+            Reduce::Pool => t.mean((2, 3))?,
+            Reduce::TokenMean => t.mean(1)?,
+            Reduce::Flatten => t.flatten_from(1)?,
+            Reduce::Keep => t,
+        };
+        let values = t.flatten_all()?.to_vec1::<f32>()?;
+        match layers.iter_mut().find(|l| l.name == name) {
+            Some(l) => l.values.extend(values),
+            None => layers.push(SnapshotLayer {
+                name,
+                original_shape,
+                reduction: match reduce {
+                    Reduce::Pool | Reduce::TokenMean => Reduction::Pooled,
+                    Reduce::Flatten => Reduction::Flattened,
+                    Reduce::Keep => Reduction::AsIs,
+                },
+                sample_shape: t.dims()[1..].iter().map(|&d| d as u32).collect(),
+                values,
+            }),
+        }
+    }
+    Ok(())
 }

@@ -65,6 +65,13 @@ pub struct Timing {
     pub forward_s: f64,
     /// The analysis of their activations (REPS, CKA, baselines; the bootstrap with a confidence).
     pub analysis_s: f64,
+    /// Segments of the network (a ResNet's blocks, a ViT's blocks, stem and head) run on the
+    /// calibration images, and those whose output was taken from an earlier candidate's pass
+    /// because the candidate differs only in later layers (0 in files of older versions).
+    #[serde(default)]
+    pub segments_run: usize,
+    #[serde(default)]
+    pub segments_reused: usize,
 }
 
 /// The settings of a search (its flags), which its output directory is pinned to.

@@ -40,11 +40,43 @@ pub struct NetConfig {
 }
 
 /// A built network: logits for a `B × 3 × 32 × 32` batch.
+///
+/// The forward pass is a chain of segments (a ResNet's stem, each residual block and the head; a
+/// ViT's embedding, each block and the head), so that a network whose later parameters changed
+/// can be run again from the first segment that reads them (the compression search does).
 pub trait Model {
-    /// Logits (B × classes). In training mode BatchNorm uses batch statistics and updates its
-    /// running averages. With `capture`, every capture point's activation is appended as it is
-    /// computed (before its reduction).
-    fn forward(&self, x: &Tensor, train: bool, capture: Option<&mut Captured>) -> Result<Tensor>;
+    /// How many segments the forward pass chains.
+    fn segments(&self) -> usize;
+
+    /// Segment `k` (`0 ≤ k < segments()`): from the output of segment `k − 1` (the images for
+    /// `k = 0`) to its own output (the logits for the last), appending its capture points to
+    /// `capture` as they are computed.
+    fn forward_segment(
+        &self,
+        k: usize,
+        x: &Tensor,
+        train: bool,
+        capture: Option<&mut Captured>,
+    ) -> Result<Tensor>;
+
+    /// The segment that reads the parameter `name` (`None` for a name the network does not have).
+    fn segment_of(&self, name: &str) -> Option<usize>;
+
+    /// Logits (B × classes): every segment in turn. In training mode BatchNorm uses batch
+    /// statistics and updates its running averages. With `capture`, every capture point's
+    /// activation is appended as it is computed (before its reduction).
+    fn forward(
+        &self,
+        x: &Tensor,
+        train: bool,
+        mut capture: Option<&mut Captured>,
+    ) -> Result<Tensor> {
+        let mut h = x.clone();
+        for k in 0..self.segments() {
+            h = self.forward_segment(k, &h, train, capture.as_deref_mut())?;
+        }
+        Ok(h)
+    }
 }
 
 /// Activations captured during one forward pass, by capture point, in the order computed.
@@ -242,5 +274,80 @@ mod tests {
                 a.name
             );
         }
+    }
+
+    /// Running from segment `segment_of(p)` on the unchanged network's input to it gives, after
+    /// `p` changed, the logits and captures of a whole forward pass, bit for bit; starting one
+    /// segment later (with the stale input) does not, so `p` is read in that segment and no
+    /// earlier one. Checked for every parameter of every architecture.
+    #[test]
+    fn segments_restart_where_a_parameter_is_read() {
+        for a in ARCHITECTURES {
+            let cfg = NetConfig {
+                width: small_width(a),
+                classes: 10,
+                kernels: Kernels::Gemm,
+            };
+            let net = Network::new(a, &cfg, 3, &Device::Cpu).unwrap();
+            let x = wavy(2 * 3 * 32 * 32).reshape((2, 3, 32, 32)).unwrap();
+            let n = net.model.segments();
+            let mut inputs = vec![x.clone()];
+            for k in 0..n {
+                let y = net
+                    .model
+                    .forward_segment(k, &inputs[k], false, None)
+                    .unwrap();
+                inputs.push(y);
+            }
+            let whole = net.model.forward(&x, false, None).unwrap();
+            assert_eq!(bits(&whole), bits(&inputs[n]), "{}: the chain", a.name);
+            assert!(net.model.segment_of("no.such.parameter").is_none());
+            for p in net.params.all() {
+                let k = net.model.segment_of(&p.name).unwrap_or_else(|| {
+                    panic!("{}: {} has no segment", a.name, p.name);
+                });
+                assert!(k < n, "{}: {}", a.name, p.name);
+                let before = p.var.as_tensor().copy().unwrap();
+                // Not a constant shift, which a LayerNorm after it would remove.
+                let change = wavy(before.elem_count()).reshape(before.dims()).unwrap();
+                p.var.set(&(&before + change).unwrap()).unwrap();
+                let mut full = Captured::default();
+                let expected = net.model.forward(&x, false, Some(&mut full)).unwrap();
+                let from = |start: usize| {
+                    let mut h = inputs[start].clone();
+                    let mut cap = Captured::default();
+                    for j in start..n {
+                        h = net
+                            .model
+                            .forward_segment(j, &h, false, Some(&mut cap))
+                            .unwrap();
+                    }
+                    (h, cap)
+                };
+                let (got, cap) = from(k);
+                assert_eq!(bits(&got), bits(&expected), "{}: {}", a.name, p.name);
+                let tail: Vec<_> = full.0[full.0.len() - cap.0.len()..].to_vec();
+                for ((n1, t1), (n2, t2)) in cap.0.iter().zip(&tail) {
+                    assert_eq!(n1, n2);
+                    assert_eq!(bits(t1), bits(t2), "{}: {} at {n1}", a.name, p.name);
+                }
+                if k + 1 < n {
+                    let (stale, _) = from(k + 1);
+                    assert_ne!(bits(&stale), bits(&expected), "{}: {}", a.name, p.name);
+                }
+                p.var.set(&before).unwrap();
+            }
+        }
+    }
+
+    /// `sin(0.37 i)`, i = 0 … n − 1: varied values, the same on every run.
+    fn wavy(n: usize) -> candle_core::Tensor {
+        let v: Vec<f32> = (0..n).map(|i| (0.37 * i as f32).sin()).collect();
+        candle_core::Tensor::new(v, &Device::Cpu).unwrap()
+    }
+
+    fn bits(t: &candle_core::Tensor) -> Vec<u32> {
+        let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        v.into_iter().map(f32::to_bits).collect()
     }
 }

@@ -146,29 +146,58 @@ fn build(cfg: &NetConfig, p: &Params) -> Result<Box<dyn Model>> {
 }
 
 impl Model for ResNet18 {
-    fn forward(
+    /// The stem, the eight blocks, the head.
+    fn segments(&self) -> usize {
+        2 + 2 * self.stages.len()
+    }
+
+    fn forward_segment(
         &self,
+        k: usize,
         x: &Tensor,
         train: bool,
         mut capture: Option<&mut Captured>,
     ) -> Result<Tensor> {
-        let c1 = self.conv1.forward(x)?;
-        Captured::keep(&mut capture, "conv1", &c1);
         let fused = self.conv1.kernels() == Kernels::Gemm;
-        let mut h = self.bn1.forward_relu_t(&c1, train, fused)?;
-        for (s, [b0, b1]) in self.stages.iter().enumerate() {
-            h = b0.forward(&h, train, None)?;
-            let mut conv2 = None;
-            h = b1.forward(&h, train, (s == 3).then_some(&mut conv2))?;
-            Captured::keep(&mut capture, &format!("layer{}", s + 1), &h);
-            if let Some(c2) = conv2 {
-                Captured::keep(&mut capture, "layer4.1.conv2", &c2);
+        let blocks = 2 * self.stages.len();
+        if k == 0 {
+            let c1 = self.conv1.forward(x)?;
+            Captured::keep(&mut capture, "conv1", &c1);
+            return Ok(self.bn1.forward_relu_t(&c1, train, fused)?);
+        }
+        if k > blocks {
+            let pooled = x.mean((2, 3))?;
+            Captured::keep(&mut capture, "avgpool", &pooled);
+            let logits = self.fc.forward(&pooled)?;
+            Captured::keep(&mut capture, "fc", &logits);
+            return Ok(logits);
+        }
+        let (s, b) = ((k - 1) / 2, (k - 1) % 2);
+        let block = &self.stages[s][b];
+        if b == 0 {
+            return block.forward(x, train, None);
+        }
+        let mut conv2 = None;
+        let h = block.forward(x, train, (s == 3).then_some(&mut conv2))?;
+        Captured::keep(&mut capture, &format!("layer{}", s + 1), &h);
+        if let Some(c2) = conv2 {
+            Captured::keep(&mut capture, "layer4.1.conv2", &c2);
+        }
+        Ok(h)
+    }
+
+    /// `conv1.*`, `bn1.*`: 0; `layer<s>.<b>.*`: 2(s − 1) + b + 1; `fc.*`: the last.
+    fn segment_of(&self, name: &str) -> Option<usize> {
+        let mut parts = name.split('.');
+        let first = parts.next()?;
+        match first {
+            "conv1" | "bn1" => Some(0),
+            "fc" => Some(self.segments() - 1),
+            _ => {
+                let s: usize = first.strip_prefix("layer")?.parse().ok()?;
+                let b: usize = parts.next()?.parse().ok()?;
+                ((1..=self.stages.len()).contains(&s) && b < 2).then(|| 2 * (s - 1) + b + 1)
             }
         }
-        let pooled = h.mean((2, 3))?;
-        Captured::keep(&mut capture, "avgpool", &pooled);
-        let logits = self.fc.forward(&pooled)?;
-        Captured::keep(&mut capture, "fc", &logits);
-        Ok(logits)
     }
 }

@@ -187,27 +187,55 @@ fn patches(x: &Tensor) -> Result<Tensor> {
 }
 
 impl Model for VitTiny {
-    fn forward(
+    /// The embedding, the [`DEPTH`] blocks, the head.
+    fn segments(&self) -> usize {
+        self.blocks.len() + 2
+    }
+
+    fn forward_segment(
         &self,
+        k: usize,
         x: &Tensor,
         _train: bool,
         mut capture: Option<&mut Captured>,
     ) -> Result<Tensor> {
-        let b = x.dim(0)?;
-        let e = self.patch_embed.forward(&patches(x)?)?;
-        Captured::keep(&mut capture, "patch_embed", &e);
-        let cls = self.cls_token.broadcast_as((b, 1, e.dim(2)?))?;
-        let mut h = Tensor::cat(&[&cls, &e], 1)?.broadcast_add(&self.pos_embed)?;
-        for (i, block) in self.blocks.iter().enumerate() {
-            h = block.forward(&h)?;
-            Captured::keep(&mut capture, &format!("blocks.{i}"), &h);
+        let depth = self.blocks.len();
+        if k == 0 {
+            let b = x.dim(0)?;
+            let e = self.patch_embed.forward(&patches(x)?)?;
+            Captured::keep(&mut capture, "patch_embed", &e);
+            let cls = self.cls_token.broadcast_as((b, 1, e.dim(2)?))?;
+            return Ok(Tensor::cat(&[&cls, &e], 1)?.broadcast_add(&self.pos_embed)?);
         }
-        Captured::keep(&mut capture, &format!("blocks.{}.tokens", DEPTH - 1), &h);
-        let cls = self.norm.forward(&h.get_on_dim(1, 0)?)?;
-        Captured::keep(&mut capture, "norm.cls", &cls);
-        let logits = self.head.forward(&cls)?;
-        Captured::keep(&mut capture, "head", &logits);
-        Ok(logits)
+        if k > depth {
+            let cls = self.norm.forward(&x.get_on_dim(1, 0)?)?;
+            Captured::keep(&mut capture, "norm.cls", &cls);
+            let logits = self.head.forward(&cls)?;
+            Captured::keep(&mut capture, "head", &logits);
+            return Ok(logits);
+        }
+        let i = k - 1;
+        let h = self.blocks[i].forward(x)?;
+        Captured::keep(&mut capture, &format!("blocks.{i}"), &h);
+        if i == depth - 1 {
+            Captured::keep(&mut capture, &format!("blocks.{i}.tokens"), &h);
+        }
+        Ok(h)
+    }
+
+    /// `patch_embed.*`, `cls_token`, `pos_embed`: 0; `blocks.<i>.*`: i + 1; `norm.*`, `head.*`:
+    /// the last.
+    fn segment_of(&self, name: &str) -> Option<usize> {
+        let mut parts = name.split('.');
+        match parts.next()? {
+            "patch_embed" | "cls_token" | "pos_embed" => Some(0),
+            "norm" | "head" => Some(self.segments() - 1),
+            "blocks" => {
+                let i: usize = parts.next()?.parse().ok()?;
+                (i < self.blocks.len()).then_some(i + 1)
+            }
+            _ => None,
+        }
     }
 }
 
