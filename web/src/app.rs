@@ -507,6 +507,14 @@ pub fn app() -> Html {
         }
     };
 
+    // A search is shown alone (its search.json opened by itself), or above the analysis of the
+    // snapshot dropped with it, which the same job answers.
+    let search = state.search.as_ref().map(|(_, r)| r.clone());
+    let search_above = matches!(
+        (&state.search, &shown),
+        (Some((s, _)), Some((a, _))) if s == a
+    );
+
     html! {
         <div class="page" {ondragover} {ondrop} {onmouseover} {onfocusin} {onclick} {onkeydown}>
             <style>{ views::charts::chart_css(|v| format!("var({v})")) }</style>
@@ -549,11 +557,12 @@ pub fn app() -> Html {
             }
             if let Some(p) = state.current_preview() {
                 { preview_view(p) }
-            } else if let Some((_, result)) = state.search.as_ref() {
+            } else if let (Some(result), false) = (search.as_ref(), search_above) {
                 { views::search::view(result) }
             } else if let Some((_, summary)) = state.seeds.as_ref() {
                 { views::seeds::view(summary) }
             } else if let Some((_, a)) = shown.as_ref() {
+                if let (Some(result), true) = (search.as_ref(), search_above) { { views::search::view(result) } }
                 <p class="loaded" id="loaded">{ &a.description }
                     <span class="timings" id="timings" data-read={a.timings.read.to_string()} data-decode={a.timings.decode.to_string()} data-analyse={a.timings.analyse.to_string()} data-workers={a.timings.workers.to_string()} data-kernels={a.timings.kernels.clone()}>
                         { format!(" · read {:.2} s, decoded {:.2} s, analysed {:.2} s in {}", a.timings.read, a.timings.decode, a.timings.analyse, if a.timings.workers > 1 { format!("{} background workers", a.timings.workers) } else { "a background worker".into() }) }

@@ -215,7 +215,11 @@ impl Reducible for ViewerState {
                     .find(|(j, _)| *j == job)
                     .and_then(|(_, u)| u.clone());
                 s.seeds = None;
-                s.search = None;
+                // A search answered by the same job (its search.json dropped with its snapshot)
+                // stays above the analysis.
+                if s.search.as_ref().is_some_and(|(j, _)| *j != job) {
+                    s.search = None;
+                }
                 if job == s.latest {
                     s.settle();
                 }
@@ -382,7 +386,7 @@ mod tests {
     }
 
     #[test]
-    fn a_search_replaces_the_analysis_until_a_newer_job_answers() {
+    fn a_search_replaces_the_analysis_until_a_newer_job_answers_unless_dropped_with_it() {
         let text = r#"{"settings": {"from": "s", "sweep_settings_sha256": "00", "method": "prune",
             "budget": 0.5, "min_reps": null, "confidence": null, "ladder": [0.5], "calibration": 16,
             "strategies": [], "refresh": 0, "resamples": 10}, "budget_name": "sparsity",
@@ -408,6 +412,13 @@ mod tests {
         let s = sent(s, 3).reduce(done(3, &a));
         assert!(s.search.is_none());
         assert_eq!(s.shown.as_ref().map(|(j, _)| *j), Some(3));
+        // A search.json dropped with its snapshot: job 4 answers the search, then the analysis,
+        // and both stay; the next job's analysis clears the search.
+        let s = sent(s, 4).reduce(search(4)).reduce(done(4, &a));
+        assert_eq!(s.search.as_ref().map(|(j, _)| *j), Some(4));
+        assert_eq!(s.shown.as_ref().map(|(j, _)| *j), Some(4));
+        let s = sent(s, 5).reduce(done(5, &a));
+        assert!(s.search.is_none());
     }
 
     #[test]

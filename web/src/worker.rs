@@ -171,7 +171,12 @@ async fn handle(
             ..
         } => {
             let files: Array = parts.get(1).unchecked_into();
-            let list: Vec<web_sys::File> = files.iter().map(|f| f.unchecked_into()).collect();
+            let mut list: Vec<web_sys::File> = files.iter().map(|f| f.unchecked_into()).collect();
+            if side == Side::A {
+                if let Some(response) = search_beside_snapshot(scope, job, &mut list).await {
+                    post(scope, &response);
+                }
+            }
             let total: f64 = list.iter().map(|f| f.size()).sum();
             // Large files, and token files (whose axes only the row reader interprets), are read
             // in row chunks; JSON (summaries, sweeps' results) is read whole.
@@ -319,6 +324,41 @@ async fn handle(
         }
         Err(error) => post(scope, &Response::Failed { job, error }),
     }
+}
+
+/// A compression search's `search.json` dropped together with other files (its `search.reps`):
+/// taken out of `list` and answered as the Search view, so that the rest is analysed as usual
+/// under it. `None` (and `list` untouched) unless exactly one file is JSON, some are not, and
+/// that one is a search's.
+async fn search_beside_snapshot(
+    scope: &DedicatedWorkerGlobalScope,
+    job: u32,
+    list: &mut Vec<web_sys::File>,
+) -> Option<Response> {
+    let json: Vec<usize> = (0..list.len())
+        .filter(|&i| list[i].name().ends_with(".json"))
+        .collect();
+    let [i] = json[..] else { return None };
+    if list.len() < 2 {
+        return None;
+    }
+    let file = &list[i];
+    let read = read_files(scope, job, &[(file.name(), file.clone().into())]).await;
+    let (name, bytes) = match read {
+        Ok(Some(mut r)) => r.pop()?,
+        _ => return None,
+    };
+    if !SearchResult::is_search(&bytes) {
+        return None;
+    }
+    list.remove(i);
+    Some(match SearchResult::from_json(&name, &bytes) {
+        Ok(r) => Response::Search {
+            job,
+            result: Box::new(r),
+        },
+        Err(e) => failed(job, e),
+    })
 }
 
 fn failed(job: u32, error: impl ToString) -> Response {
