@@ -385,7 +385,7 @@ test('sweeps\' results.json files dropped together are pooled over their seeds: 
   await page.close();
 });
 
-test('a search.json dropped on the page shows the Search view: every strategy\'s numbers and verdicts as search.json has them, its path and its levels per layer', async () => {
+test('a search.json dropped on the page shows the Search view: every strategy\'s numbers and verdicts as search.json has them, its path and its levels per layer; dropped with its search.reps, above that snapshot\'s analysis', async () => {
   const sweep = join(data, 'search-sweep');
   const out = join(data, 'search-out');
   execFileSync(native, ['train-sweep', '--width', '4', '--epochs', '1', '--train-size', '64', '--test-size', '40',
@@ -422,6 +422,18 @@ test('a search.json dropped on the page shows the Search view: every strategy\'s
     assert.equal(points, a.greedy.steps.length + 1, a.strategy);
   }
   await page.screenshot({ path: join(shots, 'search.png'), fullPage: true });
+  // Dropped with its search.reps, the Search view stays above the snapshot's analysis: every
+  // strategy's test accuracy in both, as search.json has it.
+  await page.setInputFiles('input[type=file]', [join(out, 'search.json'), join(out, 'search.reps')]);
+  await page.waitForSelector('#loaded, #error', { timeout: 60000 });
+  assert.equal(await page.$('#error'), null, await page.textContent('#error').catch(() => ''));
+  assert.notEqual(await page.$('#search'), null, 'the Search view is still shown');
+  const both = await pageNumbers(page);
+  assert.equal(both['acc:original'], want.original_accuracy);
+  for (const m of want.models) {
+    assert.equal(both[`search:${m.strategy}:accuracy`], m.accuracy, m.strategy);
+    assert.equal(both[`acc:${m.strategy}`], m.accuracy, m.strategy);
+  }
   await page.close();
 });
 
