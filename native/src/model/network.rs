@@ -131,3 +131,19 @@ impl Network {
         Ok(self.weights()?.into_iter().flat_map(|w| w.values).collect())
     }
 }
+
+#[cfg(test)]
+impl Network {
+    /// An untrained network `arch` of width `width`, 10 classes, initialised from `seed`, on the
+    /// CPU with its default kernels (for tests).
+    pub fn untrained(arch: &str, width: usize, seed: u64) -> Network {
+        let device = Device::Cpu;
+        let arch = super::arch::find(arch).expect("a registered architecture");
+        let cfg = NetConfig {
+            width,
+            classes: 10,
+            kernels: super::Kernels::for_device(&device),
+        };
+        Network::new(arch, &cfg, seed, &device).expect("a network")
+    }
+}

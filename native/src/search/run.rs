@@ -304,9 +304,9 @@ mod tests {
     use super::*;
     use crate::compress::{find, MethodSettings};
     use crate::data::synthetic;
-    use crate::model::{arch, Kernels, NetConfig, Network};
+    use crate::model::Network;
     use crate::search::measure::Calibration;
-    use candle_core::{Device, Tensor};
+    use candle_core::Tensor;
 
     /// An untrained width-4 ResNet-18 whose block `layer1.0` has its second BatchNorm's scale
     /// at 1e-6: that block's residual branch (`conv1`, then `conv2`) barely reaches the residual
@@ -314,14 +314,8 @@ mod tests {
     /// while the stem `conv1` feeds every later layer.
     #[test]
     fn reps_compresses_the_irrelevant_layer_first_and_the_stem_last() {
-        let device = Device::Cpu;
-        let arch = arch::find("resnet18").unwrap();
-        let cfg = NetConfig {
-            width: 4,
-            classes: 10,
-            kernels: Kernels::for_device(&device),
-        };
-        let net = Network::new(arch, &cfg, 3, &device).unwrap();
+        let net = Network::untrained("resnet18", 4, 3);
+        let (arch, device) = (net.arch, net.device().clone());
         {
             let vars = net.params.varmap().data().lock().unwrap();
             let g = &vars["layer1.0.bn2.weight"];

@@ -175,9 +175,7 @@ impl Traces {
 mod tests {
     use super::*;
     use crate::data::synthetic;
-    use crate::model::{arch, Kernels, NetConfig};
     use crate::sweep::extract::extract;
-    use candle_core::Device;
 
     /// A sequence of candidates (the original, one layer moved, a second on top, back to the
     /// first, the original again, a layer of the stem) gives, bit for bit, the compared layers of
@@ -185,14 +183,8 @@ mod tests {
     /// best kept run: the segments taken from kept runs are counted by hand.
     #[test]
     fn runs_from_the_first_changed_segment_equal_whole_passes() {
-        let device = Device::Cpu;
-        let arch = arch::find("resnet18").unwrap();
-        let cfg = NetConfig {
-            width: 4,
-            classes: 10,
-            kernels: Kernels::for_device(&device),
-        };
-        let net = Network::new(arch, &cfg, 5, &device).unwrap();
+        let net = Network::untrained("resnet18", 4, 5);
+        let arch = net.arch;
         let original = net.weights().unwrap();
         let names: Vec<String> = original.iter().map(|w| w.name.clone()).collect();
         let at = |name: &str| names.iter().position(|n| n == name).unwrap();
