@@ -3,7 +3,6 @@
 //! Every variant that comes from a file names that file (and the array key where there is one),
 //! so that the command line and the browser can show the message as it is.
 
-use crate::formats::human_bytes;
 use thiserror::Error;
 
 /// Everything that can go wrong while reading inputs or running an analysis.
@@ -83,3 +82,32 @@ impl RepsError {
 
 /// Result alias used throughout crate `reps`.
 pub type Result<T, E = RepsError> = std::result::Result<T, E>;
+
+/// `bytes` in the largest binary unit that keeps a number ≥ 1 (`512 B`, `1.5 GiB`).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+    }
+}

@@ -27,6 +27,7 @@ mod linalg;
 pub use linalg::gram_fused;
 pub use linalg::{gram, product_kernels};
 pub mod metrics;
+pub mod model_input;
 mod parallel;
 pub mod repeats;
 pub mod search;

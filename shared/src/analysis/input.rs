@@ -6,7 +6,7 @@ use crate::error::{RepsError, Result};
 use crate::formats::snapshot::{Reduction, Snapshot, SnapshotLayer, SnapshotModel};
 use crate::formats::ModelFile;
 use crate::metrics::RepsWeights;
-use serde::{Deserialize, Serialize};
+use crate::model_input::ModelInput;
 
 /// The paper's two layers; the default whenever every model has both.
 pub const PAPER_LAYERS: [&str; 2] = ["layer4.1.conv2", "fc"];
@@ -41,30 +41,6 @@ pub fn shared_layers<L>(models: &[ModelInput<L>]) -> Vec<String> {
         .collect()
 }
 
-/// One model to analyse, with its layers held as `L`: in memory ([`Activations`], the default),
-/// or as readers of row chunks (`Box<dyn RowSource>`, for `compare_models_streamed`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelInput<L = Activations> {
-    pub name: String,
-    /// How it was made (`original`, `coreset`, `prune`, `quant`, a user's method, `external`).
-    pub method: String,
-    /// The method's parameter (coreset fraction, pruning ratio, bit width, ...).
-    pub parameter: Option<f64>,
-    /// What the parameter is.
-    pub parameter_name: Option<String>,
-    /// Test accuracy, when known.
-    pub accuracy: Option<f64>,
-    /// Cosine similarity of its weights with the reference's, when known.
-    pub weight_similarity: Option<f64>,
-    /// Layers by name, each N × D.
-    pub layers: Vec<(String, L)>,
-    /// The layer of `layers` that holds the logits (N × K), for the baselines, pseudo-labels and
-    /// accuracy.
-    pub logits: Option<String>,
-    /// Where it came from (a file name), for messages.
-    pub source: String,
-}
-
 impl<L> ModelInput<L> {
     /// A snapshot's model read from `file`, each layer made by `layer(model name, layer)`.
     pub fn from_snapshot_model<V>(
@@ -88,51 +64,6 @@ impl<L> ModelInput<L> {
             logits: m.logits,
             source: file.to_string(),
         })
-    }
-
-    /// A model known only by its activations: method `external`, no parameter, accuracy, weight
-    /// similarity or logits (set those with struct update syntax).
-    pub fn new(
-        name: impl Into<String>,
-        source: impl Into<String>,
-        layers: Vec<(String, L)>,
-    ) -> Self {
-        ModelInput {
-            name: name.into(),
-            method: "external".into(),
-            parameter: None,
-            parameter_name: None,
-            accuracy: None,
-            weight_similarity: None,
-            layers,
-            logits: None,
-            source: source.into(),
-        }
-    }
-
-    /// The layer named `name`.
-    pub fn layer(&self, name: &str) -> Option<&L> {
-        self.layers.iter().find(|(k, _)| k == name).map(|(_, a)| a)
-    }
-
-    /// The logits, N × K.
-    pub fn logits(&self) -> Option<&L> {
-        self.logits.as_deref().and_then(|l| self.layer(l))
-    }
-
-    /// The same model with the layers `layers` (its name, method, accuracy and source kept).
-    pub fn with_layers<M>(&self, layers: Vec<(String, M)>) -> ModelInput<M> {
-        ModelInput {
-            name: self.name.clone(),
-            method: self.method.clone(),
-            parameter: self.parameter,
-            parameter_name: self.parameter_name.clone(),
-            accuracy: self.accuracy,
-            weight_similarity: self.weight_similarity,
-            layers,
-            logits: self.logits.clone(),
-            source: self.source.clone(),
-        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! draw Table 1 from the decoded files ([`ModelInput`]) before the analysis ends, and from the
 //! report (`ModelReport`, which implements it beside its definition) after it.
 
-use super::input::ModelInput;
+use crate::model_input::ModelInput;
 
 /// What identifies a model in Table 1: its name, method and parameter, and its accuracy.
 pub trait ModelIdentity {

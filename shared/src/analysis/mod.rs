@@ -19,16 +19,17 @@ mod setup;
 mod streamed;
 mod types;
 
+pub use crate::model_input::{model_name, ModelInput, StreamedModel};
 pub use claims::{PARAMETER_DIRECTIONS, ROBUST_PLCC};
 pub use distributions::{is_stable, LEVEL};
 pub use inference::{COMPARED, MIN_STABLE_MODELS};
 pub use input::{
-    default_layers, shared_layers, AnalysisInput, AnalysisOptions, ModelInput, DEFAULT_LAYER_PAIRS,
+    default_layers, shared_layers, AnalysisInput, AnalysisOptions, DEFAULT_LAYER_PAIRS,
     PAPER_LAYERS,
 };
 pub use methods::{method_groups, MethodGroup, ModelIdentity};
 pub use named_map::NamedMap;
-pub use open::{model_name, open_files, open_snapshot, OpenedFiles};
+pub use open::{open_files, open_snapshot, OpenedFiles};
 pub use reference::Reference;
 pub use report::{
     analyze, analyze_with_progress, compare_layers_of, compare_models, compare_models_with,
@@ -40,7 +41,7 @@ pub use seeds::{
     mean_sd, pool_results, summarize_seeds, MeanSd, SeedCorrelations, SeedModel, SeedSummary,
 };
 pub use sensitivity::{best_weights, sensitivity_row, sensitivity_table, TABLE3, USER_ROW};
-pub use streamed::{chunk_rows_for, compare_models_streamed, StreamedModel};
+pub use streamed::{chunk_rows_for, compare_models_streamed};
 pub use types::{
     Baselines, BestWeights, Claim, InferenceOptions, LabelSource, ModelReport, Progress, Report,
     ScoreComparison, SensitivityRow, StableCorrelations, Verdict,

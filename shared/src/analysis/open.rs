@@ -6,6 +6,7 @@ use crate::error::{RepsError, Result};
 use crate::formats::stream::ByteSource;
 use crate::formats::{detect_kind, read_model_file, snapshot, FileKind, ReadBudget};
 use crate::histogram::WeightHistogram;
+use crate::model_input::model_name;
 
 /// What [`open_files`] read.
 #[derive(Clone, Debug)]
@@ -17,15 +18,6 @@ pub struct OpenedFiles {
     pub histograms: Vec<(String, WeightHistogram)>,
     /// Arrays of activation files that were left out, and why (`file: array 'k' skipped: …`).
     pub warnings: Vec<String>,
-}
-
-/// The model name of an activation file: its name without folders and without the last extension.
-pub fn model_name(file: &str) -> &str {
-    let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
-    match base.rsplit_once('.') {
-        Some((stem, _)) if !stem.is_empty() => stem,
-        _ => base,
-    }
 }
 
 /// A `.reps` snapshot read from `source` (`snapshot::read`: a version-4 file layer by layer,
@@ -127,18 +119,4 @@ pub fn open_files(
         histograms: Vec::new(),
         warnings,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn model_names_are_file_stems() {
-        assert_eq!(model_name("runs/a/ref.npz"), "ref");
-        assert_eq!(model_name(r"C:\runs\quant-4.safetensors"), "quant-4");
-        assert_eq!(model_name("prune-0.5.npy"), "prune-0.5");
-        assert_eq!(model_name("noext"), "noext");
-        assert_eq!(model_name(".hidden"), ".hidden");
-    }
 }

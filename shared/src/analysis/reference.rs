@@ -1,7 +1,6 @@
 //! One reference model's statistics, computed once and kept to compare many candidates with it
 //! (a compression search measures hundreds of candidates against the same original).
 
-use super::input::ModelInput;
 use super::named_map::NamedMap;
 use super::report::ModelComparisons;
 use super::setup::{choose_labels, in_layer, logit_baselines};
@@ -9,6 +8,7 @@ use super::types::{LabelSource, ModelReport};
 use crate::activations::Activations;
 use crate::error::{RepsError, Result};
 use crate::metrics::{compare_layers, LayerStats};
+use crate::model_input::ModelInput;
 
 /// A reference model with the statistics of its chosen layers.
 pub struct Reference {

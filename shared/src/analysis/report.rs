@@ -1,7 +1,7 @@
 //! Running the analysis: every model against the reference, layer by layer (in parallel chunks
 //! on native targets), then the assembly of the report ([`Comparisons::report`]).
 
-use super::input::{AnalysisInput, AnalysisOptions, ModelInput};
+use super::input::{AnalysisInput, AnalysisOptions};
 use super::model_level::model_level_statistics;
 use super::named_map::NamedMap;
 use super::scores::Score;
@@ -9,6 +9,7 @@ use super::setup::{in_layer, logit_baselines, positive, setup, Setup};
 use super::types::{Baselines, LabelSource, ModelReport, Progress, Report};
 use crate::error::{RepsError, Result};
 use crate::metrics::{compare_layers, LayerComparison, LayerStats, RepsWeights, EQUAL, WEIGHTED};
+use crate::model_input::ModelInput;
 use crate::parallel;
 use crate::repeats::first_repeat;
 use serde::{Deserialize, Serialize};

@@ -2,11 +2,12 @@
 //! (given, or the reference's predictions), and the notes that explain those choices; and the
 //! per-model helpers the in-memory and streamed paths share (logit baselines, error context).
 
-use super::input::{default_layers, AnalysisInput, AnalysisOptions, ModelInput};
+use super::input::{default_layers, AnalysisInput, AnalysisOptions};
 use super::types::{Baselines, LabelSource};
 use crate::activations::Activations;
 use crate::baselines::LogitBaselines;
 use crate::error::{RepsError, Result};
+use crate::model_input::ModelInput;
 use crate::repeats::first_repeat;
 
 /// The reference, the chosen layers and the labels of an analysis, as every part computes them.

@@ -16,7 +16,7 @@
 //! in-memory values). The Wasserstein distance sorts all N × K values, so it is computed only up
 //! to [`WASSERSTEIN_MAX_VALUES`] values and left out, with a note, above.
 
-use super::input::{check_models, AnalysisOptions, ModelInput};
+use super::input::{check_models, AnalysisOptions};
 use super::named_map::NamedMap;
 use super::report::{assemble, Assembly, Comparisons};
 use super::setup::{choose_labels, choose_layers, in_layer, positive, reference_index};
@@ -29,10 +29,8 @@ use crate::linalg::{lower_inner_product, second_moment_eigenvalues};
 use crate::metrics::{
     compare_layers, compare_layers_with_cross, LayerComparison, LayerStats, ScaledMoments,
 };
+use crate::model_input::{ModelInput, StreamedModel};
 use faer::Mat;
-
-/// A model whose layers are read in row chunks.
-pub type StreamedModel<'a> = ModelInput<Box<dyn RowSource + 'a>>;
 
 impl ModelInput<Activations> {
     /// The same model with its in-memory layers as row sources (borrowed, not copied), so that

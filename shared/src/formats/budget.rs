@@ -82,22 +82,6 @@ impl ReadBudget {
     }
 }
 
-/// `bytes` in the largest binary unit that keeps a number ≥ 1 (`512 B`, `1.5 GiB`).
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,13 +98,5 @@ mod tests {
             "f: array 'c' needs 1 B, which does not fit in the memory budget of 100 B (100 B already used by the inputs read so far)"
         );
         assert_eq!(b.used(), 100, "a refused claim takes nothing");
-    }
-
-    #[test]
-    fn human_units() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(1023), "1023 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
     }
 }

@@ -11,10 +11,11 @@ mod safetensors;
 pub mod snapshot;
 pub mod stream;
 
+pub use crate::error::human_bytes;
 pub use array::{ArrayData, RawArray, MAX_ARRAY_BYTES};
 #[cfg(not(target_arch = "wasm32"))]
 pub use budget::machine_read_budget;
-pub use budget::{human_bytes, ReadBudget, DEFAULT_READ_BUDGET};
+pub use budget::{ReadBudget, DEFAULT_READ_BUDGET};
 pub use csv_cell::spreadsheet_text;
 pub use model_file::{model_file_from_arrays, parse_labels, ModelFile, Skipped, RESERVED_KEYS};
 pub use npy::parse_npy;

@@ -1,8 +1,9 @@
 //! numpy `.npz` archives (`np.savez` and `np.savez_compressed`), from a byte slice.
 
 use super::array::{RawArray, MAX_ARRAY_BYTES};
-use super::budget::{human_bytes, ReadBudget};
+use super::budget::ReadBudget;
 use super::npy::parse_npy;
+use crate::error::human_bytes;
 use crate::error::{RepsError, Result};
 use std::io::{Cursor, Read};
 

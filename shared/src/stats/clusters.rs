@@ -2,7 +2,7 @@
 //! model) and the resamples that respect them: the two-stage cluster bootstrap and permutations
 //! within clusters.
 
-use super::resampling::Resampler;
+use super::resampler::Resampler;
 use std::ops::Range;
 
 /// A partition of the observations `0..n` into clusters of consecutive indices, in order.

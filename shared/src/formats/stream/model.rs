@@ -6,11 +6,11 @@ use super::entries::{list_entries, Entry};
 use super::rows::RowReader;
 use super::source::ByteSource;
 use crate::activations::{RowChunks, RowSource};
-use crate::analysis::StreamedModel;
 use crate::error::{RepsError, Result};
 use crate::formats::array::{ArrayData, RawArray};
 use crate::formats::budget::ReadBudget;
 use crate::formats::model_file::{parse_labels, read_description, RESERVED_KEYS};
+use crate::model_input::StreamedModel;
 use std::sync::Arc;
 
 /// The reserved key of a token file: which tokens are real (1) and which are padding (0), shape

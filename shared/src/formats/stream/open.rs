@@ -4,11 +4,11 @@
 
 use super::model::{open_streamed_model, parse_token_labels, StreamedFile};
 use super::source::ByteSource;
-use crate::analysis::{model_name, StreamedModel};
 use crate::error::{RepsError, Result};
 use crate::formats::budget::ReadBudget;
 use crate::formats::model_file::parse_labels;
 use crate::formats::RawArray;
+use crate::model_input::{model_name, StreamedModel};
 
 /// What [`open_streamed`] read.
 pub struct StreamedInput<'a> {
