@@ -1,8 +1,8 @@
 //! The sweep's final outputs: weight histograms on a shared range, the snapshot, Tables 1–3
 //! (`tables.md`, also printed) and `results.json`.
 
+use super::make::Run;
 use super::manifest::{Manifest, Unusable};
-use super::Run;
 use crate::analyze::table;
 use crate::output_file::write_atomic;
 use anyhow::Result;
