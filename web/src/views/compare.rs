@@ -6,37 +6,29 @@
 
 use super::tables::num;
 use crate::protocol::Analysis;
+use crate::views::props::{Handler, Shared};
 use reps::analysis::{scores_present, Report};
 use reps::stats::Statistic;
 use std::rc::Rc;
 use yew::prelude::*;
 
-#[derive(Properties)]
+#[derive(Properties, PartialEq)]
 pub struct CompareProps {
     /// Side A's report as the page shows it, and side B's analysis.
-    pub a: Rc<Option<Result<Report, String>>>,
+    pub a: Shared<Option<Result<Report, String>>>,
     pub a_description: String,
-    pub b: Rc<Analysis>,
+    pub b: Shared<Analysis>,
     pub heat_score: String,
     pub threshold: f64,
     /// Closes side B.
-    pub on_close: Callback<MouseEvent>,
-}
-
-impl PartialEq for CompareProps {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.a, &other.a)
-            && Rc::ptr_eq(&self.b, &other.b)
-            && self.heat_score == other.heat_score
-            && self.threshold == other.threshold
-    }
+    pub on_close: Handler<MouseEvent>,
 }
 
 /// The comparison section.
 #[function_component(Compare)]
 pub fn compare(p: &CompareProps) -> Html {
     let b = &p.b;
-    let b_report = use_memo(Rc::as_ptr(b) as usize, {
+    let b_report = use_memo(Rc::as_ptr(&b.0) as usize, {
         let b = b.clone();
         move |_| b.comparisons.report(&b.default_layers, None)
     });
@@ -73,7 +65,7 @@ pub fn compare(p: &CompareProps) -> Html {
         <section id="compare">
             <h2>{ "A and B side by side" }</h2>
             <p class="note">{ format!("A: {} (reference {}, layers {}). B: {} (reference {}, layers {}). Each side is analysed against its own reference on its own default layers; B shows point values (its intervals and p-values come with native analyze on B).", p.a_description, a.reference, a.layers.join(", "), b.description, rb.reference, rb.layers.join(", ")) }</p>
-            <button id="close-b" onclick={p.on_close.clone()}>{ "close B" }</button>
+            <button id="close-b" onclick={p.on_close.0.clone()}>{ "close B" }</button>
             <h3>{ "Table 2, A and B: each score against accuracy drop" }</h3>
             <table id="compare-table2">
                 <thead>

@@ -5,8 +5,8 @@
 //! and `data-value`; the first damaged layer `data-key="first-damaged:<model>"` and `data-layer`.
 
 use crate::protocol::Analysis;
+use crate::views::props::{Handler, Shared};
 use reps::analysis::{score, Comparisons, Score, SCORES};
-use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -35,9 +35,9 @@ fn colour(v: f64, threshold: f64) -> String {
     )
 }
 
-#[derive(Properties)]
+#[derive(Properties, PartialEq)]
 pub struct HeatmapProps {
-    pub analysis: Rc<Analysis>,
+    pub analysis: Shared<Analysis>,
     /// Prefixes the ids and `data-key`s of a second heatmap on the page (`"b:"` for side B of a
     /// comparison); empty for the main one.
     #[prop_or_default]
@@ -45,17 +45,8 @@ pub struct HeatmapProps {
     /// The key of the score drawn (a per-layer score of `reps::analysis::SCORES`).
     pub score: String,
     pub threshold: f64,
-    pub on_score: Callback<String>,
-    pub on_threshold: Callback<f64>,
-}
-
-impl PartialEq for HeatmapProps {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.analysis, &other.analysis)
-            && self.prefix == other.prefix
-            && self.score == other.score
-            && self.threshold == other.threshold
-    }
+    pub on_score: Handler<String>,
+    pub on_threshold: Handler<f64>,
 }
 
 /// The heatmap with its score and threshold choices.

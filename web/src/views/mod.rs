@@ -6,6 +6,7 @@ pub mod figures;
 pub mod heatmap;
 pub mod linked;
 pub mod pinned;
+pub mod props;
 pub mod report;
 pub mod search;
 pub mod seeds;

@@ -6,22 +6,16 @@
 use super::charts::{chart, Chart, Series};
 use super::figures::{histogram_series, spectrum_of, spectrum_series};
 use crate::protocol::Analysis;
+use crate::views::props::{Handler, Shared};
 use reps::analysis::SCORES;
-use std::rc::Rc;
 use yew::prelude::*;
 
-#[derive(Properties)]
+#[derive(Properties, PartialEq)]
 pub struct PinnedProps {
-    pub analysis: Rc<Analysis>,
+    pub analysis: Shared<Analysis>,
     pub pinned: Vec<String>,
     /// Unpins a model.
-    pub on_unpin: Callback<String>,
-}
-
-impl PartialEq for PinnedProps {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.analysis, &other.analysis) && self.pinned == other.pinned
-    }
+    pub on_unpin: Handler<String>,
 }
 
 /// The panel; nothing while no loaded model is pinned.

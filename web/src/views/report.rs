@@ -4,9 +4,9 @@
 use super::choice::{checkboxes, Choice};
 use crate::protocol::Analysis;
 use crate::views;
+use crate::views::props::{Handler, Shared};
 use reps::analysis::{score, Report};
 use reps::metrics::PerComponent;
-use std::rc::Rc;
 use yew::prelude::*;
 
 /// What the reader should know before the numbers: where class separation's labels came from,
@@ -30,37 +30,25 @@ fn context(r: &Report) -> Html {
 
 /// What [`Views`] draws; compared by pointer, so that progress messages and other page updates do
 /// not redraw the tables and charts.
-#[derive(Properties)]
+#[derive(Properties, PartialEq)]
 pub struct ViewsProps {
-    pub report: Rc<Option<Result<Report, String>>>,
-    pub analysis: Rc<Analysis>,
+    pub report: Shared<Option<Result<Report, String>>>,
+    pub analysis: Shared<Analysis>,
     /// The sliders' values (the report holds them rescaled).
     pub weights: PerComponent<f64>,
-    pub on_weight: Callback<(usize, f64)>,
+    pub on_weight: Handler<(usize, f64)>,
     /// The models Figure 2 draws, and what sets them.
     pub figure_models: Vec<String>,
-    pub on_figure_models: Callback<Vec<String>>,
+    pub on_figure_models: Handler<Vec<String>>,
     /// The overview's score (a key of `reps::analysis::SCORES`) and damage threshold, and what
     /// sets them.
     pub heat_score: String,
     pub threshold: f64,
-    pub on_heat_score: Callback<String>,
-    pub on_threshold: Callback<f64>,
+    pub on_heat_score: Handler<String>,
+    pub on_threshold: Handler<f64>,
     /// Saves the report as JSON, once its statistics are `report_ready`.
-    pub on_report: Callback<MouseEvent>,
+    pub on_report: Handler<MouseEvent>,
     pub report_ready: bool,
-}
-
-impl PartialEq for ViewsProps {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.report, &other.report)
-            && Rc::ptr_eq(&self.analysis, &other.analysis)
-            && self.weights == other.weights
-            && self.figure_models == other.figure_models
-            && self.heat_score == other.heat_score
-            && self.threshold == other.threshold
-            && self.report_ready == other.report_ready
-    }
 }
 
 /// The tables and the figures of one report.
@@ -90,7 +78,7 @@ pub fn views(p: &ViewsProps) -> Html {
             <views::heatmap::Heatmap analysis={a.clone()} score={p.heat_score.clone()} threshold={p.threshold}
                 on_score={p.on_heat_score.clone()} on_threshold={p.on_threshold.clone()} />
             if let Some(first) = first {
-                { views::tables::all(r, &p.weights, p.on_weight.clone(), &first, p.on_report.clone(), p.report_ready) }
+                { views::tables::all(r, &p.weights, p.on_weight.0.clone(), &first, p.on_report.0.clone(), p.report_ready) }
             }
             { checkboxes(&Choice {
                 id: "figure-models",
@@ -98,7 +86,7 @@ pub fn views(p: &ViewsProps) -> Html {
                 items: &names,
                 chosen: &p.figure_models,
                 at_least_one: false,
-                on_change: p.on_figure_models.clone(),
+                on_change: p.on_figure_models.0.clone(),
             }) }
             { views::figures::all(r, &a.comparisons, &a.histograms, &p.figure_models) }
         </>
