@@ -4,15 +4,12 @@
 //! the page builds the tables of the chosen layers from the worker's comparisons, which is quick.
 //! A bad file shows its error and leaves what was loaded intact.
 
-use crate::bridge::Bridge;
-use crate::protocol::{Analysis, Preview, Request, Response, Side};
-use crate::state::{Action, InferenceKey, Source, ViewerState};
-use crate::view_state::{
-    current_hash, parse_hash, preferred_theme, to_hash, write_hash, Theme, ViewState,
-};
+use crate::hooks::{use_choices, use_worker, Choices, Worker};
+use crate::protocol::{Analysis, Preview, Side};
+use crate::state::{Action, InferenceKey, ViewerState};
+use crate::view_state::{to_hash, write_hash, Theme, ViewState};
 use crate::views;
 use crate::views::choice::{checkboxes, Choice};
-use crate::views::heatmap::DEFAULT_THRESHOLD;
 use crate::views::linked;
 use crate::views::report::Views;
 use reps::analysis::Report;
@@ -57,17 +54,6 @@ fn start_url() -> String {
         .unwrap_or(wanted)
 }
 
-/// Files larger than this in all are read in row chunks: `?stream_above=BYTES`, else
-/// [`crate::load::MAX_TOTAL_BYTES`] (the tests lower it to stream small files).
-fn stream_above() -> u64 {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
-        .and_then(|p| p.get("stream_above"))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(crate::load::MAX_TOTAL_BYTES)
-}
-
 /// Saves `report` as report.json, as `native analyze --format json` writes it.
 fn save_report(report: &Report) {
     match serde_json::to_string_pretty(report) {
@@ -79,103 +65,30 @@ fn save_report(report: &Report) {
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(ViewerState::default);
-    // What the link restores, read once; its problems are shown.
-    let link = use_memo((), |_| parse_hash(&current_hash()));
+    let Choices {
+        link,
+        weights,
+        chosen_layers,
+        chosen_models,
+        pinned,
+        hovered,
+        threshold,
+        heat_score,
+        theme,
+        axes,
+        pending_reference,
+        sample_bootstrap,
+    } = use_choices();
     let (start, link_problems) = (&link.0, &link.1);
-    let weights = use_state(|| start.weights.unwrap_or(WEIGHTED.0));
-    let chosen_layers = use_state(|| start.layers.clone());
-    let chosen_models = use_state(|| None::<Vec<String>>);
-    let pinned = use_state(|| start.pinned.clone());
-    let hovered = use_state(|| None::<String>);
-    let threshold = use_state(|| start.threshold.unwrap_or(DEFAULT_THRESHOLD));
-    let heat_score = use_state(|| "reps_weighted".to_string());
-    let theme = use_state(|| start.theme.unwrap_or_else(preferred_theme));
-    // How the arrays of activation files opened next are read: None (tokens where a file has an
-    // attention_mask), Some(true) (tokens), Some(false) (one sample per first axis).
-    let axes = use_state(|| None::<bool>);
-    // The link's reference, applied to the first analysis shown.
-    let pending_reference = use_mut_ref(|| start.reference.clone());
-    // Resamples of the analysed samples for per-model REPS intervals (0: none yet).
-    let sample_bootstrap = use_state(|| 0u32);
-    let bridge = {
-        let dispatcher = state.dispatcher();
-        use_memo((), move |_| {
-            let bridge = Bridge::spawn(Callback::noop());
-            let restart = bridge.clone();
-            bridge.set_on_response(Callback::from(move |r: Response| {
-                if matches!(r, Response::Crashed { .. }) {
-                    // Not from inside the worker's own callback: start the new one afterwards.
-                    let restart = restart.clone();
-                    wasm_bindgen_futures::spawn_local(async move { restart.start() });
-                }
-                dispatcher.dispatch(Action::Worker(r));
-            }));
-            bridge
-        })
-    };
-
-    // On start: the link's snapshot, else `?snapshot=URL`, else the bundled sample.
-    {
-        let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
-        let url = start.snapshot.clone().unwrap_or_else(start_url);
-        use_effect_with((), move |_| {
-            let status = format!("loading {url}…");
-            let source = Source::Url(url.clone());
-            let job = bridge.send(
-                |job| Request::OpenUrl {
-                    job,
-                    url,
-                    side: Side::A,
-                },
-                Vec::new(),
-            );
-            dispatcher.dispatch(Action::Sent {
-                job,
-                status,
-                source,
-                side: Side::A,
-            });
-        });
-    }
-    // The theme is an attribute of <html>, which style.css reads.
-    use_effect_with(*theme, |theme| {
-        if let Some(root) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
-            let _ = root.set_attribute("data-theme", theme.name());
-        }
-    });
-
-    // Opens files as side A or B; two snapshots dropped together are A and B.
-    let open = {
-        let (bridge, dispatcher, tokens) = (bridge.clone(), state.dispatcher(), *axes);
-        Callback::from(move |(files, side): (Vec<web_sys::File>, Side)| {
-            if files.is_empty() {
-                return;
-            }
-            let status = match side {
-                Side::A => format!("reading {} file(s)…", files.len()),
-                Side::B => format!("reading {} file(s) as B…", files.len()),
-            };
-            let stream_above = stream_above();
-            let job = bridge.send(
-                |job| Request::OpenFiles {
-                    job,
-                    stream_above,
-                    side,
-                    tokens,
-                },
-                files,
-            );
-            dispatcher.dispatch(Action::Sent {
-                job,
-                status,
-                source: Source::Files,
-                side,
-            });
-        })
-    };
+    let Worker {
+        bridge,
+        open,
+        reanalyse,
+    } = use_worker(
+        &state,
+        start.snapshot.clone().unwrap_or_else(start_url),
+        *axes,
+    );
     let on_files = {
         let open = open.clone();
         Callback::from(move |mut files: Vec<web_sys::File>| {
@@ -228,19 +141,6 @@ pub fn app() -> Html {
         Callback::from(move |e: DragEvent| {
             e.prevent_default();
             on_files.emit(file_list(e.data_transfer().and_then(|d| d.files())));
-        })
-    };
-    let reanalyse = {
-        let (bridge, dispatcher) = (bridge.clone(), state.dispatcher());
-        Callback::from(move |name: String| {
-            let status = format!("analysing again against {name}…");
-            let job = bridge.send(|job| Request::Reference { job, name }, Vec::new());
-            dispatcher.dispatch(Action::Sent {
-                job,
-                status,
-                source: Source::Shown,
-                side: Side::A,
-            });
         })
     };
     let on_reference = reanalyse.reform(|e: Event| {

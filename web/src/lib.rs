@@ -1,8 +1,9 @@
 //! The reps viewer: drop snapshots or activation files, and every diagnostic is computed in the
 //! browser by crate `reps` (no data leaves the machine).
 //!
-//! - [`app`]: the page (yew); [`views`]: its tables and charts; [`view_state`]: the view as the
-//!   URL's hash holds it;
+//! - [`app`]: the page (yew), its state in [`state`] (the reducer) and its worker's hook in
+//!   [`hooks`]; [`views`]: its tables and charts; [`view_state`]: the view as the URL's hash
+//!   holds it;
 //! - [`bridge`] (page side) and [`worker`] (worker side): reading and analysing in a web worker,
 //!   with [`protocol`] the messages between them, and [`helpers`] the worker's own helper
 //!   workers, which share the comparisons on machines with more cores; [`builds`]: which of the
@@ -14,6 +15,7 @@ pub mod blob_source;
 pub mod bridge;
 pub mod builds;
 pub mod helpers;
+pub mod hooks;
 pub mod load;
 pub mod protocol;
 pub mod state;
