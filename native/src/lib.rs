@@ -16,4 +16,5 @@ pub mod output_file;
 pub mod pack;
 pub mod search;
 pub mod sweep;
+pub mod test_hooks;
 pub mod train;

@@ -126,20 +126,20 @@ enum CrashPoint {
     AfterRename,
 }
 
-/// The test hook of the crash-recovery tests: with `REPS_TEST_CRASH_AT_RENAME=N` the process
-/// ends at once (as a kill would: no destructor runs, the lock stays) right after its N-th atomic
-/// rename, with `N-` right before it (its temporary file written). Unset, it costs one
-/// environment lookup.
+/// The test hook of the crash-recovery tests ([`crate::test_hooks::crash_at_rename`]): the
+/// process ends at once (as a kill would: no destructor runs, the lock stays) right after its
+/// N-th atomic rename, or right before it (its temporary file written).
 fn crash_point() -> Option<CrashPoint> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static RENAMES: AtomicUsize = AtomicUsize::new(0);
-    let spec = std::env::var("REPS_TEST_CRASH_AT_RENAME").ok()?;
+    let (number, before) = crate::test_hooks::crash_at_rename()?;
     let this = RENAMES.fetch_add(1, Ordering::SeqCst) + 1;
-    let (number, point) = match spec.strip_suffix('-') {
-        Some(n) => (n, CrashPoint::BeforeRename),
-        None => (spec.as_str(), CrashPoint::AfterRename),
+    let point = if before {
+        CrashPoint::BeforeRename
+    } else {
+        CrashPoint::AfterRename
     };
-    (number.parse::<usize>().ok()? == this).then_some(point)
+    (number == this).then_some(point)
 }
 
 /// Ends the process with the status of a SIGKILL (137), running no destructor and dumping no

@@ -157,7 +157,7 @@ impl<'a> Measurer<'a> {
 
     /// Measures the candidate `values` against the original on the calibration images.
     pub fn measure(&mut self, values: &LayerValues) -> Result<Measurement> {
-        if crate::sweep::stop_hook("search") == Some(self.timing.candidates) {
+        if crate::test_hooks::signal_at("search") == Some(self.timing.candidates) {
             interrupt::raise_terminate();
         }
         if interrupt::requested() {

@@ -5,11 +5,12 @@ use super::config::{SweepConfig, EVAL_BATCH};
 use super::extract;
 use super::manifest;
 use super::plan::ModelSpec;
-use super::{stop_hook, Interrupted, Paths};
+use super::{Interrupted, Paths};
 use crate::compress::{Make, SubsetInput};
 use crate::data::Dataset;
 use crate::interrupt;
 use crate::model::{Architecture, Captured, Kernels, NetConfig, Network};
+use crate::test_hooks;
 use crate::train::{train, Subset, TrainOutcome, TrainState};
 use anyhow::{Context, Result};
 use candle_core::Device;
@@ -110,7 +111,7 @@ impl Run<'_> {
         resume: Option<TrainState>,
     ) -> Result<Network> {
         let bar = self.step_bar(name);
-        let (hook, delay) = (stop_hook(name), step_delay());
+        let (hook, delay) = (test_hooks::signal_at(name), test_hooks::step_delay());
         let stop = |step: usize| {
             if hook == Some(step) {
                 interrupt::raise_terminate();
@@ -302,14 +303,4 @@ pub(crate) fn snapshot_of(
         class_names: data.class_names.clone(),
         models,
     }
-}
-
-/// The test hook of the scheduler tests: with `REPS_TEST_STEP_DELAY_MS=<ms>` every training step
-/// waits that long first, so that a test can preempt a training while it runs.
-fn step_delay() -> Option<std::time::Duration> {
-    let ms = std::env::var("REPS_TEST_STEP_DELAY_MS")
-        .ok()?
-        .parse()
-        .ok()?;
-    Some(std::time::Duration::from_millis(ms))
 }

@@ -93,12 +93,3 @@ impl std::fmt::Display for Interrupted {
 }
 
 impl std::error::Error for Interrupted {}
-
-/// The test hook of the preemption tests: with `REPS_TEST_SIGNAL_AT=<model>:<step>` the process
-/// sends itself SIGTERM when the training of that model has done that many steps (`search:<n>`:
-/// when a search has measured n candidates).
-pub(crate) fn stop_hook(model: &str) -> Option<usize> {
-    let spec = std::env::var("REPS_TEST_SIGNAL_AT").ok()?;
-    let (name, step) = spec.rsplit_once(':')?;
-    (name == model).then(|| step.parse().ok())?
-}
