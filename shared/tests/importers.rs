@@ -4,6 +4,8 @@
 mod common;
 use common::files::*;
 use proptest::prelude::*;
+use reps::activations::read_all_rows;
+use reps::formats::stream::{list_entries, open_streamed_model, SliceSource};
 use reps::formats::{
     parse_npy, parse_npz, parse_safetensors, read_labels, read_model_file, snapshot, ArrayData,
     ReadBudget,
@@ -275,6 +277,7 @@ proptest! {
         let _ = snapshot::decode(F, &bytes);
         let _ = read_model_file(F, "m", &bytes, &mut budget());
         let _ = read_labels(F, &bytes, &mut budget());
+        stream_everything(&bytes);
     }
 
     /// Valid files with arbitrary bytes overwritten never panic either (this reaches the parsers'
@@ -297,6 +300,52 @@ proptest! {
         bytes[i] = byte;
         let _ = read_model_file(F, "m", &bytes, &mut budget());
         let _ = snapshot::decode(F, &bytes);
+        stream_everything(&bytes);
+    }
+
+    /// A valid file of any format, shape and values reads to the same numbers whole and in row
+    /// chunks (the streamed reader the browser and `--stream` use).
+    #[test]
+    fn streamed_and_whole_reads_agree(which in 0usize..4, n in 1usize..6, d in 1usize..5, seed in any::<u32>()) {
+        let x: Vec<f32> = (0..n * d)
+            .map(|i| ((i as u32).wrapping_mul(2654435761).wrapping_add(seed) % 2001) as f32 / 7.0 - 140.0)
+            .collect();
+        let bytes = match which {
+            0 => npy_f32(&[n, d], &x),
+            1 => npz(&[("feat", npy_f32(&[n, d], &x))], false),
+            2 => npz(&[("feat", npy_f32(&[n, d], &x))], true),
+            _ => safetensors(&[("feat", "F32", &[n, d], f32_bytes(&x))]),
+        };
+        let whole = read_model_file(F, "m", &bytes, &mut budget()).unwrap();
+        let source = SliceSource::new(F, &bytes);
+        let streamed = open_streamed_model(&source, "m", Some(false), &mut budget()).unwrap();
+        prop_assert_eq!(whole.layers.len(), streamed.model.layers.len());
+        for ((k1, a), (k2, b)) in whole.layers.iter().zip(&streamed.model.layers) {
+            prop_assert_eq!(k1, k2);
+            let b = read_all_rows(b.as_ref()).unwrap();
+            prop_assert_eq!((a.rows(), a.cols()), (n, d));
+            for i in 0..n {
+                prop_assert_eq!(a.row(i), b.row(i));
+                // And both are the values written (independently of either reader).
+                let want: Vec<f64> = x[i * d..(i + 1) * d].iter().map(|&v| v as f64).collect();
+                prop_assert_eq!(a.row(i), want);
+            }
+        }
+    }
+}
+
+/// Every streamed entry point over `bytes` (listing the arrays, opening the file as one model
+/// with each reading of its axes, reading every row of every layer): an error or a value, never
+/// a panic.
+fn stream_everything(bytes: &[u8]) {
+    let source = SliceSource::new(F, bytes);
+    let _ = list_entries(&source);
+    for tokens in [None, Some(true), Some(false)] {
+        if let Ok(file) = open_streamed_model(&source, "m", tokens, &mut budget()) {
+            for (_, layer) in &file.model.layers {
+                let _ = read_all_rows(layer.as_ref());
+            }
+        }
     }
 }
 
