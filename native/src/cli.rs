@@ -720,4 +720,22 @@ mod tests {
         assert!(analyze >= 17, "only {analyze} arguments of analyze checked");
         assert!(seen > 2 * analyze, "only {seen} arguments checked");
     }
+
+    /// The help of the commands that read activation files names every format of the registry
+    /// (`reps::formats::FORMATS`), so that a new format is not left out of `--help`.
+    #[test]
+    fn help_names_every_input_format() {
+        let mut command = Cli::command();
+        for name in ["analyze", "pack"] {
+            let sub = command.find_subcommand_mut(name).expect("a subcommand");
+            let help = sub.render_long_help().to_string();
+            for f in reps::formats::FORMATS {
+                assert!(
+                    help.contains(f.extension),
+                    "{name} --help lacks {}",
+                    f.extension
+                );
+            }
+        }
+    }
 }

@@ -13,6 +13,7 @@ use crate::views::choice::{checkboxes, Choice};
 use crate::views::linked;
 use crate::views::report::Views;
 use reps::analysis::Report;
+use reps::formats::accept_list;
 use reps::metrics::{RepsWeights, EQUAL, WEIGHTED};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -425,7 +426,7 @@ pub fn app() -> Html {
                 <p class="lede">{ "How did compression change the network's representations? Drop a .reps snapshot, one .npz / .npy / .safetensors activation file per model (the first is the reference), the summary.json of a multi-seed sweep, or the results.json of sweeps that differ only in their seed (pooled here), anywhere on the page. Everything is computed in your browser, in a background worker; no data leaves your machine. The address bar keeps the view (reference, layers, weights, pinned models, threshold, theme): copy it to share." }</p>
                 <label class="picker">{ "Open files…" }
                     // Visually hidden (the label is the button), still reachable by keyboard.
-                    <input class="visually-hidden" type="file" multiple=true accept=".reps,.npz,.npy,.safetensors,.json" {onchange} />
+                    <input class="visually-hidden" type="file" multiple=true accept={accept_list(&[".json"])} {onchange} />
                 </label>
                 { " " }
                 { " " }
@@ -438,7 +439,7 @@ pub fn app() -> Html {
                 </label>
                 { " " }
                 <label class="picker" title="A second snapshot or set of activation files, shown beside the first: Table 2 and the overview of each, and the difference of per-model REPS. Dropping two .reps files together opens them as A and B.">{ "Compare with B…" }
-                    <input id="open-b" class="visually-hidden" type="file" multiple=true accept=".reps,.npz,.npy,.safetensors" onchange={onchange_b} />
+                    <input id="open-b" class="visually-hidden" type="file" multiple=true accept={accept_list(&[])} onchange={onchange_b} />
                 </label>
             </header>
             if !link_problems.is_empty() {

@@ -7,6 +7,7 @@ mod csv_cell;
 mod model_file;
 mod npy;
 mod npz;
+mod registry;
 mod safetensors;
 pub mod snapshot;
 pub mod stream;
@@ -20,6 +21,7 @@ pub use csv_cell::spreadsheet_text;
 pub use model_file::{model_file_from_arrays, parse_labels, ModelFile, Skipped, RESERVED_KEYS};
 pub use npy::parse_npy;
 pub use npz::parse_npz;
+pub use registry::{accept_list, format_of, formats_in_words, Format, FORMATS};
 pub use safetensors::parse_safetensors;
 
 use crate::error::{RepsError, Result};
@@ -37,19 +39,11 @@ pub enum FileKind {
     Safetensors,
 }
 
-/// Recognises a file by its content (and, failing that, names what was expected).
+/// Recognises a file by its content ([`FORMATS`], in order), and failing that names what was
+/// expected.
 pub fn detect_kind(file: &str, bytes: &[u8]) -> Result<FileKind> {
-    if bytes.starts_with(snapshot::MAGIC) {
-        return Ok(FileKind::Snapshot);
-    }
-    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        return Ok(FileKind::Npz);
-    }
-    if bytes.starts_with(b"\x93NUMPY") {
-        return Ok(FileKind::Npy);
-    }
-    if bytes.len() >= 9 && bytes[8] == b'{' {
-        return Ok(FileKind::Safetensors);
+    if let Some(f) = format_of(bytes) {
+        return Ok(f.kind);
     }
     if bytes.is_empty() {
         return Err(RepsError::file(file, "the file is empty"));
@@ -63,9 +57,19 @@ pub fn detect_kind(file: &str, bytes: &[u8]) -> Result<FileKind> {
     Err(RepsError::file(
         file,
         format!(
-            "not a .reps snapshot, .npz, .npy or .safetensors file (it starts with bytes {head})"
+            "not a {} file (it starts with bytes {head})",
+            formats_in_words()
         ),
     ))
+}
+
+/// The whole-file reader of `bytes`' format ([`detect_kind`]); `None` for a snapshot.
+fn array_reader(file: &str, bytes: &[u8]) -> Result<Option<registry::ReadArrays>> {
+    let kind = detect_kind(file, bytes)?;
+    Ok(FORMATS
+        .iter()
+        .find(|f| f.kind == kind)
+        .and_then(|f| f.arrays))
 }
 
 /// Reads one per-model activation file (`.npz`, `.npy` or `.safetensors`) into a [`ModelFile`]
@@ -77,21 +81,13 @@ pub fn read_model_file(
     bytes: &[u8],
     budget: &mut ReadBudget,
 ) -> Result<ModelFile> {
-    let arrays = match detect_kind(file, bytes)? {
-        FileKind::Npz => parse_npz(file, bytes, budget)?,
-        FileKind::Npy => vec![(
-            "activations".to_string(),
-            parse_npy(file, "activations", bytes, budget)?,
-        )],
-        FileKind::Safetensors => parse_safetensors(file, bytes, budget)?,
-        FileKind::Snapshot => {
-            return Err(RepsError::file(
-                file,
-                "is a .reps snapshot; give it on its own, not together with per-model files",
-            ))
-        }
+    let Some(read) = array_reader(file, bytes)? else {
+        return Err(RepsError::file(
+            file,
+            "is a .reps snapshot; give it on its own, not together with per-model files",
+        ));
     };
-    model_file_from_arrays(file, model_name, arrays)
+    model_file_from_arrays(file, model_name, read(file, bytes, budget, "activations")?)
 }
 
 /// Reads labels for `--labels`: a `.npy` integer array of length N, or an `.npz` /
@@ -109,17 +105,10 @@ pub fn read_label_array(
     bytes: &[u8],
     budget: &mut ReadBudget,
 ) -> Result<(String, RawArray)> {
-    let arrays = match detect_kind(file, bytes)? {
-        FileKind::Npy => vec![(
-            "labels".to_string(),
-            parse_npy(file, "labels", bytes, budget)?,
-        )],
-        FileKind::Npz => parse_npz(file, bytes, budget)?,
-        FileKind::Safetensors => parse_safetensors(file, bytes, budget)?,
-        FileKind::Snapshot => {
-            return Err(RepsError::file(file, "is a snapshot, not a labels file"));
-        }
+    let Some(read) = array_reader(file, bytes)? else {
+        return Err(RepsError::file(file, "is a snapshot, not a labels file"));
     };
+    let arrays = read(file, bytes, budget, "labels")?;
     let single = arrays.len() == 1;
     arrays
         .into_iter()

@@ -6,7 +6,7 @@ use crate::error::{RepsError, Result};
 use crate::formats::array::RawArray;
 use crate::formats::budget::ReadBudget;
 use crate::formats::model_file::METADATA_KEYS;
-use crate::formats::{detect_kind, parse_npy, FileKind};
+use crate::formats::{detect_kind, parse_npy, FORMATS};
 use npyz::{DType, Endianness, NpyHeader, Order, TypeChar};
 use std::io::Read;
 
@@ -184,23 +184,31 @@ pub fn list_entries(source: &dyn ByteSource) -> Result<Vec<Entry>> {
     source
         .read_at(0, &mut head)
         .map_err(|e| RepsError::file(file, format!("cannot read: {e}")))?;
-    match detect_kind(file, &head)? {
-        FileKind::Npy => Ok(vec![npy_entry(
-            source,
-            "activations",
-            SourceReader::new(source, 0, source.len()),
-            NpyPlace::Stored {
-                start: 0,
-                len: source.len(),
-            },
-        )?]),
-        FileKind::Npz => npz_entries(source),
-        FileKind::Safetensors => safetensors_entries(source),
-        FileKind::Snapshot => Err(RepsError::file(
+    let kind = detect_kind(file, &head)?;
+    match FORMATS
+        .iter()
+        .find(|f| f.kind == kind)
+        .and_then(|f| f.entries)
+    {
+        Some(list) => list(source),
+        None => Err(RepsError::file(
             file,
             "is a .reps snapshot, not an activation file",
         )),
     }
+}
+
+/// The one array of a `.npy` file, named `activations`.
+pub(crate) fn npy_entries(source: &dyn ByteSource) -> Result<Vec<Entry>> {
+    Ok(vec![npy_entry(
+        source,
+        "activations",
+        SourceReader::new(source, 0, source.len()),
+        NpyPlace::Stored {
+            start: 0,
+            len: source.len(),
+        },
+    )?])
 }
 
 enum NpyPlace {
@@ -310,7 +318,7 @@ fn npy_entry(
     })
 }
 
-fn npz_entries(source: &dyn ByteSource) -> Result<Vec<Entry>> {
+pub(crate) fn npz_entries(source: &dyn ByteSource) -> Result<Vec<Entry>> {
     let file = source.name();
     let mut archive = zip::ZipArchive::new(SourceReader::new(source, 0, source.len()))
         .map_err(|e| RepsError::file(file, format!("not a valid .npz (zip) archive: {e}")))?;
@@ -397,7 +405,7 @@ fn npz_entries(source: &dyn ByteSource) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-fn safetensors_entries(source: &dyn ByteSource) -> Result<Vec<Entry>> {
+pub(crate) fn safetensors_entries(source: &dyn ByteSource) -> Result<Vec<Entry>> {
     let file = source.name();
     let invalid = |r: String| RepsError::file(file, format!("not a valid .safetensors file: {r}"));
     let mut len_bytes = [0u8; 8];

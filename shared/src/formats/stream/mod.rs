@@ -12,6 +12,7 @@ mod rows;
 mod source;
 
 pub use entries::{list_entries, Entry, FloatType, Layout};
+pub(crate) use entries::{npy_entries, npz_entries, safetensors_entries};
 #[cfg(unix)]
 pub use file::FileSource;
 pub use model::{
