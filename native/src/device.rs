@@ -113,7 +113,6 @@ mod tests {
     #[test]
     fn the_cpu_is_described_with_its_architecture_and_threads() {
         let d = describe(&Device::Cpu);
-        eprintln!("{d}");
         let threads = std::thread::available_parallelism().unwrap().get();
         assert!(d.starts_with("CPU "), "{d}");
         assert!(d.contains(std::env::consts::ARCH), "{d}");

@@ -161,7 +161,8 @@ impl Traces {
         };
         if self.original.is_none() {
             self.original = Some(trace);
-        } else {
+        } else if start < segments {
+            // (A candidate identical to a kept run is already kept.)
             self.recent.push_back(trace);
             if self.recent.len() > RECENT {
                 self.recent.pop_front();

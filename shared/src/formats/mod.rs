@@ -42,8 +42,13 @@ pub enum FileKind {
 /// Recognises a file by its content ([`FORMATS`], in order), and failing that names what was
 /// expected.
 pub fn detect_kind(file: &str, bytes: &[u8]) -> Result<FileKind> {
+    detect_format(file, bytes).map(|f| f.kind)
+}
+
+/// The registry entry of a file's format, recognised as [`detect_kind`] does.
+pub(crate) fn detect_format(file: &str, bytes: &[u8]) -> Result<&'static Format> {
     if let Some(f) = format_of(bytes) {
-        return Ok(f.kind);
+        return Ok(f);
     }
     if bytes.is_empty() {
         return Err(RepsError::file(file, "the file is empty"));
@@ -63,15 +68,6 @@ pub fn detect_kind(file: &str, bytes: &[u8]) -> Result<FileKind> {
     ))
 }
 
-/// The whole-file reader of `bytes`' format ([`detect_kind`]); `None` for a snapshot.
-fn array_reader(file: &str, bytes: &[u8]) -> Result<Option<registry::ReadArrays>> {
-    let kind = detect_kind(file, bytes)?;
-    Ok(FORMATS
-        .iter()
-        .find(|f| f.kind == kind)
-        .and_then(|f| f.arrays))
-}
-
 /// Reads one per-model activation file (`.npz`, `.npy` or `.safetensors`) into a [`ModelFile`]
 /// named `model_name`. A single `.npy` is one layer, named `activations`. What is decoded is
 /// claimed from `budget`.
@@ -81,7 +77,7 @@ pub fn read_model_file(
     bytes: &[u8],
     budget: &mut ReadBudget,
 ) -> Result<ModelFile> {
-    let Some(read) = array_reader(file, bytes)? else {
+    let Some(read) = detect_format(file, bytes)?.arrays else {
         return Err(RepsError::file(
             file,
             "is a .reps snapshot; give it on its own, not together with per-model files",
@@ -105,7 +101,7 @@ pub fn read_label_array(
     bytes: &[u8],
     budget: &mut ReadBudget,
 ) -> Result<(String, RawArray)> {
-    let Some(read) = array_reader(file, bytes)? else {
+    let Some(read) = detect_format(file, bytes)?.arrays else {
         return Err(RepsError::file(file, "is a snapshot, not a labels file"));
     };
     let arrays = read(file, bytes, budget, "labels")?;

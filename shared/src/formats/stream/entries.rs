@@ -6,7 +6,7 @@ use crate::error::{RepsError, Result};
 use crate::formats::array::RawArray;
 use crate::formats::budget::ReadBudget;
 use crate::formats::model_file::METADATA_KEYS;
-use crate::formats::{detect_kind, parse_npy, FORMATS};
+use crate::formats::{detect_format, parse_npy};
 use npyz::{DType, Endianness, NpyHeader, Order, TypeChar};
 use std::io::Read;
 
@@ -184,12 +184,7 @@ pub fn list_entries(source: &dyn ByteSource) -> Result<Vec<Entry>> {
     source
         .read_at(0, &mut head)
         .map_err(|e| RepsError::file(file, format!("cannot read: {e}")))?;
-    let kind = detect_kind(file, &head)?;
-    match FORMATS
-        .iter()
-        .find(|f| f.kind == kind)
-        .and_then(|f| f.entries)
-    {
+    match detect_format(file, &head)?.entries {
         Some(list) => list(source),
         None => Err(RepsError::file(
             file,
